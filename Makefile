@@ -1,0 +1,39 @@
+# The project's interface: README, CI and operators rely on these target names.
+PORT ?= 8000
+PY := .venv/bin/python
+
+.PHONY: setup run worker test test-postgis schema schema-check lint bench demo
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@$(PY) manage.py load_demo
+
+run: demo
+	@echo "Gongwucang on http://127.0.0.1:$(PORT)/  (GraphiQL /graphql/, admin /admin/, /healthz)"
+	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+
+worker: setup
+	.venv/bin/celery -A exchange worker --beat --loglevel=info
+
+test: setup
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+test-postgis: setup
+	bash scripts/test-postgis.sh $(PYTEST_ARGS)
+
+schema: setup
+	$(PY) manage.py graphql_schema --schema exchange.graphql.schema.schema --out graphql/schema.graphql
+	@echo "wrote graphql/schema.graphql"
+
+schema-check: setup
+	@$(PY) manage.py graphql_schema --schema exchange.graphql.schema.schema --out var/schema.check.graphql >/dev/null
+	@diff -u graphql/schema.graphql var/schema.check.graphql && echo "schema: no drift" \
+	  || (echo "schema drift: run 'make schema' and commit graphql/schema.graphql" >&2; exit 1)
+
+lint: setup
+	.venv/bin/ruff check .
+
+bench: setup
+	PG_COMMAND="$(PY) -m bench.run" bash scripts/test-postgis.sh

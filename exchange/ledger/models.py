@@ -1,0 +1,1 @@
+"""Double-entry compensation ledger (filled in by the ledger issue)."""

@@ -1,0 +1,415 @@
+"""Core exchange models: items (assets, office space), listings, requests, transfers, approval steps,
+audit events. Invariants that the database can hold are constraints here (see also migrations)."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.core.validators import MinValueValidator
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from regions.models import Agency, Jurisdiction, Region
+from regions.permissions import Scope
+
+money = {"max_digits": 14, "decimal_places": 2}
+
+
+class AssetClass(models.Model):
+    """A class of GB/T 14885 (固定资产分类与代码)."""
+
+    class Kind(models.TextChoices):
+        EQUIPMENT = "equipment", _("设备 equipment")
+        FURNITURE = "furniture", _("家具 furniture")
+        VEHICLE = "vehicle", _("车辆 vehicle")
+        OTHER = "other", _("其他 other")
+
+    code = models.CharField(_("code (GB/T 14885)"), max_length=16, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("资产分类 asset class")
+        verbose_name_plural = _("资产分类 asset classes")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name_zh}"
+
+
+class Condition(models.TextChoices):
+    NEW = "new", _("全新 new")
+    GOOD = "good", _("良好 good")
+    FAIR = "fair", _("一般 fair")
+    POOR = "poor", _("较差 poor")
+
+
+class Asset(models.Model):
+    class Status(models.TextChoices):
+        IN_USE = "in_use", _("在用 in use")
+        IDLE = "idle", _("闲置 idle")
+        LISTED = "listed", _("已挂牌 listed")
+        ALLOCATED = "allocated", _("已分配 allocated")
+        TRANSFERRED = "transferred", _("已调出 transferred")
+        DISPOSED = "disposed", _("已处置 disposed")
+
+    agency = models.ForeignKey(Agency, models.PROTECT, related_name="assets", verbose_name=_("agency"))
+    asset_class = models.ForeignKey(AssetClass, models.PROTECT, related_name="assets",
+                                    verbose_name=_("asset class"))
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
+    unit = models.CharField(_("unit"), max_length=16, default="台")
+    original_value = models.DecimalField(_("original value per unit (CNY)"), **money,
+                                         validators=[MinValueValidator(Decimal("0"))])
+    acquired_on = models.DateField(_("acquisition date"))
+    condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices, default=Condition.GOOD)
+    location = models.PointField(_("location"), srid=4326)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.IN_USE,
+                              db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
+
+    class Meta:
+        verbose_name = _("资产 asset")
+        verbose_name_plural = _("资产 assets")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(original_value__gte=0), name="asset_value_not_negative"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="asset_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.description} ×{self.quantity}"
+
+    def permission_scope(self):
+        return Scope(jurisdiction_id=self.agency.jurisdiction_id, agency_id=self.agency_id)
+
+
+def photo_path(instance, filename):
+    return f"assets/{instance.asset_id}/{filename}"
+
+
+class AssetPhoto(models.Model):
+    asset = models.ForeignKey(Asset, models.CASCADE, related_name="photos", verbose_name=_("asset"))
+    file = models.FileField(_("file"), upload_to=photo_path)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("资产照片 asset photo")
+        verbose_name_plural = _("资产照片 asset photos")
+
+
+class OfficeSpace(models.Model):
+    class Status(models.TextChoices):
+        IN_USE = "in_use", _("在用 in use")
+        IDLE = "idle", _("闲置 idle")
+        LISTED = "listed", _("已挂牌 listed")
+        ALLOCATED = "allocated", _("已分配 allocated")
+        OCCUPIED = "occupied", _("已调剂使用 reallocated")
+
+    agency = models.ForeignKey(Agency, models.PROTECT, related_name="office_spaces", verbose_name=_("agency"))
+    building = models.CharField(_("building"), max_length=200)
+    floor = models.CharField(_("floor"), max_length=20)
+    rooms = models.CharField(_("room(s)"), max_length=200)
+    area_m2 = models.DecimalField(_("usable area (m²)"), max_digits=8, decimal_places=2,
+                                  validators=[MinValueValidator(Decimal("0.01"))])
+    location = models.PointField(_("location"), srid=4326)
+    available_from = models.DateField(_("available from"))
+    available_to = models.DateField(_("available to"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.IN_USE)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
+
+    class Meta:
+        verbose_name = _("办公用房 office space")
+        verbose_name_plural = _("办公用房 office spaces")
+        constraints = [
+            models.CheckConstraint(condition=Q(area_m2__gt=0), name="office_area_positive"),
+            models.CheckConstraint(condition=Q(available_to__isnull=True)
+                                   | Q(available_to__gte=F("available_from")), name="office_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.building} {self.floor} {self.rooms} ({self.area_m2} m²)"
+
+    def permission_scope(self):
+        return Scope(jurisdiction_id=self.agency.jurisdiction_id, agency_id=self.agency_id)
+
+
+class Listing(models.Model):
+    """An idle item offered in the shared warehouse. `quantity_available` is decremented by each
+    allocation in one conditional UPDATE; the CHECK (>= 0) makes over-allocation impossible."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("挂牌中 open")
+        ALLOCATED = "allocated", _("已全部分配 fully allocated")
+        CLOSED = "closed", _("已结束 closed")
+        WITHDRAWN = "withdrawn", _("已撤回 withdrawn")
+
+    class Window(models.TextChoices):
+        JURISDICTION = "jurisdiction", _("本地区 own jurisdiction")
+        REGION = "region", _("全区域 whole region")
+        DISPOSAL = "disposal", _("处置 disposal")
+
+    region = models.ForeignKey(Region, models.PROTECT, related_name="listings", verbose_name=_("region"))
+    agency = models.ForeignKey(Agency, models.PROTECT, related_name="listings", verbose_name=_("giving agency"))
+    jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, related_name="listings",
+                                     verbose_name=_("jurisdiction"))
+    asset = models.ForeignKey(Asset, models.PROTECT, null=True, blank=True, related_name="listings",
+                              verbose_name=_("asset"))
+    office_space = models.ForeignKey(OfficeSpace, models.PROTECT, null=True, blank=True,
+                                     related_name="listings", verbose_name=_("office space"))
+    title = models.CharField(_("title"), max_length=300)
+    search_text = models.TextField(_("search text"), blank=True)
+    location = models.PointField(_("location"), srid=4326, spatial_index=True)
+    quantity = models.PositiveIntegerField(_("quantity offered"))
+    quantity_available = models.IntegerField(_("quantity available"))
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    own_window_ends_at = models.DateTimeField(_("own-jurisdiction window ends"))
+    region_window_ends_at = models.DateTimeField(_("regional window ends"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN,
+                              db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
+
+    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id", "agency": "agency_id"}
+
+    class Meta:
+        verbose_name = _("挂牌 listing")
+        verbose_name_plural = _("挂牌 listings")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity_available__gte=0), name="listing_never_overallocated"),
+            models.CheckConstraint(condition=Q(quantity_available__lte=F("quantity")),
+                                   name="listing_available_within_offered"),
+            models.CheckConstraint(condition=(Q(asset__isnull=False) & Q(office_space__isnull=True))
+                                   | (Q(asset__isnull=True) & Q(office_space__isnull=False)),
+                                   name="listing_exactly_one_item"),
+            models.UniqueConstraint(fields=["asset"], condition=Q(status="open"), name="one_open_listing_per_asset"),
+            models.UniqueConstraint(fields=["office_space"], condition=Q(status="open"),
+                                    name="one_open_listing_per_office"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def permission_scope(self):
+        return Scope(jurisdiction_id=self.jurisdiction_id, agency_id=self.agency_id)
+
+    @classmethod
+    def extra_visibility(cls, principal):
+        """Open listings are visible region-wide once the own-jurisdiction window has passed, and to
+        every agency of the listing's jurisdiction during it."""
+        now = timezone.now()
+        own = principal.staff_agency_jurisdictions | principal.bureau_jurisdictions
+        return (Q(status=cls.Status.OPEN, region_id__in=principal.regions, own_window_ends_at__lte=now)
+                | Q(status=cls.Status.OPEN, jurisdiction_id__in=own))
+
+    def window_at(self, when=None):
+        when = when or timezone.now()
+        if when < self.own_window_ends_at:
+            return self.Window.JURISDICTION
+        if when < self.region_window_ends_at:
+            return self.Window.REGION
+        return self.Window.DISPOSAL
+
+
+class TransferRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待分配 pending")
+        ALLOCATED = "allocated", _("已分配 allocated")
+        NOT_ALLOCATED = "not_allocated", _("未获分配 not allocated")
+        WITHDRAWN = "withdrawn", _("已撤回 withdrawn")
+
+    listing = models.ForeignKey(Listing, models.PROTECT, related_name="requests", verbose_name=_("listing"))
+    agency = models.ForeignKey(Agency, models.PROTECT, related_name="requests",
+                               verbose_name=_("requesting agency"))
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    justification = models.TextField(_("justification"))
+    needed_by = models.DateField(_("needed by"), null=True, blank=True)
+    priority_tier = models.PositiveSmallIntegerField(_("priority tier (1 = highest)"), default=2)
+    exception_requested = models.BooleanField(_("exception requested"), default=False)
+    exception_justification = models.TextField(_("exception justification"), blank=True)
+    breaches = models.JSONField(_("standards breaches"), default=list, blank=True)
+    standard_set = models.ForeignKey("regions.StandardSet", models.PROTECT, null=True, related_name="+",
+                                     verbose_name=_("standard set applied"))
+    status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+
+    SCOPE_LOOKUPS = {"jurisdiction": ["agency__jurisdiction_id", "listing__jurisdiction_id"],
+                     "agency": ["agency_id", "listing__agency_id"]}
+
+    class Meta:
+        verbose_name = _("申领 request")
+        verbose_name_plural = _("申领 requests")
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="request_quantity_positive")]
+
+    def __str__(self):
+        return f"{self.agency} → {self.listing} ×{self.quantity}"
+
+    def permission_scope(self):
+        return Scope(jurisdiction_id=self.agency.jurisdiction_id, agency_id=self.agency_id)
+
+
+class Transfer(models.Model):
+    """An allocation of (part of) a listing to one request, through approvals to handover."""
+
+    class Status(models.TextChoices):
+        APPROVING = "approving", _("审批中 approving")
+        HANDOVER = "handover", _("待交接 awaiting handover")
+        COMPLETED = "completed", _("已完成 completed")
+        REFUSED = "refused", _("已驳回 refused")
+        CANCELLED = "cancelled", _("已取消 cancelled")
+
+    ACTIVE = ("approving", "handover", "completed")
+
+    request = models.OneToOneField(TransferRequest, models.PROTECT, related_name="transfer",
+                                   verbose_name=_("request"))
+    listing = models.ForeignKey(Listing, models.PROTECT, related_name="transfers", verbose_name=_("listing"))
+    region = models.ForeignKey(Region, models.PROTECT, related_name="transfers", verbose_name=_("region"))
+    giver = models.ForeignKey(Agency, models.PROTECT, related_name="transfers_out", verbose_name=_("giving agency"))
+    receiver = models.ForeignKey(Agency, models.PROTECT, related_name="transfers_in",
+                                 verbose_name=_("receiving agency"))
+    giver_jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, related_name="+")
+    receiver_jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    value = models.DecimalField(_("original value moved (CNY)"), **money)
+    distance_km = models.DecimalField(_("distance (km)"), max_digits=9, decimal_places=2, default=Decimal("0"))
+    allocation_reason = models.TextField(_("allocation reason"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPROVING,
+                              db_index=True)
+    status_reason = models.TextField(_("reason"), blank=True)
+    allocated_at = models.DateTimeField(_("allocated at"), default=timezone.now)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    received_quantity = models.PositiveIntegerField(_("quantity received"), null=True, blank=True)
+    received_condition = models.CharField(_("condition received"), max_length=8, choices=Condition.choices,
+                                          blank=True)
+    received_asset = models.ForeignKey(Asset, models.PROTECT, null=True, blank=True, related_name="+",
+                                       verbose_name=_("asset record at receiver"))
+    certificate_code = models.CharField(_("certificate code"), max_length=16, unique=True, null=True,
+                                        blank=True)
+
+    SCOPE_LOOKUPS = {"jurisdiction": ["giver_jurisdiction_id", "receiver_jurisdiction_id"],
+                     "agency": ["giver_id", "receiver_id"]}
+
+    class Meta:
+        verbose_name = _("调拨 transfer")
+        verbose_name_plural = _("调拨 transfers")
+        ordering = ["-allocated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="transfer_quantity_positive"),
+            models.CheckConstraint(condition=~Q(giver=F("receiver")), name="transfer_between_agencies"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.giver} → {self.receiver}"
+
+    def permission_scope(self):
+        return Scope(region_id=self.region_id, jurisdiction_id=self.receiver_jurisdiction_id,
+                     agency_id=self.receiver_id)
+
+
+class ApprovalStep(models.Model):
+    class Kind(models.TextChoices):
+        GIVING_BUREAU = "giving_bureau", _("调出方机关事务管理局 giving bureau")
+        RECEIVING_BUREAU = "receiving_bureau", _("调入方机关事务管理局 receiving bureau")
+        COORDINATOR = "coordinator", _("区域协调机构 regional coordinator")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("待审批 pending")
+        APPROVED = "approved", _("同意 approved")
+        REFUSED = "refused", _("驳回 refused")
+        CLOSED = "closed", _("已关闭 closed")
+
+    class Light(models.TextChoices):
+        GREEN = "green", _("绿灯 green")
+        YELLOW = "yellow", _("黄灯 yellow")
+        RED = "red", _("红灯 red")
+
+    transfer = models.ForeignKey(Transfer, models.CASCADE, related_name="steps", verbose_name=_("transfer"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+")
+    jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, null=True, blank=True, related_name="+")
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    due_at = models.DateTimeField(_("due at"), db_index=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices,
+                                default=Decision.PENDING, db_index=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    last_reminded_light = models.CharField(max_length=8, blank=True, default="")
+
+    SCOPE_LOOKUPS = {"jurisdiction": ["transfer__giver_jurisdiction_id", "transfer__receiver_jurisdiction_id"],
+                     "agency": ["transfer__giver_id", "transfer__receiver_id"]}
+
+    class Meta:
+        verbose_name = _("审批环节 approval step")
+        verbose_name_plural = _("审批环节 approval steps")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "kind"], name="one_step_per_kind"),
+            models.CheckConstraint(condition=Q(region__isnull=False) | Q(jurisdiction__isnull=False),
+                                   name="step_has_scope"),
+        ]
+
+    def __str__(self):
+        return f"{self.transfer} · {self.get_kind_display()}"
+
+    def permission_scope(self):
+        return Scope(region_id=self.region_id, jurisdiction_id=self.jurisdiction_id)
+
+    def light_at(self, when=None):
+        """green until two thirds of the time is used, yellow until the deadline, red after it."""
+        when = when or timezone.now()
+        if self.decision != self.Decision.PENDING:
+            return None
+        if when >= self.due_at:
+            return self.Light.RED
+        if (when - self.opened_at) * 3 >= (self.due_at - self.opened_at) * 2:
+            return self.Light.YELLOW
+        return self.Light.GREEN
+
+    @property
+    def light(self):
+        return self.light_at()
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained trace of every change of state (database triggers refuse UPDATE and
+    DELETE). `hash` = SHA-256 of the previous hash and this event's canonical JSON."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("actor"))
+    via_token = models.ForeignKey("regions.ApiToken", models.PROTECT, null=True, blank=True, related_name="+")
+    role = models.CharField(_("role"), max_length=40, blank=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40)
+    transfer = models.ForeignKey(Transfer, models.PROTECT, null=True, blank=True, related_name="events")
+    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+")
+    jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, null=True, blank=True, related_name="+")
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    SCOPE_LOOKUPS = {"region": "region_id", "jurisdiction": "jurisdiction_id"}
+
+    class Meta:
+        verbose_name = _("留痕事件 audit event")
+        verbose_name_plural = _("留痕事件 audit events")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,294 @@
+"""Regions, jurisdictions (GB/T 2260), agencies, identity (role bindings, API tokens) and standards."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+division_code = RegexValidator(r"^\d{6}$", _("GB/T 2260 division code: 6 digits"))
+
+
+class Region(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("区域 region")
+        verbose_name_plural = _("区域 regions")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name_zh
+
+
+class Jurisdiction(models.Model):
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省级 province")
+        CITY = "city", _("地市级 city")
+        COUNTY = "county", _("区县级 county/district")
+
+    code = models.CharField(_("division code"), max_length=6, unique=True, validators=[division_code])
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children",
+                               verbose_name=_("parent"))
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True)
+    boundary_simplified = models.MultiPolygonField(_("simplified boundary"), srid=4326, null=True,
+                                                   blank=True)
+    centroid = models.PointField(_("representative point"), srid=4326, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("行政区 jurisdiction")
+        verbose_name_plural = _("行政区 jurisdictions")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name_zh} ({self.code})"
+
+
+class Membership(models.Model):
+    """A jurisdiction's membership of a region over a period; a jurisdiction may join several."""
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="memberships",
+                               verbose_name=_("region"))
+    jurisdiction = models.ForeignKey(Jurisdiction, models.CASCADE, related_name="memberships",
+                                     verbose_name=_("jurisdiction"))
+    joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("成员资格 membership")
+        verbose_name_plural = _("成员资格 memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "jurisdiction", "joined_on"], name="membership_once"),
+            models.CheckConstraint(condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
+                                   name="membership_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.jurisdiction} ∈ {self.region}"
+
+
+class Rank(models.TextChoices):
+    """Post ranks used by the office-space standard (党政机关办公用房建设标准)."""
+
+    MINISTER = "minister", _("部级正职 minister")
+    VICE_MINISTER = "vice_minister", _("部级副职 vice-minister")
+    HEAD = "head", _("正职 head")
+    DEPUTY = "deputy", _("副职 deputy")
+    BUREAU_HEAD = "bureau_head", _("厅局级正职 bureau head")
+    DEPUTY_BUREAU_HEAD = "deputy_bureau_head", _("厅局级副职 deputy bureau head")
+    DIVISION_HEAD = "division_head", _("处级正职 division head")
+    DEPUTY_DIVISION_HEAD = "deputy_division_head", _("处级副职 deputy division head")
+    SECTION_HEAD = "section_head", _("科级正职 section head")
+    STAFF = "staff", _("以下人员 staff")
+
+
+class Agency(models.Model):
+    jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, related_name="agencies",
+                                     verbose_name=_("jurisdiction"))
+    code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    is_affairs_bureau = models.BooleanField(_("affairs bureau"), default=False)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    location = models.PointField(_("address point"), srid=4326)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id", "agency": "id"}
+
+    class Meta:
+        verbose_name = _("机关单位 agency")
+        verbose_name_plural = _("机关单位 agencies")
+        ordering = ["jurisdiction__code", "code"]
+
+    def __str__(self):
+        return self.name_zh
+
+    def permission_scope(self):
+        from .permissions import Scope
+
+        return Scope(jurisdiction_id=self.jurisdiction_id, agency_id=self.pk)
+
+    @property
+    def total_headcount(self):
+        return sum(h.count for h in self.headcounts.all())
+
+
+class Headcount(models.Model):
+    agency = models.ForeignKey(Agency, models.CASCADE, related_name="headcounts", verbose_name=_("agency"))
+    rank = models.CharField(_("rank"), max_length=24, choices=Rank.choices)
+    count = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("编制人数 headcount")
+        verbose_name_plural = _("编制人数 headcounts")
+        constraints = [models.UniqueConstraint(fields=["agency", "rank"], name="headcount_rank_once")]
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("区域协调员 regional coordinator")
+    BUREAU_MANAGER = "bureau_manager", _("机关事务管理局 bureau manager")
+    AGENCY_STAFF = "agency_staff", _("单位资产管理员 agency staff")
+    AUDITOR = "auditor", _("审计员 auditor")
+
+
+class RoleBinding(models.Model):
+    """One role on one scope: region (coordinator, auditor), jurisdiction (bureau), agency (staff)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="role_bindings",
+                             verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    region = models.ForeignKey(Region, models.CASCADE, null=True, blank=True, verbose_name=_("region"))
+    jurisdiction = models.ForeignKey(Jurisdiction, models.CASCADE, null=True, blank=True,
+                                     verbose_name=_("jurisdiction"))
+    agency = models.ForeignKey(Agency, models.CASCADE, null=True, blank=True, verbose_name=_("agency"))
+
+    class Meta:
+        verbose_name = _("角色授权 role binding")
+        verbose_name_plural = _("角色授权 role bindings")
+        constraints = [
+            models.CheckConstraint(
+                name="role_binding_scope_matches_role",
+                condition=(
+                    Q(role__in=["coordinator", "auditor"], region__isnull=False, jurisdiction__isnull=True,
+                      agency__isnull=True)
+                    | Q(role="bureau_manager", region__isnull=True, jurisdiction__isnull=False,
+                        agency__isnull=True)
+                    | Q(role="agency_staff", region__isnull=True, jurisdiction__isnull=True,
+                        agency__isnull=False)
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.region or self.jurisdiction or self.agency}"
+
+
+class ApiToken(models.Model):
+    """A member city's system credential: shown once, stored as SHA-256, scoped to one jurisdiction."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, models.CASCADE, related_name="api_tokens",
+                                     verbose_name=_("jurisdiction"))
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    can_write = models.BooleanField(_("write scope"), default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌 API token")
+        verbose_name_plural = _("接口令牌 API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id"}
+
+    def permission_scope(self):
+        from .permissions import Scope
+
+        return Scope(jurisdiction_id=self.jurisdiction_id)
+
+    @property
+    def scopes(self):
+        return ["read", "write"] if self.can_write else ["read"]
+
+
+# --- Standards registry ----------------------------------------------------------------------------
+class AllocationMode(models.TextChoices):
+    FIRST_COME = "first_come", _("先到先得 first come")
+    WINDOW_CLOSE = "window_close", _("窗口期结束统一分配 at window close")
+    OPTIMIZED = "optimized", _("窗口期结束优化分配 optimized at window close")
+
+
+class StandardSet(models.Model):
+    """One effective-dated version of a region's standards; the set in force on D is the latest
+    with effective_from <= D. Sets already in force are never edited: a change is a new version."""
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="standard_sets", verbose_name=_("region"))
+    effective_from = models.DateField(_("effective from"))
+    title = models.CharField(_("title"), max_length=200)
+    source = models.CharField(_("source document"), max_length=300, blank=True)
+    own_window_days = models.PositiveIntegerField(_("own-jurisdiction screening window (days)"), default=7)
+    region_window_days = models.PositiveIntegerField(_("regional screening window (days)"), default=14)
+    approval_working_days = models.PositiveIntegerField(_("approval step deadline (working days)"), default=5)
+    coordinator_threshold = models.DecimalField(_("coordinator approval above value (CNY)"), max_digits=14,
+                                                decimal_places=2, default=Decimal("50000.00"))
+    allocation_mode = models.CharField(_("allocation mode"), max_length=16, choices=AllocationMode.choices,
+                                       default=AllocationMode.FIRST_COME)
+    handling_fee = models.DecimalField(_("handling fee per transfer (CNY)"), max_digits=10, decimal_places=2,
+                                       default=Decimal("200.00"))
+    transport_rate_per_km = models.DecimalField(_("transport rate (CNY/km)"), max_digits=8, decimal_places=2,
+                                                default=Decimal("3.00"))
+    salvage_floor = models.DecimalField(_("salvage floor (share of original value)"), max_digits=4,
+                                        decimal_places=3, default=Decimal("0.050"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("配置标准版本 standard set")
+        verbose_name_plural = _("配置标准版本 standard sets")
+        ordering = ["region", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["region", "effective_from"], name="one_set_per_day")]
+
+    def __str__(self):
+        return f"{self.region} · {self.title} · {self.effective_from}"
+
+    SCOPE_LOOKUPS = {"region": "region_id"}
+
+    def permission_scope(self):
+        from .permissions import Scope
+
+        return Scope(region_id=self.region_id)
+
+
+class OfficeSpaceNorm(models.Model):
+    standard_set = models.ForeignKey(StandardSet, models.CASCADE, related_name="office_norms")
+    level = models.CharField(_("jurisdiction level"), max_length=10, choices=[
+        ("central", _("中央 central")), *Jurisdiction.Level.choices])
+    rank = models.CharField(_("rank"), max_length=24, choices=Rank.choices)
+    area_m2 = models.DecimalField(_("office room area per person (m²)"), max_digits=6, decimal_places=1,
+                                  validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        verbose_name = _("办公用房标准 office space norm")
+        verbose_name_plural = _("办公用房标准 office space norms")
+        constraints = [models.UniqueConstraint(fields=["standard_set", "level", "rank"], name="office_norm_once")]
+
+
+class AssetClassNorm(models.Model):
+    standard_set = models.ForeignKey(StandardSet, models.CASCADE, related_name="class_norms")
+    class_code = models.CharField(_("asset class code (GB/T 14885)"), max_length=16)
+    min_service_years = models.DecimalField(_("minimum service life (years)"), max_digits=4, decimal_places=1)
+    price_cap = models.DecimalField(_("price cap per item (CNY)"), max_digits=14, decimal_places=2,
+                                    null=True, blank=True)
+    quantity_per_head = models.DecimalField(_("quantity cap per head"), max_digits=6, decimal_places=2,
+                                            null=True, blank=True)
+    compensation_rate = models.DecimalField(_("compensation rate (share of residual value)"), max_digits=4,
+                                            decimal_places=3, default=Decimal("1.000"))
+
+    class Meta:
+        verbose_name = _("资产配置标准 asset class norm")
+        verbose_name_plural = _("资产配置标准 asset class norms")
+        constraints = [models.UniqueConstraint(fields=["standard_set", "class_code"], name="class_norm_once")]
+
+
+class RentNorm(models.Model):
+    """Monthly rent-equivalent per m² of a jurisdiction's office space (office-space compensation)."""
+
+    standard_set = models.ForeignKey(StandardSet, models.CASCADE, related_name="rent_norms")
+    jurisdiction = models.ForeignKey(Jurisdiction, models.CASCADE, related_name="+")
+    rent_per_m2_month = models.DecimalField(_("rent-equivalent (CNY/m²/month)"), max_digits=8, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("租金当量标准 rent norm")
+        verbose_name_plural = _("租金当量标准 rent norms")
+        constraints = [models.UniqueConstraint(fields=["standard_set", "jurisdiction"], name="rent_norm_once")]

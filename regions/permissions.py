@@ -1,0 +1,204 @@
+"""The one permission layer: `restrict(queryset, user, action)` for reads, `require(user, action, obj)`
+for writes. Every selector and service calls these; resolvers and views never decide access.
+
+A user's role bindings are resolved once into a `Principal` (cached on the user object):
+coordinators and auditors see every jurisdiction that is a member of their regions, bureau managers
+their jurisdiction and its descendants, agency staff their agency. An API token acts as a bureau
+manager of its jurisdiction, read-only unless it has the write scope.
+"""
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from exchange.errors import NotAuthenticated, PermissionDenied
+
+from .models import Jurisdiction, Membership, Role, RoleBinding
+
+WRITE_RULES: dict[str, frozenset[str]] = {
+    # action -> roles allowed (each only within its scope). Auditors never write.
+    "agency.manage": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER}),
+    "asset.register": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "listing.open": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "listing.withdraw": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "request.create": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "request.withdraw": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "allocation.run": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER}),
+    "approval.decide": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER}),
+    "transfer.cancel": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "handover.confirm": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "standards.edit": frozenset({Role.COORDINATOR}),
+    "token.manage": frozenset({Role.BUREAU_MANAGER}),
+    "period.close": frozenset({Role.COORDINATOR}),
+    "payment.confirm": frozenset({Role.COORDINATOR}),
+    "report.request": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER, Role.AUDITOR, Role.AGENCY_STAFF}),
+    "import.run": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an object lives, for `require`: its region, jurisdiction and agency (any may be None)."""
+
+    region_id: int | None = None
+    jurisdiction_id: int | None = None
+    agency_id: int | None = None
+
+
+@dataclass
+class Principal:
+    user_id: int | None
+    token: object | None = None
+    can_write: bool = True
+    coordinator_regions: frozenset = frozenset()
+    auditor_regions: frozenset = frozenset()
+    bureau_jurisdictions: frozenset = frozenset()
+    staff_agencies: frozenset = frozenset()
+    staff_agency_jurisdictions: frozenset = frozenset()
+    coordinator_jurisdictions: frozenset = frozenset()  # members of coordinator regions
+    auditor_jurisdictions: frozenset = frozenset()  # members of auditor regions
+    member_regions: frozenset = frozenset()  # regions of any of the principal's jurisdictions
+    roles: frozenset = field(default_factory=frozenset)
+
+    @property
+    def regions(self):
+        return self.coordinator_regions | self.auditor_regions | self.member_regions
+
+    @property
+    def region_jurisdictions(self):
+        return self.coordinator_jurisdictions | self.auditor_jurisdictions
+
+    @property
+    def readable_jurisdictions(self):
+        return self.region_jurisdictions | self.bureau_jurisdictions
+
+    def has_role(self, role):
+        return role in self.roles
+
+
+def _descendants(jurisdiction_ids):
+    """Jurisdictions and all their descendants (three levels at most: province, city, county)."""
+    found = set(jurisdiction_ids)
+    frontier = set(jurisdiction_ids)
+    while frontier:
+        frontier = set(Jurisdiction.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
+        found |= frontier
+    return frozenset(found)
+
+
+def _members_of(region_ids):
+    if not region_ids:
+        return frozenset()
+    return _descendants(Membership.objects.filter(region_id__in=region_ids, left_on__isnull=True)
+                        .values_list("jurisdiction_id", flat=True))
+
+
+def _regions_of(jurisdiction_ids):
+    """Regions containing the jurisdictions or any of their ancestors."""
+    ids = set(jurisdiction_ids)
+    frontier = set(ids)
+    while frontier:
+        frontier = set(Jurisdiction.objects.filter(id__in=frontier, parent__isnull=False)
+                       .values_list("parent_id", flat=True)) - ids
+        ids |= frontier
+    return frozenset(Membership.objects.filter(jurisdiction_id__in=ids, left_on__isnull=True)
+                     .values_list("region_id", flat=True))
+
+
+def principal_for_token(token):
+    jurisdictions = _descendants([token.jurisdiction_id])
+    return Principal(
+        user_id=token.created_by_id, token=token, can_write=token.can_write,
+        bureau_jurisdictions=jurisdictions, roles=frozenset({Role.BUREAU_MANAGER}),
+        member_regions=_regions_of([token.jurisdiction_id]),
+    )
+
+
+def get_principal(user):
+    """The resolved principal of a user (cached on the user object for the request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated()
+    cached = getattr(user, "_principal", None)
+    if cached is not None:
+        return cached
+    bindings = list(RoleBinding.objects.filter(user=user).select_related("agency"))
+    by_role = {role: set() for role in Role.values}
+    staff_jurisdictions = set()
+    for b in bindings:
+        by_role[b.role].add(b.region_id or b.jurisdiction_id or b.agency_id)
+        if b.agency_id:
+            staff_jurisdictions.add(b.agency.jurisdiction_id)
+    bureau = _descendants(by_role[Role.BUREAU_MANAGER]) if by_role[Role.BUREAU_MANAGER] else frozenset()
+    principal = Principal(
+        user_id=user.pk,
+        coordinator_regions=frozenset(by_role[Role.COORDINATOR]),
+        auditor_regions=frozenset(by_role[Role.AUDITOR]),
+        bureau_jurisdictions=bureau,
+        staff_agencies=frozenset(by_role[Role.AGENCY_STAFF]),
+        staff_agency_jurisdictions=frozenset(staff_jurisdictions),
+        coordinator_jurisdictions=_members_of(by_role[Role.COORDINATOR]),
+        auditor_jurisdictions=_members_of(by_role[Role.AUDITOR]),
+        member_regions=_regions_of(set(by_role[Role.BUREAU_MANAGER]) | staff_jurisdictions),
+        roles=frozenset(b.role for b in bindings),
+    )
+    user._principal = principal
+    return principal
+
+
+def _lookups(model, kind):
+    value = getattr(model, "SCOPE_LOOKUPS", {}).get(kind, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def restrict(queryset, user, action="view"):
+    """Limit a queryset to what the user may see. Models declare `SCOPE_LOOKUPS` with the ORM paths to
+    their `region`, `jurisdiction` and `agency` ids, and may add `extra_visibility(principal)` (a Q) for
+    data shared more widely, such as listings open to the whole region."""
+    principal = get_principal(user)
+    model = queryset.model
+    q = Q(pk__in=[])
+    for path in _lookups(model, "region"):
+        q |= Q(**{f"{path}__in": principal.regions if action == "view" else principal.coordinator_regions})
+    for path in _lookups(model, "jurisdiction"):
+        q |= Q(**{f"{path}__in": principal.readable_jurisdictions})
+    for path in _lookups(model, "agency"):
+        q |= Q(**{f"{path}__in": principal.staff_agencies})
+    extra = getattr(model, "extra_visibility", None)
+    if extra is not None and action == "view":
+        q |= extra(principal)
+    return queryset.filter(q).distinct() if _needs_distinct(model) else queryset.filter(q)
+
+
+def _needs_distinct(model):
+    return getattr(model, "SCOPE_NEEDS_DISTINCT", False)
+
+
+def allows(principal, action, scope: Scope):
+    """True when one of the principal's roles allowed for `action` covers `scope`."""
+    roles = WRITE_RULES.get(action)
+    if roles is None:
+        raise KeyError(f"unknown action {action!r}")
+    if not principal.can_write and action != "report.request":
+        return False
+    if Role.COORDINATOR in roles and (
+        (scope.region_id is not None and scope.region_id in principal.coordinator_regions)
+        or scope.jurisdiction_id in principal.coordinator_jurisdictions
+    ):
+        return True
+    if Role.AUDITOR in roles and (
+        (scope.region_id is not None and scope.region_id in principal.auditor_regions)
+        or scope.jurisdiction_id in principal.auditor_jurisdictions
+    ):
+        return True
+    if Role.BUREAU_MANAGER in roles and scope.jurisdiction_id in principal.bureau_jurisdictions:
+        return True
+    return Role.AGENCY_STAFF in roles and scope.agency_id is not None and scope.agency_id in principal.staff_agencies
+
+
+def require(user, action, obj):
+    """Raise PermissionDenied unless the user may do `action` on `obj` (a model with
+    `permission_scope()`, or a Scope)."""
+    principal = get_principal(user)
+    scope = obj if isinstance(obj, Scope) else obj.permission_scope()
+    if not allows(principal, action, scope):
+        raise PermissionDenied(field=None)
+    return principal

@@ -1,0 +1,1 @@
+"""Report jobs (filled in by the reports issue)."""
