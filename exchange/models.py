@@ -413,3 +413,35 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class ImportJob(models.Model):
+    """A bulk asset import (CSV) run by Celery, with progress and a per-row error report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中 queued")
+        RUNNING = "running", _("进行中 running")
+        SUCCEEDED = "succeeded", _("已完成 succeeded")
+        FAILED = "failed", _("失败 failed")
+
+    agency = models.ForeignKey(Agency, models.PROTECT, related_name="import_jobs", verbose_name=_("agency"))
+    file = models.FileField(_("file"), upload_to="imports/")
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    imported_rows = models.PositiveIntegerField(_("rows imported"), default=0)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
+
+    class Meta:
+        verbose_name = _("批量导入 import job")
+        verbose_name_plural = _("批量导入 import jobs")
+        ordering = ["-created_at"]
+
+    def permission_scope(self):
+        return Scope(jurisdiction_id=self.agency.jurisdiction_id, agency_id=self.agency_id)

@@ -292,3 +292,20 @@ class RentNorm(models.Model):
         verbose_name = _("租金当量标准 rent norm")
         verbose_name_plural = _("租金当量标准 rent norms")
         constraints = [models.UniqueConstraint(fields=["standard_set", "jurisdiction"], name="rent_norm_once")]
+
+
+class IdempotencyKey(models.Model):
+    """The first result of a create-mutation sent with a client idempotency key, per caller: a retry with
+    the same key returns this result and changes nothing."""
+
+    owner = models.CharField(_("caller"), max_length=80)  # "token:<id>" or "user:<id>"
+    key = models.CharField(_("idempotency key"), max_length=64)
+    operation = models.CharField(_("operation"), max_length=80)
+    request_hash = models.CharField(max_length=64)
+    response = models.JSONField(_("response"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("幂等键 idempotency key")
+        verbose_name_plural = _("幂等键 idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["owner", "operation", "key"], name="idempotency_once")]

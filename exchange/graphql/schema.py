@@ -1,16 +1,20 @@
 """The project's GraphQL schema: the union of each app's Query and Mutation classes."""
 import graphene
 
+from exchange.graphql import api as exchange_api
 from exchange.graphql import scalars  # noqa: F401  (registers the geometry converter)
-from regions.graphql.schema import Mutation as RegionsMutation
-from regions.graphql.schema import Query as RegionsQuery
+from exchange.ledger.graphql import schema as ledger_api
+from regions.graphql import schema as regions_api
+from reports.graphql import schema as reports_api
+
+APPS = (regions_api, exchange_api, ledger_api, reports_api)
 
 
-class Query(RegionsQuery, graphene.ObjectType):
+class Query(*(app.Query for app in APPS), graphene.ObjectType):
     node = graphene.relay.Node.Field()
 
 
-class Mutation(RegionsMutation, graphene.ObjectType):
+class Mutation(*(app.Mutation for app in APPS), graphene.ObjectType):
     pass
 
 

@@ -1,0 +1,9 @@
+import graphene
+
+
+class Query(graphene.ObjectType):
+    pass
+
+
+class Mutation(graphene.ObjectType):
+    pass
