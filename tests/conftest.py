@@ -11,6 +11,19 @@ from tests import factories as f
 OPERATIONS = Path(__file__).resolve().parent.parent / "graphql" / "operations"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgis` prove behaviour SQLite cannot show (row locks, concurrency): they run in
+    `make test-postgis` and are skipped, with the reason, on the embedded SpatiaLite default."""
+    from django.conf import settings
+
+    if not settings.SPATIALITE:
+        return
+    skip = pytest.mark.skip(reason="needs PostGIS (run `make test-postgis`)")
+    for item in items:
+        if "postgis" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def region_world(db):
     """Two member cities of one region (A near Shanghai, B near Hangzhou) with one agency each, a
