@@ -308,6 +308,9 @@ class Transfer(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="transfer_quantity_positive"),
             models.CheckConstraint(condition=~Q(giver=F("receiver")), name="transfer_between_agencies"),
+            models.CheckConstraint(condition=Q(received_quantity__isnull=True)
+                                   | Q(received_quantity__lte=F("quantity")),
+                                   name="transfer_received_within_allocated"),
         ]
 
     def __str__(self):
@@ -341,6 +344,8 @@ class ApprovalStep(models.Model):
     jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, null=True, blank=True, related_name="+")
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     due_at = models.DateTimeField(_("due at"), db_index=True)
+    yellow_at = models.DateTimeField(_("yellow light from"), db_index=True,
+                                     help_text=_("two thirds of the time between opening and deadline"))
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices,
                                 default=Decision.PENDING, db_index=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -360,6 +365,8 @@ class ApprovalStep(models.Model):
             models.UniqueConstraint(fields=["transfer", "kind"], name="one_step_per_kind"),
             models.CheckConstraint(condition=Q(region__isnull=False) | Q(jurisdiction__isnull=False),
                                    name="step_has_scope"),
+            models.CheckConstraint(condition=Q(yellow_at__gte=F("opened_at"), due_at__gte=F("yellow_at")),
+                                   name="step_times_ordered"),
         ]
 
     def __str__(self):
@@ -375,13 +382,33 @@ class ApprovalStep(models.Model):
             return None
         if when >= self.due_at:
             return self.Light.RED
-        if (when - self.opened_at) * 3 >= (self.due_at - self.opened_at) * 2:
+        if when >= self.yellow_at:
             return self.Light.YELLOW
         return self.Light.GREEN
 
     @property
     def light(self):
-        return self.light_at()
+        return getattr(self, "light_now", None) or self.light_at()
+
+    @classmethod
+    def light_expression(cls, when=None):
+        """The light as a SQL expression (NULL once decided), so lists filter and sort by it in the DB."""
+        when = when or timezone.now()
+        return models.Case(
+            models.When(~Q(decision=cls.Decision.PENDING), then=models.Value(None, output_field=models.CharField())),
+            models.When(due_at__lte=when, then=models.Value(cls.Light.RED.value)),
+            models.When(yellow_at__lte=when, then=models.Value(cls.Light.YELLOW.value)),
+            default=models.Value(cls.Light.GREEN.value), output_field=models.CharField())
+
+    @classmethod
+    def light_rank_expression(cls, when=None):
+        """Red 0, yellow 1, green 2, decided 3: ascending order puts the most urgent first."""
+        when = when or timezone.now()
+        return models.Case(
+            models.When(~Q(decision=cls.Decision.PENDING), then=models.Value(3)),
+            models.When(due_at__lte=when, then=models.Value(0)),
+            models.When(yellow_at__lte=when, then=models.Value(1)),
+            default=models.Value(2), output_field=models.IntegerField())
 
 
 class AuditEvent(models.Model):

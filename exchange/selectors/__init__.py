@@ -1,0 +1,137 @@
+"""Reads for the exchange, always through `regions.permissions.restrict`."""
+import math
+
+from django.contrib.gis.db.models.functions import Distance, GeometryDistance
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
+from django.db import connection
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from exchange.errors import NotFound, ValidationFailed
+from exchange.models import ApprovalStep, Asset, AssetClass, AuditEvent, Listing, OfficeSpace, Transfer
+from regions.permissions import get_principal, restrict
+
+LISTING_RELATED = ("agency__jurisdiction", "jurisdiction", "region", "asset__asset_class", "office_space")
+
+
+def asset_classes(user):
+    get_principal(user)
+    return AssetClass.objects.all()
+
+
+def assets_for(user):
+    return restrict(Asset.objects.select_related("agency__jurisdiction", "asset_class")
+                    .prefetch_related("photos"), user)
+
+
+def office_spaces_for(user):
+    return restrict(OfficeSpace.objects.select_related("agency__jurisdiction"), user)
+
+
+def _agency_point(user, agency_id):
+    from regions.models import Agency
+
+    agency = restrict(Agency.objects.all(), user).filter(pk=agency_id).first() if agency_id else None
+    if agency_id and agency is None:
+        raise NotFound(field="fromAgencyId")
+    if agency is None:
+        principal = get_principal(user)
+        agency = Agency.objects.filter(pk__in=principal.staff_agencies).order_by("pk").first()
+        if agency is None:
+            raise ValidationFailed("Name a point or an agency to measure distance from.", field="fromAgencyId")
+    return agency.location
+
+
+def filter_text(qs, text):
+    """Every word must occur in the listing's search text (substring match: works for Chinese)."""
+    for word in (text or "").lower().split():
+        qs = qs.filter(search_text__contains=word)
+    return qs
+
+
+def filter_window(qs, window, now=None):
+    now = now or timezone.now()
+    if window == Listing.Window.JURISDICTION:
+        return qs.filter(own_window_ends_at__gt=now)
+    if window == Listing.Window.REGION:
+        return qs.filter(own_window_ends_at__lte=now, region_window_ends_at__gt=now)
+    if window == Listing.Window.DISPOSAL:
+        return qs.filter(region_window_ends_at__lte=now)
+    return qs
+
+
+def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_agency=False, within_km=None,
+                 window=None, now=None):
+    """Listings visible to the user. Text matches every word in the title, class, agency and place names
+    (Chinese too). With a point (`near`, an agency, or the user's own agency) results are ordered nearest
+    first and carry `distance_m`; on PostGIS the order is the KNN `<->` operator on the GiST index and
+    the geodesic distance is computed only for the rows returned."""
+    qs = restrict(Listing.objects.select_related(*LISTING_RELATED), user)
+    qs = filter_window(filter_text(qs, text), window, now)
+    point = near
+    if point is None and (from_agency_id or from_my_agency):
+        point = _agency_point(user, from_agency_id)
+    if point is None:
+        if within_km is not None:
+            raise ValidationFailed("A distance limit needs a point or an agency.", field="withinKm")
+        return qs
+    point = Point(point.x, point.y, srid=4326)
+    if within_km is not None:
+        # Index-friendly planar prefilter in degrees (a superset), then the exact geodesic test.
+        degrees = within_km / (111.32 * max(math.cos(math.radians(min(abs(point.y) + within_km / 111.0, 89))),
+                                             0.01)) * 1.05
+        qs = qs.filter(location__dwithin=(point, degrees), location__distance_lte=(point, D(km=within_km)))
+    qs = qs.annotate(distance_m=Distance("location", point))
+    if connection.vendor == "postgresql":
+        return qs.order_by(GeometryDistance("location", point), "id")
+    return qs.order_by("distance_m", "id")
+
+
+def listing(user, pk):
+    found = listings_for(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(field="listingId")
+    return found
+
+
+def _steps_prefetch(when=None):
+    return Prefetch("steps", queryset=ApprovalStep.objects.annotate(light_now=ApprovalStep.light_expression(when))
+                    .order_by("kind"))
+
+
+def transfers_for(user):
+    return restrict(Transfer.objects.select_related(
+        "region", "giver__jurisdiction", "receiver__jurisdiction", "giver_jurisdiction", "receiver_jurisdiction",
+        "request", "listing__asset__asset_class", "listing__office_space", "received_asset")
+        .prefetch_related(_steps_prefetch()), user)
+
+
+def transfer(user, pk):
+    found = transfers_for(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(field="transferId")
+    return found
+
+
+def approval_steps_for(user, *, when=None):
+    """Steps visible to the user with their light computed in SQL (`light_now`, `light_rank`)."""
+    return restrict(ApprovalStep.objects.select_related(
+        "transfer__giver__jurisdiction", "transfer__receiver__jurisdiction", "transfer__listing", "region",
+        "jurisdiction", "decided_by"), user).annotate(
+        light_now=ApprovalStep.light_expression(when), light_rank=ApprovalStep.light_rank_expression(when))
+
+
+def my_overdue_steps(user, *, when=None):
+    """Pending steps past their deadline that the user is the authority for."""
+    principal = get_principal(user)
+    mine = (Q(kind=ApprovalStep.Kind.COORDINATOR, region_id__in=principal.coordinator_regions)
+            | (~Q(kind=ApprovalStep.Kind.COORDINATOR) & Q(jurisdiction_id__in=principal.bureau_jurisdictions)))
+    return approval_steps_for(user, when=when).filter(
+        mine, decision=ApprovalStep.Decision.PENDING, due_at__lte=when or timezone.now())
+
+
+def transfer_trail(user, transfer_pk):
+    """The audit events of a transfer, oldest first, for auditors and parties who can see it."""
+    found = transfer(user, transfer_pk)
+    return AuditEvent.objects.filter(transfer=found).select_related("actor").order_by("id")

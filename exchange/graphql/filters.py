@@ -1,0 +1,92 @@
+"""Explicit FilterSets for the exchange lists (no `__all__`)."""
+import django_filters
+
+from exchange import models, selectors
+
+
+class AssetClassFilter(django_filters.FilterSet):
+    code = django_filters.CharFilter(field_name="code", lookup_expr="startswith")
+    kind = django_filters.ChoiceFilter(choices=models.AssetClass.Kind.choices)
+
+    class Meta:
+        model = models.AssetClass
+        fields = ["code", "kind"]
+
+
+class AssetFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=models.Asset.Status.choices)
+    class_code = django_filters.CharFilter(field_name="asset_class__code", lookup_expr="startswith")
+    condition = django_filters.ChoiceFilter(choices=models.Condition.choices)
+    agency_code = django_filters.CharFilter(field_name="agency__code")
+    text = django_filters.CharFilter(field_name="description", lookup_expr="icontains")
+
+    class Meta:
+        model = models.Asset
+        fields = ["status", "class_code", "condition", "agency_code", "text"]
+
+
+class OfficeSpaceFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=models.OfficeSpace.Status.choices)
+    agency_code = django_filters.CharFilter(field_name="agency__code")
+    min_area_m2 = django_filters.NumberFilter(field_name="area_m2", lookup_expr="gte")
+
+    class Meta:
+        model = models.OfficeSpace
+        fields = ["status", "agency_code", "min_area_m2"]
+
+
+class ListingFilter(django_filters.FilterSet):
+    text = django_filters.CharFilter(method="filter_text", label="words in title, class, agency, place (中文 ok)")
+    class_code = django_filters.CharFilter(field_name="asset__asset_class__code", lookup_expr="startswith")
+    kind = django_filters.CharFilter(method="filter_kind", label="asset class kind, or 'office'")
+    condition = django_filters.ChoiceFilter(field_name="asset__condition", choices=models.Condition.choices)
+    jurisdiction_code = django_filters.CharFilter(field_name="jurisdiction__code")
+    window = django_filters.ChoiceFilter(method="filter_window", choices=models.Listing.Window.choices)
+    status = django_filters.ChoiceFilter(choices=models.Listing.Status.choices)
+
+    class Meta:
+        model = models.Listing
+        fields = ["text", "class_code", "kind", "condition", "jurisdiction_code", "window", "status"]
+
+    def filter_text(self, queryset, name, value):
+        return selectors.filter_text(queryset, value)
+
+    def filter_window(self, queryset, name, value):
+        return selectors.filter_window(queryset, value)
+
+    def filter_kind(self, queryset, name, value):
+        if value == "office":
+            return queryset.filter(office_space__isnull=False)
+        return queryset.filter(asset__asset_class__kind=value)
+
+
+class TransferFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=models.Transfer.Status.choices)
+    giver_jurisdiction_code = django_filters.CharFilter(field_name="giver_jurisdiction__code")
+    receiver_jurisdiction_code = django_filters.CharFilter(field_name="receiver_jurisdiction__code")
+    listing_id = django_filters.NumberFilter(field_name="listing_id")
+
+    class Meta:
+        model = models.Transfer
+        fields = ["status", "giver_jurisdiction_code", "receiver_jurisdiction_code", "listing_id"]
+
+
+class ApprovalStepFilter(django_filters.FilterSet):
+    light = django_filters.ChoiceFilter(field_name="light_now", choices=models.ApprovalStep.Light.choices)
+    kind = django_filters.ChoiceFilter(choices=models.ApprovalStep.Kind.choices)
+    decision = django_filters.ChoiceFilter(choices=models.ApprovalStep.Decision.choices)
+    transfer_id = django_filters.NumberFilter(field_name="transfer_id")
+    order_by = django_filters.OrderingFilter(fields=(("light_rank", "light"), ("due_at", "due_at"),
+                                                     ("opened_at", "opened_at")))
+
+    class Meta:
+        model = models.ApprovalStep
+        fields = ["light", "kind", "decision", "transfer_id"]
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    action = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+
+    class Meta:
+        model = models.AuditEvent
+        fields = ["action"]

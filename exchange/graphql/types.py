@@ -1,0 +1,138 @@
+"""GraphQL object types of the exchange. Related objects are loaded by the selectors
+(select_related/prefetch_related), so resolvers here never query per row."""
+import graphene
+from graphene_django import DjangoObjectType
+
+from exchange import models
+from exchange.graphql import scalars  # noqa: F401  (geometry converter)
+from exchange.graphql.connection import CountableConnection
+
+
+def _node_meta(model, name, fields):
+    return type("Meta", (), {"model": model, "name": name, "interfaces": (graphene.relay.Node,),
+                             "connection_class": CountableConnection, "fields": fields})
+
+
+class AssetClassType(DjangoObjectType):
+    Meta = _node_meta(models.AssetClass, "AssetClass", ("id", "code", "name_zh", "name_en", "kind"))
+
+
+class AssetPhotoType(DjangoObjectType):
+    class Meta:
+        model = models.AssetPhoto
+        name = "AssetPhoto"
+        fields = ("content_type", "size", "uploaded_at")
+
+    url = graphene.String(required=True)
+
+    def resolve_url(root, info):
+        return root.file.url
+
+
+class AssetType(DjangoObjectType):
+    Meta = _node_meta(models.Asset, "Asset", (
+        "id", "agency", "asset_class", "description", "quantity", "unit", "original_value", "acquired_on",
+        "condition", "location", "status", "created_at", "photos"))
+
+    pk = graphene.Int(required=True)
+
+
+class OfficeSpaceType(DjangoObjectType):
+    Meta = _node_meta(models.OfficeSpace, "OfficeSpace", (
+        "id", "agency", "building", "floor", "rooms", "area_m2", "location", "available_from", "available_to",
+        "status", "created_at"))
+
+    pk = graphene.Int(required=True)
+
+
+class ListingWindow(graphene.Enum):
+    JURISDICTION = "jurisdiction"
+    REGION = "region"
+    DISPOSAL = "disposal"
+
+
+class ListingType(DjangoObjectType):
+    Meta = _node_meta(models.Listing, "Listing", (
+        "id", "region", "agency", "jurisdiction", "asset", "office_space", "title", "location", "quantity",
+        "quantity_available", "opened_at", "own_window_ends_at", "region_window_ends_at", "status"))
+
+    pk = graphene.Int(required=True)
+    window = graphene.Field(ListingWindow, required=True, description="The screening window open now.")
+    window_ends_at = graphene.DateTime(description="When the open window ends (null in disposal).")
+    distance_km = graphene.Float(description="Distance from the search point, km (only with a point).")
+
+    def resolve_window(root, info):
+        return root.window_at()
+
+    def resolve_window_ends_at(root, info):
+        window = root.window_at()
+        return {"jurisdiction": root.own_window_ends_at, "region": root.region_window_ends_at}.get(window)
+
+    def resolve_distance_km(root, info):
+        distance = getattr(root, "distance_m", None)
+        return None if distance is None else round(distance.km, 2)
+
+
+class BreachType(graphene.ObjectType):
+    field = graphene.String()
+    code = graphene.String(required=True)
+    message = graphene.String(required=True)
+
+
+class TransferRequestType(DjangoObjectType):
+    Meta = _node_meta(models.TransferRequest, "TransferRequest", (
+        "id", "listing", "agency", "quantity", "justification", "needed_by", "exception_requested",
+        "exception_justification", "status", "created_at"))
+
+    pk = graphene.Int(required=True)
+    breaches = graphene.List(graphene.NonNull(BreachType), required=True,
+                             description="Standards breaches accepted under an exception.")
+
+    def resolve_breaches(root, info):
+        return [BreachType(field=b.get("field"), code=b["code"], message=b["message"]) for b in root.breaches]
+
+
+class Light(graphene.Enum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class ApprovalStepType(DjangoObjectType):
+    Meta = _node_meta(models.ApprovalStep, "ApprovalStep", (
+        "id", "transfer", "kind", "region", "jurisdiction", "opened_at", "yellow_at", "due_at", "decision",
+        "decided_at", "reason"))
+
+    pk = graphene.Int(required=True)
+    light = graphene.Field(Light, description="green / yellow (two thirds used) / red (overdue); null once decided.")
+    decided_by = graphene.String(description="Username of the decider.")
+
+    def resolve_light(root, info):
+        return root.light
+
+    def resolve_decided_by(root, info):
+        return root.decided_by.username if root.decided_by_id else None
+
+
+class TransferType(DjangoObjectType):
+    Meta = _node_meta(models.Transfer, "Transfer", (
+        "id", "request", "listing", "region", "giver", "receiver", "giver_jurisdiction", "receiver_jurisdiction",
+        "quantity", "value", "distance_km", "allocation_reason", "status", "status_reason", "allocated_at",
+        "approved_at", "completed_at", "received_quantity", "received_condition", "received_asset",
+        "certificate_code"))
+
+    pk = graphene.Int(required=True)
+    steps = graphene.List(graphene.NonNull(ApprovalStepType), required=True)
+
+    def resolve_steps(root, info):
+        return root.steps.all()
+
+
+class AuditEventType(DjangoObjectType):
+    Meta = _node_meta(models.AuditEvent, "AuditEvent", (
+        "id", "at", "role", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash"))
+
+    actor = graphene.String(description="Username of the actor (null for the system).")
+
+    def resolve_actor(root, info):
+        return root.actor.username if root.actor_id else None

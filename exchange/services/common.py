@@ -1,0 +1,62 @@
+"""Helpers shared by the exchange services: locking, region membership, geodesic distance."""
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.utils import timezone, translation
+
+from exchange.errors import NotFound, ValidationFailed
+from regions.models import Jurisdiction, Membership
+
+
+def locked(queryset):
+    """SELECT ... FOR NO KEY UPDATE on PostgreSQL (does not block inserts referencing the row);
+    SQLite serializes writers itself."""
+    return queryset.select_for_update(no_key=True) if connection.vendor == "postgresql" else queryset
+
+
+def ancestry(jurisdiction):
+    """The jurisdiction's id and those of its ancestors (at most three levels)."""
+    ids, current = [], jurisdiction
+    while current is not None:
+        ids.append(current.pk)
+        current = Jurisdiction.objects.filter(pk=current.parent_id).first() if current.parent_id else None
+    return ids
+
+
+def regions_of(jurisdiction, on=None):
+    """Ids of the regions the jurisdiction (or one of its ancestors) is a member of on `on`."""
+    on = on or timezone.localdate()
+    members = Membership.objects.filter(jurisdiction_id__in=ancestry(jurisdiction), joined_on__lte=on)
+    members = members.exclude(left_on__isnull=False, left_on__lt=on)
+    return list(members.order_by("region__code").values_list("region_id", flat=True).distinct())
+
+
+def region_for(jurisdiction, region_id=None):
+    regions = regions_of(jurisdiction)
+    if region_id is not None:
+        if region_id not in regions:
+            raise ValidationFailed("The jurisdiction is not a member of that region.", field="regionId")
+        return region_id
+    if not regions:
+        raise NotFound("The jurisdiction is not a member of any region.", field="agencyId")
+    return regions[0]
+
+
+def km_between(a, b):
+    """Great-circle distance in km between two WGS84 points, 2 decimals."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (a.x, a.y, b.x, b.y))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    km = 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+    return Decimal(str(km)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def pick_message(breach):
+    """The breach message in the active language (zh-Hans by default)."""
+    return breach.message_en if (translation.get_language() or "zh").startswith("en") else breach.message_zh
+
+
+def require_text(value, field, message):
+    if not (value or "").strip():
+        raise ValidationFailed(message, field=field, code="required")
+    return value.strip()

@@ -1,0 +1,178 @@
+"""Writes on items: register assets (with photos) and office space, mark idle (opens a listing with
+screening windows from the standards in force), withdraw a listing."""
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.gis.geos import Point
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exchange.errors import InvalidState, LimitExceeded, ValidationFailed
+from exchange.models import Asset, AssetPhoto, Condition, Listing, OfficeSpace, TransferRequest
+from exchange.services import audit
+from exchange.services.common import locked, region_for, require_text
+from regions.permissions import Scope, require
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
+
+
+def _agency_scope(agency):
+    return Scope(jurisdiction_id=agency.jurisdiction_id, agency_id=agency.pk)
+
+
+def _snapshot(obj, fields):
+    return {name: getattr(obj, name) if not isinstance(getattr(obj, name), Point) else getattr(obj, name).coords
+            for name in fields}
+
+
+ASSET_FIELDS = ("agency_id", "asset_class_id", "description", "quantity", "unit", "original_value", "acquired_on",
+                "condition", "status")
+
+
+def register_asset(user, *, agency, asset_class, description, original_value, acquired_on, quantity=1, unit="台",
+                   condition="good", location=None):
+    require(user, "asset.register", _agency_scope(agency))
+    description = require_text(description, "description", _("A description is required."))
+    if quantity is None or quantity < 1:
+        raise ValidationFailed(_("Quantity must be at least 1."), field="quantity")
+    original_value = Decimal(original_value)
+    if original_value < 0 or original_value.as_tuple().exponent < -2:
+        raise ValidationFailed(_("Original value must be a non-negative CNY amount with 2 decimals."),
+                               field="originalValue")
+    if acquired_on > timezone.localdate():
+        raise ValidationFailed(_("The acquisition date cannot be in the future."), field="acquiredOn")
+    if condition not in Condition.values:
+        raise ValidationFailed(_("Unknown condition."), field="condition")
+    asset = Asset.objects.create(
+        agency=agency, asset_class=asset_class, description=description, quantity=quantity, unit=unit or "台",
+        original_value=original_value, acquired_on=acquired_on, condition=condition,
+        location=location or agency.location)
+    audit.record(user, "asset.registered", asset, after=_snapshot(asset, ASSET_FIELDS),
+                 jurisdiction=agency.jurisdiction)
+    return asset
+
+
+def _sniff(content):
+    for content_type, signatures in PHOTO_SIGNATURES.items():
+        if content.startswith(signatures):
+            return content_type
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def add_photo(user, asset, *, filename, content: bytes):
+    """Attach a photo: at most 5 MB, JPEG/PNG/WebP judged by the file's bytes, not its name."""
+    require(user, "asset.register", asset)
+    if len(content) > MAX_PHOTO_BYTES:
+        raise LimitExceeded(_("A photo may be at most 5 MB."), field="content")
+    content_type = _sniff(content)
+    if content_type is None:
+        raise ValidationFailed(_("Photos must be JPEG, PNG or WebP."), field="content", code="invalid")
+    name = (filename or "photo").rsplit("/", 1)[-1][:80]
+    photo = AssetPhoto(asset=asset, content_type=content_type, size=len(content))
+    photo.file.save(name, SimpleUploadedFile(name, content, content_type=content_type), save=False)
+    photo.save()
+    audit.record(user, "asset.photo_added", photo, after={"asset": asset.pk, "size": photo.size,
+                                                          "content_type": content_type},
+                 jurisdiction=asset.agency.jurisdiction)
+    return photo
+
+
+OFFICE_FIELDS = ("agency_id", "building", "floor", "rooms", "area_m2", "available_from", "available_to", "status")
+
+
+def register_office_space(user, *, agency, building, floor, rooms, area_m2, available_from, available_to=None,
+                          location=None):
+    require(user, "asset.register", _agency_scope(agency))
+    building = require_text(building, "building", _("A building is required."))
+    area_m2 = Decimal(area_m2)
+    if area_m2 <= 0:
+        raise ValidationFailed(_("The usable area must be positive."), field="areaM2")
+    if available_to is not None and available_to < available_from:
+        raise ValidationFailed(_("Available-to must not precede available-from."), field="availableTo")
+    space = OfficeSpace.objects.create(
+        agency=agency, building=building, floor=floor or "", rooms=rooms or "", area_m2=area_m2,
+        available_from=available_from, available_to=available_to, location=location or agency.location)
+    audit.record(user, "office_space.registered", space, after=_snapshot(space, OFFICE_FIELDS),
+                 jurisdiction=agency.jurisdiction)
+    return space
+
+
+def _search_text(*parts):
+    return " ".join(str(p) for p in parts if p).lower()
+
+
+def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=None):
+    """Mark an asset (or office space) idle and open its listing. Windows come from the standard set in
+    force today: own jurisdiction for `own_window_days`, then the region for `region_window_days`,
+    then disposal."""
+    from regions.services.standards import standard_in_force
+
+    if (asset is None) == (office_space is None):
+        raise ValidationFailed(_("Name exactly one asset or office space."), field=None)
+    item = asset or office_space
+    model = type(item)
+    item = locked(model.objects.select_related("agency__jurisdiction")).get(pk=item.pk)
+    require(user, "listing.open", item)
+    if item.status not in (model.Status.IN_USE, model.Status.IDLE):
+        raise InvalidState(_("Only an item in use or idle can be listed."), field="assetId" if asset else
+                           "officeSpaceId")
+    agency = item.agency
+    if asset is not None:
+        quantity = item.quantity if quantity is None else quantity
+        if not 1 <= quantity <= item.quantity:
+            raise ValidationFailed(_("The quantity offered must be between 1 and the asset's quantity."),
+                                   field="quantity")
+        title = item.description
+        text = _search_text(item.description, item.asset_class.code, item.asset_class.name_zh,
+                            item.asset_class.name_en, item.get_condition_display(), agency.name_zh, agency.name_en,
+                            agency.jurisdiction.name_zh, agency.jurisdiction.name_en)
+    else:
+        quantity = 1
+        title = f"{item.building} {item.floor} {item.rooms} ({item.area_m2} m²)"
+        text = _search_text(title, "办公用房 office space", agency.name_zh, agency.name_en,
+                            agency.jurisdiction.name_zh, agency.jurisdiction.name_en)
+    region = region_for(agency.jurisdiction, region_id)
+    from regions.models import Region
+
+    standards = standard_in_force(Region.objects.get(pk=region), timezone.localdate())
+    now = timezone.now()
+    own_end = now + timedelta(days=standards.own_window_days)
+    before = item.status
+    item.status = model.Status.LISTED
+    item.save(update_fields=["status"])
+    listing = Listing.objects.create(
+        region_id=region, agency=agency, jurisdiction=agency.jurisdiction, asset=asset and item,
+        office_space=office_space and item, title=title[:300], search_text=text, location=item.location,
+        quantity=quantity, quantity_available=quantity, opened_at=now, own_window_ends_at=own_end,
+        region_window_ends_at=own_end + timedelta(days=standards.region_window_days), created_by=user)
+    audit.record(user, "listing.opened", listing, before={"item_status": before},
+                 after={"item_status": item.status, "quantity": quantity, "own_window_ends_at": own_end,
+                        "region_window_ends_at": listing.region_window_ends_at, "standard_set": standards.pk},
+                 region=listing.region, jurisdiction=agency.jurisdiction)
+    return listing
+
+
+def withdraw_listing(user, listing, *, reason):
+    """Withdraw an open listing: pending requests are not allocated, the item goes back to idle unless
+    part of it is already allocated."""
+    listing = locked(Listing.objects.select_related("asset", "office_space", "jurisdiction")).get(pk=listing.pk)
+    require(user, "listing.withdraw", listing)
+    reason = require_text(reason, "reason", _("A reason is required."))
+    if listing.status != Listing.Status.OPEN:
+        raise InvalidState(_("Only an open listing can be withdrawn."), field="listingId")
+    listing.status = Listing.Status.WITHDRAWN
+    listing.save(update_fields=["status"])
+    item = listing.asset or listing.office_space
+    if listing.quantity_available == listing.quantity:
+        item.status = type(item).Status.IDLE
+        item.save(update_fields=["status"])
+    pending = TransferRequest.objects.filter(listing=listing, status=TransferRequest.Status.PENDING)
+    pending.update(status=TransferRequest.Status.NOT_ALLOCATED)
+    audit.record(user, "listing.withdrawn", listing, before={"status": "open"},
+                 after={"status": listing.status, "reason": reason}, region=listing.region,
+                 jurisdiction=listing.jurisdiction)
+    return listing
