@@ -1,0 +1,200 @@
+"""Allocation optimizer: optimal km (checked against brute force), quantities, tiers, `allowed`,
+determinism, explanations, and the model adapter."""
+import itertools
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from exchange.models import Listing, TransferRequest
+from exchange.services.optimizer import (
+    Demand,
+    Supply,
+    allocate_window_optimized,
+    first_come,
+    haversine_km,
+    optimize,
+    total_km,
+)
+from tests import factories as f
+
+CITIES = [(121.47, 31.23), (120.16, 30.27), (118.80, 32.06), (120.59, 31.30), (117.23, 31.82)]
+
+
+def world(seed, n_supply, n_demand, max_supply_qty=3, max_demand_qty=2, tiers=(1, 2)):
+    rng = random.Random(seed)
+
+    def point():
+        lon, lat = rng.choice(CITIES)
+        return lon + rng.uniform(-0.3, 0.3), lat + rng.uniform(-0.3, 0.3)
+
+    supplies = [Supply(i, rng.randint(1, max_supply_qty), *point()) for i in range(1, n_supply + 1)]
+    demands = [Demand(100 + j, rng.randint(1, max_demand_qty), rng.choice(tiers), *point(), j,
+                      rng.randint(1, n_supply)) for j in range(n_demand)]
+    return supplies, demands
+
+
+def check_feasible(supplies, demands, assignments, allowed=lambda s, d: True):
+    qty = {s.listing_id: s.quantity for s in supplies}
+    by_id_s = {s.listing_id: s for s in supplies}
+    by_id_d = {d.request_id: d for d in demands}
+    assert len({a.request_id for a in assignments}) == len(assignments), "a request served twice"
+    for a in assignments:
+        assert a.quantity == by_id_d[a.request_id].quantity
+        assert allowed(by_id_s[a.listing_id], by_id_d[a.request_id])
+        qty[a.listing_id] -= a.quantity
+    assert min(qty.values()) >= 0, "listing over-allocated"
+
+
+def brute_force(supplies, demands, allowed=lambda s, d: True):
+    """Tier-by-tier optimum by enumeration: for tier 1, then 2, …: most units, then least km."""
+    options = [[None] + [s for s in supplies if allowed(s, d)] for d in demands]
+    tiers = sorted({d.tier for d in demands})
+    best = None
+    for choice in itertools.product(*options):
+        used = {}
+        for d, s in zip(demands, choice, strict=True):
+            if s is not None:
+                used[s.listing_id] = used.get(s.listing_id, 0) + d.quantity
+        if any(used[s.listing_id] > s.quantity for s in supplies if s.listing_id in used):
+            continue
+        key = tuple(x for t in tiers for x in _tier_key(
+            [(d, s) for d, s in zip(demands, choice, strict=True) if s and d.tier == t]))
+        best = key if best is None or key < best else best
+    return best
+
+
+def _tier_key(pairs):
+    km = sum(round(float(haversine_km(s.lon, s.lat, d.lon, d.lat)), 2) for d, s in pairs)
+    return -sum(d.quantity for d, _ in pairs), round(km, 1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_optimizer_matches_brute_force_on_small_worlds(seed):
+    supplies, demands = world(seed, 3, 5)
+    allowed = (lambda s, d: (s.listing_id + d.request_id) % 4 != 0) if seed % 2 else (lambda s, d: True)
+    result = optimize(supplies, demands, allowed)
+    check_feasible(supplies, demands, result, allowed)
+    tiers = sorted({d.tier for d in demands})
+    by_id_s, by_id_d = {s.listing_id: s for s in supplies}, {d.request_id: d for d in demands}
+    pairs = [(by_id_d[a.request_id], by_id_s[a.listing_id]) for a in result]
+    key = tuple(x for t in tiers for x in _tier_key([(d, s) for d, s in pairs if d.tier == t]))
+    assert key == brute_force(supplies, demands, allowed)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_optimizer_beats_or_equals_first_come_when_both_serve_everyone(seed):
+    supplies, demands = world(seed, 60, 80, max_supply_qty=4, max_demand_qty=1, tiers=(1,))
+    opt, fcfs = optimize(supplies, demands), first_come(supplies, demands)
+    assert len(opt) == len(fcfs) == len(demands)
+    check_feasible(supplies, demands, opt)
+    check_feasible(supplies, demands, fcfs)
+    assert total_km(opt) <= total_km(fcfs) + 0.01
+
+
+def test_higher_tier_is_served_first_even_when_far():
+    listing = Supply(1, 1, 121.47, 31.23)
+    near_tier2 = Demand(10, 1, 2, 121.48, 31.24, 0)
+    far_tier1 = Demand(11, 1, 1, 117.23, 31.82, 1)
+    [assignment] = optimize([listing], [near_tier2, far_tier1])
+    assert assignment.request_id == 11
+    assert assignment.km > 300
+    # first come ignores tiers
+    assert [a.request_id for a in first_come([listing], [near_tier2, far_tier1])] == [10]
+
+
+def test_tier_two_gets_only_what_tier_one_leaves():
+    supplies = [Supply(1, 3, 121.47, 31.23)]
+    demands = [Demand(10, 2, 1, 120.16, 30.27, 0), Demand(11, 2, 2, 121.47, 31.23, 1),
+               Demand(12, 1, 2, 118.80, 32.06, 2)]
+    result = optimize(supplies, demands)
+    assert {a.request_id for a in result} == {10, 12}
+
+
+def test_quantities_are_never_split_or_exceeded():
+    supplies, demands = world(42, 40, 120, max_supply_qty=3, max_demand_qty=3)
+    result = optimize(supplies, demands)
+    check_feasible(supplies, demands, result)
+    assert sum(a.quantity for a in result) <= sum(s.quantity for s in supplies)
+
+
+def test_allowed_excludes_pairs():
+    supplies = [Supply(1, 5, 121.47, 31.23), Supply(2, 5, 117.23, 31.82)]
+    demands = [Demand(10, 1, 1, 121.47, 31.23, 0), Demand(11, 1, 1, 121.40, 31.20, 1)]
+    result = optimize(supplies, demands, allowed=lambda s, d: s.listing_id == 2)
+    assert {a.listing_id for a in result} == {2}
+    assert optimize(supplies, demands, allowed=lambda s, d: False) == []
+
+
+def test_deterministic_and_order_independent():
+    supplies, demands = world(3, 50, 90)
+    first = optimize(supplies, demands)
+    shuffled_s, shuffled_d = supplies[:], demands[:]
+    random.Random(1).shuffle(shuffled_s)
+    random.Random(2).shuffle(shuffled_d)
+    assert optimize(shuffled_s, shuffled_d) == first == optimize(supplies, demands)
+
+
+def test_reason_explains_distance_and_tier_in_both_languages():
+    [a] = optimize([Supply(1, 1, 121.47, 31.23)], [Demand(10, 1, 1, 120.16, 30.27, 0)])
+    assert 150 < a.km < 180  # Shanghai → Hangzhou great circle ≈ 165 km
+    assert "优先级第1档" in a.reason and "Priority tier 1" in a.reason and f"{a.km:.1f} km" in a.reason
+
+
+def test_empty_inputs():
+    assert optimize([], [Demand(1, 1, 1, 0, 0, 0)]) == [] == first_come([Supply(1, 1, 0, 0)], [])
+
+
+# --- adapter --------------------------------------------------------------------------------------
+def _listing(agency, asset_class, qty, closed=True):
+    asset = f.AssetFactory(agency=agency, asset_class=asset_class, quantity=qty)
+    now = timezone.now()
+    ends = now - timedelta(days=1) if closed else now + timedelta(days=3)
+    return Listing.objects.create(region_id=agency._region_id, agency=agency, jurisdiction=agency.jurisdiction,
+                                  asset=asset, title=asset.description, location=asset.location, quantity=qty,
+                                  quantity_available=qty, own_window_ends_at=ends, region_window_ends_at=ends)
+
+
+def _request(listing, agency, qty=1, tier=2, **extra):
+    return TransferRequest.objects.create(listing=listing, agency=agency, quantity=qty, justification="需要",
+                                          priority_tier=tier, **extra)
+
+
+def test_adapter_swaps_same_class_listings_to_cut_distance(region_world):
+    w = region_world
+    a, b = w["agency_a"], w["agency_b"]
+    a._region_id = b._region_id = w["region"].pk
+    a2 = f.AgencyFactory(jurisdiction=w["city_a"])
+    b2 = f.AgencyFactory(jurisdiction=w["city_b"])
+    desktop = f.AssetClassFactory()
+    chair = f.AssetClassFactory(code="6010301", name_zh="椅子", name_en="Chair", kind="furniture")
+    in_shanghai = _listing(a, desktop, 1)
+    in_hangzhou = _listing(b, desktop, 1)
+    chair_in_hz = _listing(b, chair, 1)
+    open_listing = _listing(b, desktop, 1, closed=False)
+    # each asks for the far listing of its class; the optimizer swaps them
+    r_hz = _request(in_shanghai, b2)
+    r_sh = _request(in_hangzhou, a2)
+    _request(open_listing, a2)  # window still open: not part of this allocation
+    _request(in_hangzhou, a2, breaches=[{"rule": "price_cap"}])  # unexcepted breach: excluded
+    r_chair = _request(chair_in_hz, a2, tier=1)
+
+    result = {x.request_id: x for x in allocate_window_optimized(w["region"])}
+    assert set(result) == {r_hz.pk, r_sh.pk, r_chair.pk}
+    assert result[r_hz.pk].listing_id == in_hangzhou.pk and result[r_hz.pk].km < 1
+    assert result[r_sh.pk].listing_id == in_shanghai.pk
+    assert result[r_chair.pk].listing_id == chair_in_hz.pk  # other class never substitutes
+
+
+def test_adapter_never_gives_an_agency_its_own_listing(region_world):
+    w = region_world
+    a, b = w["agency_a"], w["agency_b"]
+    a._region_id = b._region_id = w["region"].pk
+    desktop = f.AssetClassFactory()
+    own = _listing(a, desktop, 1)
+    other = _listing(b, desktop, 1)
+    r = _request(other, a)
+    [assignment] = allocate_window_optimized(w["region"])
+    assert (assignment.request_id, assignment.listing_id) == (r.pk, other.pk)
+    assert own.pk != assignment.listing_id
