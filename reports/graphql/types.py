@@ -1,0 +1,47 @@
+import graphene
+from django.urls import reverse
+from graphene_django import DjangoObjectType
+
+from exchange.graphql.connection import CountableConnection
+from reports import selectors
+from reports.models import ReportJob, ReportKind
+
+ReportKindEnum = graphene.Enum.from_enum(
+    type("ReportKind", (__import__("enum").Enum,), {k.upper(): k for k in ReportKind.values}),
+    description="调拨单 transfer certificate; 调剂调拨情况报告 period allocation report; 结算单 settlement "
+                "statement; 绩效评估表 performance scorecard.")
+ReportStatusEnum = graphene.Enum("ReportStatus", [(s.upper(), s) for s in ReportJob.Status.values])
+
+
+class ReportJobType(DjangoObjectType):
+    class Meta:
+        model = ReportJob
+        name = "ReportJob"
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
+        convert_choices_to_enum = False
+        fields = ("id", "progress", "error", "attempts", "size", "pages", "sha256", "data_sha256", "created_at",
+                  "started_at", "finished_at", "region", "jurisdiction")
+
+    pk = graphene.Int(required=True)
+    kind = ReportKindEnum(required=True)
+    status = ReportStatusEnum(required=True)
+    parameters = graphene.JSONString(required=True)
+    transfer_id = graphene.Int()
+    requested_by = graphene.String(required=True, description="Username of the requester.")
+    download_url = graphene.String(description="Authenticated download URL, once the job has succeeded.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return selectors.jobs_for(info.context.user)
+
+    def resolve_transfer_id(root, info):
+        return root.transfer_id
+
+    def resolve_requested_by(root, info):
+        return root.requested_by.username
+
+    def resolve_download_url(root, info):
+        if root.status != ReportJob.Status.SUCCEEDED:
+            return None
+        return reverse("reports:download", args=[root.pk])
