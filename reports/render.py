@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
-from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.graphics.shapes import STATE_DEFAULTS, Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import registerFontFamily
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
@@ -60,6 +61,8 @@ def register_font():
             f"CJK font not found at {FONT_PATH}: install Debian's fonts-wqy-zenhei "
             "(apt-get install fonts-wqy-zenhei) or set REPORTS_CJK_FONT to a TrueType CJK font")
     pdfmetrics.registerFont(TTFont(FONT, FONT_PATH, subfontIndex=0))
+    registerFontFamily(FONT, normal=FONT, bold=FONT, italic=FONT, boldItalic=FONT)
+    STATE_DEFAULTS["fontName"] = FONT  # drawings (charts, QR) start in this font, never in unembedded Helvetica
     return FONT
 
 
@@ -70,11 +73,11 @@ def _styles():
         "title": ParagraphStyle("title", base, fontSize=18, leading=24, alignment=TA_CENTER),
         "subtitle": ParagraphStyle("subtitle", base, fontSize=10, leading=14, alignment=TA_CENTER,
                                    textColor=RULE),
-        "h2": ParagraphStyle("h2", base, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4, keepWithNext=1),
+        "h2": ParagraphStyle("h2", base, fontSize=11.5, leading=16, spaceBefore=6, spaceAfter=3, keepWithNext=1),
         "small": ParagraphStyle("small", base, fontSize=7.5, leading=10, textColor=RULE),
-        "cell": ParagraphStyle("cell", base, fontSize=8, leading=10.5),
+        "cell": ParagraphStyle("cell", base, fontSize=8, leading=9.5),
         "num": ParagraphStyle("num", base, fontSize=8, leading=10.5, alignment=TA_RIGHT),
-        "hash": ParagraphStyle("hash", base, fontSize=7.5, leading=10, fontName=FONT),
+        "hash": ParagraphStyle("hash", base, fontSize=8, leading=11),
     }
 
 
@@ -158,12 +161,11 @@ def _build(data, story, title_zh, title_en, generated_at):
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"{title_zh} {title_en}", author=data.heading.region_zh,
-                            subject=data.kind, creator="Gongwucang 公物仓")
-    head = [Paragraph(title_zh, s["title"]), Paragraph(title_en, s["subtitle"]), Spacer(1, 4 * mm)]
+                            subject=data.kind, creator="Gongwucang 公物仓", initialFontName=FONT)
+    head = [Paragraph(title_zh, s["title"]), Paragraph(title_en, s["subtitle"]), Spacer(1, 2 * mm)]
     digest = data_sha256(data)
-    tail = [Spacer(1, 6 * mm), KeepTogether([
-        Paragraph("数据校验 Data checksum", s["h2"]),
-        Paragraph(f"SHA-256: {digest}", s["hash"]),
+    tail = [Spacer(1, 3 * mm), KeepTogether([
+        Paragraph(f"数据校验 Data checksum　SHA-256: {digest}", s["hash"]),
         Paragraph("本值为本文件所载数据（规范化 JSON）的 SHA-256 摘要，可与系统记录核对。"
                   " The SHA-256 of this document's data (canonical JSON), recorded by the system.", s["small"]),
     ])]
@@ -183,7 +185,7 @@ def _table(rows, widths, *, header_rows=1, numeric_cols=(), long=False, zebra=Tr
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("GRID", (0, 0), (-1, -1), 0.4, RULE),
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEAD_BG),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
@@ -208,13 +210,15 @@ def _facts(pairs, s, label_width=34 * mm, width=WIDTH / 2 - 2 * mm):
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), FONT, 8), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("BACKGROUND", (0, 0), (0, -1), HEAD_BG), ("GRID", (0, 0), (-1, -1), 0.4, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]))
     return table
 
 
 def _side_by_side(left, right):
     table = Table([[left, right]], colWidths=[WIDTH / 2, WIDTH / 2])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     return table
 
@@ -281,17 +285,18 @@ def render_transfer_certificate(data: TransferCertificate, generated_at=None) ->
     s = _styles()
     code = data.certificate_code
     display_code = "-".join(code[i:i + 4] for i in range(0, len(code), 4))
-    qr = Drawing(34 * mm, 34 * mm)
-    widget = QrCodeWidget(data.verify_url, barWidth=34 * mm, barHeight=34 * mm, barBorder=1)
+    qr = Drawing(30 * mm, 30 * mm)
+    widget = QrCodeWidget(data.verify_url, barWidth=30 * mm, barHeight=30 * mm, barBorder=1)
     qr.add(widget)
     ident = _facts([
         ("调拨单号", "Certificate no.", f"GWC-{data.transfer_id:08d}"),
         ("核验码", "Verification code", f"<b>{display_code}</b>"),
         ("状态", "Status", data.status_zh),
         ("核验地址", "Verify at", data.verify_url),
-    ], s, label_width=28 * mm, width=WIDTH - 40 * mm)
-    ident_table = Table([[ident, qr]], colWidths=[WIDTH - 38 * mm, 38 * mm])
-    ident_table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+    ], s, label_width=28 * mm, width=WIDTH - 36 * mm)
+    ident_table = Table([[ident, qr]], colWidths=[WIDTH - 34 * mm, 34 * mm])
+    ident_table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                     ("ALIGN", (1, 0), (1, 0), "RIGHT"),
                                      ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
 
     def party(p, zh, en):
@@ -331,12 +336,11 @@ def render_transfer_certificate(data: TransferCertificate, generated_at=None) ->
                  else _empty(s, "无审批记录 No approval steps."))
 
     story.append(Paragraph("四、交接验收 Handover and acceptance", s["h2"]))
-    story.append(_facts([
-        ("实收数量", "Quantity received", "—" if data.received_quantity is None else data.received_quantity),
-        ("验收状况", "Condition received", data.received_condition or "—"),
-        ("确认人", "Confirmed by", data.handover_confirmed_by or "—"),
-        ("完成时间", "Completed at", when(data.completed_at)),
-    ], s, label_width=30 * mm, width=WIDTH * 0.7))
+    pairs = [("实收数量", "Quantity received", "—" if data.received_quantity is None else data.received_quantity),
+             ("验收状况", "Condition received", data.received_condition or "—"),
+             ("确认人", "Confirmed by", data.handover_confirmed_by or "—"),
+             ("完成时间", "Completed at", when(data.completed_at))]
+    story.append(_side_by_side(_facts(pairs[:2], s, label_width=28 * mm), _facts(pairs[2:], s, label_width=28 * mm)))
 
     story.append(Paragraph("五、补偿明细 Compensation", s["h2"]))
     if data.compensation:
@@ -351,9 +355,9 @@ def render_transfer_certificate(data: TransferCertificate, generated_at=None) ->
     if data.compensation_note:
         story.append(Paragraph(data.compensation_note, s["small"]))
 
-    story += [Spacer(1, 8 * mm), _side_by_side(
-        Paragraph("调出单位（盖章）Giving agency (seal)<br/><br/><br/>日期 Date：", s["cell"]),
-        Paragraph("调入单位（盖章）Receiving agency (seal)<br/><br/><br/>日期 Date：", s["cell"]))]
+    story += [Spacer(1, 4 * mm), _side_by_side(
+        Paragraph("调出单位（盖章）Giving agency (seal)<br/><br/>日期 Date：", s["cell"]),
+        Paragraph("调入单位（盖章）Receiving agency (seal)<br/><br/>日期 Date：", s["cell"]))]
     return _build(data, story, "公物仓资产调拨单", "Shared Warehouse Transfer Certificate", generated_at)
 
 
