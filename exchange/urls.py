@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("graphql/", ExchangeGraphQLView.as_view(graphiql=True), name="graphql"),
     path("healthz", healthz, name="healthz"),
+    path("reports/", include("reports.urls")),
+    path("", include("exchange.web.urls")),
 ]
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -1,0 +1,67 @@
+"""Workbench forms: they only parse what the user typed; every rule is checked by the services."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from exchange.models import Condition, Listing
+
+
+class CatalogueFilter(forms.Form):
+    text = forms.CharField(label=_("关键词 Keywords"), required=False, max_length=100)
+    window = forms.ChoiceField(label=_("筛选窗口 Window"), required=False,
+                               choices=[("", _("全部 all"))] + list(Listing.Window.choices))
+    from_agency = forms.TypedChoiceField(label=_("距离起点 Distance from"), required=False, coerce=int,
+                                         empty_value=None)
+    within_km = forms.FloatField(label=_("范围 (公里) Within (km)"), required=False, min_value=1, max_value=5000)
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from_agency"].choices = [("", "—")] + [(a.pk, a.name_zh) for a in agencies]
+
+
+class RequestForm(forms.Form):
+    agency = forms.TypedChoiceField(label=_("申领单位 Requesting agency"), coerce=int)
+    quantity = forms.IntegerField(label=_("数量 Quantity"), min_value=1, initial=1)
+    justification = forms.CharField(label=_("申领理由 Justification"), widget=forms.Textarea(attrs={"rows": 3}),
+                                    required=False)
+    needed_by = forms.DateField(label=_("需用日期 Needed by"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    exception_requested = forms.BooleanField(label=_("申请例外 Ask for an exception"), required=False)
+    exception_justification = forms.CharField(label=_("例外理由 Exception justification"), required=False,
+                                              widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.pk, a.name_zh) for a in agencies]
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(label=_("意见 Reason"), required=False, max_length=1000)
+
+
+class HandoverForm(forms.Form):
+    received_quantity = forms.IntegerField(label=_("实收数量 Quantity received"), min_value=0)
+    received_condition = forms.ChoiceField(label=_("验收状况 Condition received"), choices=Condition.choices)
+    note = forms.CharField(label=_("备注 Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("取消理由 Reason for cancelling"), required=False, max_length=1000)
+
+
+class AssetForm(forms.Form):
+    """Register an asset and list it at once (two services, one transaction)."""
+
+    agency = forms.TypedChoiceField(label=_("所属单位 Agency"), coerce=int)
+    asset_class = forms.TypedChoiceField(label=_("资产分类 Asset class"), coerce=int)
+    description = forms.CharField(label=_("名称描述 Description"), required=False, max_length=300)
+    quantity = forms.IntegerField(label=_("数量 Quantity"), min_value=1, initial=1)
+    unit = forms.CharField(label=_("单位 Unit"), max_length=16, initial="台")
+    original_value = forms.DecimalField(label=_("单价原值 (元) Original value per unit (CNY)"), max_digits=14,
+                                        decimal_places=2, min_value=0)
+    acquired_on = forms.DateField(label=_("取得日期 Acquired on"), widget=forms.DateInput(attrs={"type": "date"}))
+    condition = forms.ChoiceField(label=_("状况 Condition"), choices=Condition.choices, initial=Condition.GOOD)
+
+    def __init__(self, *args, agencies=(), classes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.pk, a.name_zh) for a in agencies]
+        self.fields["asset_class"].choices = [(c.pk, str(c)) for c in classes]

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from exchange.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.catalogue, name="catalogue"),
+    path("map.geojson", views.map_data, name="map_data"),
+    path("listings/<int:pk>/", views.listing_detail, name="listing"),
+    path("assets/new/", views.asset_new, name="asset_new"),
+    path("requests/", views.my_requests, name="my_requests"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("approvals/<int:pk>/decide/", views.decide, name="decide"),
+    path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+]

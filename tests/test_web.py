@@ -1,0 +1,299 @@
+"""The bureau workbench pages: permissions, typed errors in place, nothing saved on bad input, every
+action through the services (audited), constant SQL per page whatever the number of rows."""
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from exchange import models as ex
+from exchange.services import transfers
+from tests import factories_exchange as fx
+from tests.conftest import count_queries
+
+
+@pytest.fixture
+def world(region_world):
+    region_world["standards"] = fx.standard_set(region_world["region"], own_window_days=0)
+    return region_world
+
+
+def login(client, world, key):
+    client.force_login(world["users"][key])
+    return client
+
+
+def make_transfer(world, **asset_kwargs):
+    listing = fx.open_listing(world, **asset_kwargs)
+    _request, transfer = transfers.create_request(world["users"]["staff_b"], listing=listing,
+                                                  agency=world["agency_b"], quantity=1, justification="办公需要")
+    return transfer
+
+
+def request_data(world, **overrides):
+    data = {"agency": world["agency_b"].pk, "quantity": 1, "justification": "新入职人员办公需要",
+            "needed_by": "", "exception_justification": "", "action": "submit"}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("name,args", [("web:catalogue", []), ("web:map_data", []), ("web:listing", [1]),
+                                       ("web:my_requests", []), ("web:approvals", []), ("web:transfer", [1]),
+                                       ("web:dashboard", []), ("web:asset_new", [])])
+def test_every_page_needs_sign_in(client, db, name, args):
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_catalogue_lists_visible_listings_nearest_first_and_hides_them_from_outsiders(client, world):
+    listing = fx.open_listing(world)
+    response = login(client, world, "staff_b").get(reverse("web:catalogue"))
+    assert response.status_code == 200
+    assert listing.title in response.content.decode()
+    assert response.context["listings"][0].distance_m is not None  # measured from staff_b's agency
+    response = login(client, world, "outsider").get(reverse("web:catalogue"))
+    assert listing.title not in response.content.decode()
+    assert client.get(reverse("web:listing", args=[listing.pk])).status_code == 404
+
+
+def test_catalogue_filters_by_text(client, world):
+    listing = fx.open_listing(world, description="联想台式机 M720")
+    login(client, world, "staff_b")
+    assert listing.title in client.get(reverse("web:catalogue"), {"text": "联想"}).content.decode()
+    assert listing.title not in client.get(reverse("web:catalogue"), {"text": "打印机"}).content.decode()
+
+
+@pytest.mark.xfail(condition=settings.SPATIALITE, strict=False,
+                   reason="exchange.selectors.listings_for prefilters with location__dwithin in degrees, which "
+                          "SpatiaLite reads as metres on geographic fields (reported)")
+def test_catalogue_filters_by_distance(client, world):
+    listing = fx.open_listing(world)
+    login(client, world, "staff_b")
+    near = {"from_agency": world["agency_b"].pk}
+    # Shanghai is about 165 km from Hangzhou
+    assert listing.title not in client.get(reverse("web:catalogue"), near | {"within_km": "50"}).content.decode()
+    assert listing.title in client.get(reverse("web:catalogue"), near | {"within_km": "300"}).content.decode()
+
+
+def test_map_data_has_jurisdiction_outlines_and_listing_points(client, world):
+    listing = fx.open_listing(world)
+    data = login(client, world, "staff_b").get(reverse("web:map_data")).json()
+    kinds = {(feat["properties"]["kind"], feat["geometry"]["type"]) for feat in data["features"]}
+    assert ("jurisdiction", "MultiPolygon") in kinds
+    points = [feat for feat in data["features"] if feat["properties"]["kind"] == "listing"]
+    assert [p["properties"]["id"] for p in points] == [listing.pk]
+    assert points[0]["geometry"]["coordinates"] == pytest.approx(list(listing.location.coords))
+
+
+def test_catalogue_query_count_does_not_grow_with_rows(client, world):
+    login(client, world, "staff_b")
+    fx.open_listing(world)
+    with count_queries() as one:
+        assert client.get(reverse("web:catalogue")).status_code == 200
+    for _ in range(24):
+        fx.open_listing(world)
+    with count_queries() as many:
+        response = client.get(reverse("web:catalogue"))
+    assert len(response.context["listings"]) == 20
+    assert len(one) == len(many), (len(one), len(many))
+
+
+def test_check_button_shows_breaches_and_saves_nothing(client, world):
+    listing = fx.open_listing(world, original_value="6000.00")  # above the 5000 CNY cap
+    events = ex.AuditEvent.objects.count()
+    response = login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]),
+                                                    request_data(world, action="check"))
+    assert response.status_code == 200
+    assert [b["code"] for b in response.context["check"]["breaches"]] == ["price_cap"]
+    page = response.content.decode()
+    assert 'id="check-result"' in page and "[price_cap]" in page
+    assert "新入职人员办公需要" in page  # what the user typed is kept
+    assert ex.TransferRequest.objects.count() == 0 and ex.AuditEvent.objects.count() == events
+
+
+def test_check_button_passes_a_request_within_standards(client, world):
+    listing = fx.open_listing(world)
+    response = login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]),
+                                                    request_data(world, action="check"))
+    assert response.context["check"]["breaches"] == []
+    assert 'data-breaches="0"' in response.content.decode()
+
+
+def test_breaching_submit_shows_errors_in_place_and_keeps_input(client, world):
+    listing = fx.open_listing(world, original_value="6000.00")
+    response = login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]),
+                                                    request_data(world, justification="我们需要它"))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert any("[price_cap]" in e for errors in form.errors.values() for e in errors)
+    assert "[price_cap]" in response.content.decode()
+    assert form["justification"].value() == "我们需要它"
+    assert ex.TransferRequest.objects.count() == 0
+
+
+def test_missing_justification_is_a_field_error(client, world):
+    listing = fx.open_listing(world)
+    response = login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]),
+                                                    request_data(world, justification="  ", quantity=1))
+    assert "justification" in response.context["form"].errors
+    assert 'id="errors-justification"' in response.content.decode()
+    assert ex.TransferRequest.objects.count() == 0
+
+
+def test_cannot_request_for_an_agency_one_does_not_act_for(client, world):
+    listing = fx.open_listing(world)
+    response = login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]),
+                                                    request_data(world, agency=world["agency_out"].pk))
+    assert "agency" in response.context["form"].errors
+    assert ex.TransferRequest.objects.count() == 0
+
+
+def test_submit_creates_request_through_the_service_and_audits(client, world):
+    listing = fx.open_listing(world)
+    response = login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]), request_data(world))
+    transfer = ex.Transfer.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("web:transfer", args=[transfer.pk])
+    assert transfer.receiver == world["agency_b"] and transfer.request.created_by == world["users"]["staff_b"]
+    assert set(ex.AuditEvent.objects.values_list("action", flat=True)) >= {"request.created", "transfer.allocated"}
+    page = client.get(reverse("web:my_requests")).content.decode()
+    assert listing.title in page and f"#{transfer.pk}" in page
+
+
+def test_approval_queue_is_sorted_red_yellow_green_and_scoped(client, world):
+    now = timezone.now()
+    lights = {}
+    for light, (yellow, due) in {"green": (2, 3), "red": (-2, -1), "yellow": (-1, 1)}.items():
+        transfer = make_transfer(world)
+        transfer.steps.update(opened_at=now - timedelta(days=3), yellow_at=now + timedelta(days=yellow),
+                              due_at=now + timedelta(days=due))
+        lights[transfer.pk] = light
+    response = login(client, world, "bureau_a").get(reverse("web:approvals"))
+    rows = list(response.context["rows"])
+    assert [lights[s.transfer_id] for s in rows] == ["red", "yellow", "green"]
+    assert {s.kind for s in rows} == {"giving_bureau"}
+    assert 'data-light="red"' in response.content.decode()
+    for key in ("staff_b", "outsider"):
+        assert list(login(client, world, key).get(reverse("web:approvals")).context["rows"]) == []
+
+
+def test_approval_queue_query_count_does_not_grow(client, world):
+    make_transfer(world)
+    login(client, world, "bureau_b")
+    with count_queries() as one:
+        client.get(reverse("web:approvals"))
+    for _ in range(5):
+        make_transfer(world)
+    with count_queries() as many:
+        response = client.get(reverse("web:approvals"))
+    assert len(response.context["rows"]) == 6
+    assert len(one) == len(many), (len(one), len(many))
+
+
+def test_refusal_without_reason_is_an_error_in_place_and_changes_nothing(client, world):
+    transfer = make_transfer(world)
+    step = transfer.steps.get(kind="giving_bureau")
+    response = login(client, world, "bureau_a").post(reverse("web:decide", args=[step.pk]), {"decision": "refuse"})
+    assert response.status_code == 400
+    assert "reason" in response.context["failed"]["form"].errors
+    step.refresh_from_db()
+    assert step.decision == "pending"
+
+
+def test_step_of_another_authority_is_not_found(client, world):
+    transfer = make_transfer(world)
+    step = transfer.steps.get(kind="giving_bureau")
+    response = login(client, world, "bureau_b").post(reverse("web:decide", args=[step.pk]), {"decision": "approve"})
+    assert response.status_code == 404
+    step.refresh_from_db()
+    assert step.decision == "pending"
+
+
+def test_approve_then_handover_completes_the_transfer(client, world):
+    transfer = make_transfer(world)
+    for key, kind in (("bureau_a", "giving_bureau"), ("bureau_b", "receiving_bureau")):
+        step = transfer.steps.get(kind=kind)
+        response = login(client, world, key).post(reverse("web:decide", args=[step.pk]), {"decision": "approve"})
+        assert response.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.status == "handover"
+    url = reverse("web:transfer", args=[transfer.pk])
+    # the giver sees the transfer but cannot confirm receipt
+    assert login(client, world, "staff_a").get(url).context["can_confirm"] is False
+    response = client.post(url, {"action": "handover", "received_quantity": 1, "received_condition": "good"})
+    assert response.status_code == 400 and response.context["handover"].errors
+    login(client, world, "staff_b")
+    assert 'id="handover-form"' in client.get(url).content.decode()
+    response = client.post(url, {"action": "handover", "received_quantity": 5, "received_condition": "good",
+                                 "note": "外观完好"})
+    assert response.status_code == 400
+    assert "received_quantity" in response.context["handover"].errors
+    assert response.context["handover"]["note"].value() == "外观完好"
+    transfer.refresh_from_db()
+    assert transfer.status == "handover"
+    response = client.post(url, {"action": "handover", "received_quantity": 1, "received_condition": "good"})
+    assert response.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.status == "completed" and transfer.certificate_code
+    assert ex.AuditEvent.objects.filter(action="transfer.completed", transfer=transfer).exists()
+
+
+def test_cancel_needs_a_reason(client, world):
+    transfer = make_transfer(world)
+    url = reverse("web:transfer", args=[transfer.pk])
+    response = login(client, world, "staff_b").post(url, {"action": "cancel", "reason": ""})
+    assert response.status_code == 400 and "reason" in response.context["cancel"].errors
+    response = client.post(url, {"action": "cancel", "reason": "需求变化"})
+    assert response.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.status == "cancelled"
+
+
+def test_transfer_page_hidden_from_outsiders(client, world):
+    transfer = make_transfer(world)
+    assert login(client, world, "outsider").get(reverse("web:transfer", args=[transfer.pk])).status_code == 404
+
+
+def test_dashboard_shows_flows_and_red_steps_to_the_coordinator_only(client, world):
+    transfer = make_transfer(world)
+    transfer.steps.filter(kind="giving_bureau").update(opened_at=timezone.now() - timedelta(days=9),
+                                                       yellow_at=timezone.now() - timedelta(days=5),
+                                                       due_at=timezone.now() - timedelta(days=1))
+    response = login(client, world, "coordinator").get(reverse("web:dashboard"))
+    assert response.status_code == 200
+    flow = response.context["flows"][0]
+    assert (flow["giver"], flow["receiver"], flow["n"]) == (world["city_a"], world["city_b"], 1)
+    assert [s.kind for s in response.context["red"]] == ["giving_bureau"]
+    assert login(client, world, "staff_b").get(reverse("web:dashboard")).status_code == 404
+
+
+def test_list_an_idle_asset(client, world):
+    from exchange.models import AssetClass
+
+    klass = AssetClass.objects.create(code="2010104", name_zh="台式计算机", name_en="Desktop computer",
+                                      kind="equipment")
+    data = {"agency": world["agency_a"].pk, "asset_class": klass.pk, "description": "戴尔台式机",
+            "quantity": 2, "unit": "台", "original_value": "4200.00", "acquired_on": "2099-01-01",
+            "condition": "good"}
+    response = login(client, world, "staff_a").post(reverse("web:asset_new"), data)
+    assert "acquired_on" in response.context["form"].errors
+    assert response.context["form"]["description"].value() == "戴尔台式机"
+    assert not ex.Asset.objects.exists()  # register + list is one transaction
+    response = client.post(reverse("web:asset_new"), data | {"acquired_on": "2016-01-01"})
+    listing = ex.Listing.objects.get()
+    assert response["Location"] == reverse("web:listing", args=[listing.pk])
+    assert listing.quantity == 2 and listing.asset.status == "listed"
+    assert set(ex.AuditEvent.objects.values_list("action", flat=True)) == {"asset.registered", "listing.opened"}
+
+
+def test_english_switch(client, world):
+    listing = fx.open_listing(world, original_value="6000.00")
+    login(client, world, "staff_b")
+    assert 'lang="zh-hans"' in client.get(reverse("web:catalogue")).content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.post(reverse("web:listing", args=[listing.pk]), request_data(world, action="check"))
+    page = response.content.decode()
+    assert 'lang="en"' in page
+    breach = response.context["check"]["breaches"][0]
+    assert breach["message"] == breach["message_en"] != breach["message_zh"]
