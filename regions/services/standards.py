@@ -1,0 +1,272 @@
+"""The standards registry: which standard set applied on a date, checks of a proposed allocation against
+it, and versioned editing. Every figure comes from the set's rows; nothing here is hard-coded.
+
+Interpretation of "minimum service life reached by the giver" (财资〔2016〕27号 最低使用年限): an agency
+should use an item at least for the class's minimum service life before giving it up (releasing it early
+is a sign it was over-allocated and invites re-buying). An asset acquired on A with minimum life N years
+reaches it on A + N years (N may have a decimal: 6.5 years = 78 months); a request made before that date
+breaches `min_service_life` and needs an exception.
+"""
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from exchange.errors import InvalidState, NotFound, ValidationFailed
+from exchange.services import audit
+from regions.models import (
+    AllocationMode,
+    AssetClassNorm,
+    Jurisdiction,
+    OfficeSpaceNorm,
+    Rank,
+    RentNorm,
+    StandardSet,
+)
+from regions.permissions import Scope, require
+
+HELD_ASSET_STATUSES = ("in_use", "idle", "listed")
+OFFICE_LEVELS = ("central", *Jurisdiction.Level.values)
+
+
+@dataclass(frozen=True)
+class Breach:
+    code: str
+    field: str | None
+    message_zh: str
+    message_en: str
+
+
+def standard_in_force(region, on: date) -> StandardSet:
+    """The region's set with the latest `effective_from` on or before `on`; NotFound if none."""
+    found = (StandardSet.objects.filter(region=region, effective_from__lte=on).order_by("-effective_from").first())
+    if found is None:
+        raise NotFound(f"No standard set of region {region} is in force on {on:%Y-%m-%d}.", field="on")
+    return found
+
+
+def service_life_reached_on(acquired_on: date, min_service_years: Decimal) -> date:
+    months = int((Decimal(min_service_years) * 12).to_integral_value(ROUND_HALF_UP))
+    return acquired_on + relativedelta(months=months)
+
+
+def _num(value):
+    """A Decimal shown without trailing zeros: 5000.00 -> 5000, 0.50 -> 0.5."""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def check_asset_request(standard_set, *, asset, agency, quantity, on: date) -> list[Breach]:
+    """Every breach of the asset class's norm in `standard_set` by `agency` requesting `quantity` of `asset`
+    on `on`: price cap per item, quantity cap per head, minimum service life. No norm for the class: none."""
+    code = asset.asset_class.code
+    norm = standard_set.class_norms.filter(class_code=code).first()
+    if norm is None:
+        return []
+    breaches = []
+    if norm.price_cap is not None and asset.original_value > norm.price_cap:
+        breaches.append(Breach(
+            "price_cap", "listingId",
+            f"单价 {_num(asset.original_value)} 元超过 {code} 类配置上限 {_num(norm.price_cap)} 元",
+            f"Unit value {_num(asset.original_value)} CNY exceeds the class {code} price cap of "
+            f"{_num(norm.price_cap)} CNY"))
+    if norm.quantity_per_head is not None:
+        headcount = agency.total_headcount
+        cap = norm.quantity_per_head * headcount
+        held = (agency.assets.filter(asset_class__code=code, status__in=HELD_ASSET_STATUSES)
+                .aggregate(n=Sum("quantity"))["n"] or 0)
+        if held + quantity > cap:
+            breaches.append(Breach(
+                "quota_per_head", "quantity",
+                f"现有 {held} 件加申请 {quantity} 件共 {held + quantity} 件，超过定额 {_num(cap)} 件"
+                f"（编制 {headcount} 人 × 每人 {_num(norm.quantity_per_head)} 件）",
+                f"{held} held + {quantity} requested = {held + quantity}, above the quota of {_num(cap)} "
+                f"({headcount} staff × {_num(norm.quantity_per_head)} per head)"))
+    reached = service_life_reached_on(asset.acquired_on, norm.min_service_years)
+    if on < reached:
+        breaches.append(Breach(
+            "min_service_life", None,
+            f"该资产 {asset.acquired_on:%Y-%m-%d} 购置，最低使用年限 {_num(norm.min_service_years)} 年，"
+            f"{reached:%Y-%m-%d} 前不得调出",
+            f"Acquired {asset.acquired_on:%Y-%m-%d}; the minimum service life of {_num(norm.min_service_years)} "
+            f"years is reached only on {reached:%Y-%m-%d}"))
+    return breaches
+
+
+def office_entitlement(standard_set, agency) -> Decimal:
+    """Σ headcount[rank] × m² per person for the agency's jurisdiction level and that rank. A rank with no
+    norm at that level counts at the level's `staff` (以下人员) figure."""
+    level = agency.jurisdiction.level
+    norms = dict(standard_set.office_norms.filter(level=level).values_list("rank", "area_m2"))
+    fallback = norms.get(Rank.STAFF, Decimal("0"))
+    return sum((Decimal(h.count) * norms.get(h.rank, fallback) for h in agency.headcounts.all()), Decimal("0"))
+
+
+def check_office_request(standard_set, *, office_space, agency, on: date) -> list[Breach]:
+    """Breach `office_area` when the office space the agency holds (any status) plus the requested area
+    exceeds its entitlement under `standard_set`."""
+    from exchange.models import OfficeSpace
+
+    entitlement = office_entitlement(standard_set, agency)
+    held = (OfficeSpace.objects.filter(agency=agency).exclude(pk=office_space.pk)
+            .aggregate(a=Sum("area_m2"))["a"] or Decimal("0"))
+    total = held + office_space.area_m2
+    if total <= entitlement:
+        return []
+    return [Breach(
+        "office_area", "listingId",
+        f"现有办公用房 {_num(held)} m² 加申请 {_num(office_space.area_m2)} m² 共 {_num(total)} m²，"
+        f"超过核定面积 {_num(entitlement)} m²",
+        f"{_num(held)} m² held + {_num(office_space.area_m2)} m² requested = {_num(total)} m², above the "
+        f"entitlement of {_num(entitlement)} m²")]
+
+
+# --- editing -------------------------------------------------------------------------------------------
+SCALAR_FIELDS = {
+    "title": str, "source": str, "own_window_days": int, "region_window_days": int,
+    "approval_working_days": int, "coordinator_threshold": Decimal, "allocation_mode": str,
+    "handling_fee": Decimal, "transport_rate_per_km": Decimal, "salvage_floor": Decimal,
+}
+CLASS_FIELDS = ("min_service_years", "price_cap", "quantity_per_head", "compensation_rate")
+
+
+def _decimal(value, field, *, allow_none=False):
+    if value is None and allow_none:
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        number = None
+    if number is None or not number.is_finite() or number < 0:
+        raise ValidationFailed(f"{field} must be a number ≥ 0 (got {value!r}).", field=field)
+    return number
+
+
+def _apply_scalars(standard_set, fields):
+    for name, value in (fields or {}).items():
+        if name not in SCALAR_FIELDS:
+            raise ValidationFailed(f"Unknown standard field {name!r}.", field=name)
+        if value is None:
+            continue
+        if SCALAR_FIELDS[name] is Decimal:
+            value = _decimal(value, name)
+        elif SCALAR_FIELDS[name] is int and (not isinstance(value, int) or value < 0):
+            raise ValidationFailed(f"{name} must be a whole number ≥ 0.", field=name)
+        if name == "allocation_mode" and value not in AllocationMode.values:
+            raise ValidationFailed(f"Unknown allocation mode {value!r}.", field=name)
+        setattr(standard_set, name, value)
+    if not standard_set.title.strip():
+        raise ValidationFailed("A standard set needs a title.", field="title", code="required")
+    if standard_set.salvage_floor > 1:
+        raise ValidationFailed("The salvage floor is a share between 0 and 1.", field="salvage_floor")
+
+
+def _apply_rows(standard_set, office_norms, class_norms, rent_norms, remove_class_codes):
+    for row in office_norms or []:
+        level, rank = row.get("level"), row.get("rank")
+        if level not in OFFICE_LEVELS or rank not in Rank.values:
+            raise ValidationFailed(f"Unknown level/rank {level!r}/{rank!r}.", field="officeNorms")
+        OfficeSpaceNorm.objects.update_or_create(standard_set=standard_set, level=level, rank=rank,
+                                                 defaults={"area_m2": _decimal(row.get("area_m2"), "officeNorms")})
+    for row in class_norms or []:
+        code = (row.get("class_code") or "").strip()
+        if not code:
+            raise ValidationFailed("An asset class norm needs a class code.", field="classNorms", code="required")
+        norm = standard_set.class_norms.filter(class_code=code).first() or AssetClassNorm(
+            standard_set=standard_set, class_code=code)
+        for name in CLASS_FIELDS:
+            if name in row:
+                setattr(norm, name, _decimal(row[name], "classNorms", allow_none=name in ("price_cap",
+                                                                                      "quantity_per_head")))
+        if norm.min_service_years is None:
+            raise ValidationFailed(f"Class {code} needs a minimum service life.", field="classNorms",
+                                   code="required")
+        if norm.compensation_rate > 1:
+            raise ValidationFailed("A compensation rate is a share between 0 and 1.", field="classNorms")
+        norm.save()
+    if remove_class_codes:
+        standard_set.class_norms.filter(class_code__in=remove_class_codes).delete()
+    if rent_norms:
+        jurisdictions = {j.code: j for j in Jurisdiction.objects.filter(
+            code__in=[r.get("jurisdiction_code") for r in rent_norms])}
+        for row in rent_norms:
+            jurisdiction = jurisdictions.get(row.get("jurisdiction_code"))
+            if jurisdiction is None:
+                raise NotFound(f"No jurisdiction {row.get('jurisdiction_code')!r}.", field="rentNorms")
+            RentNorm.objects.update_or_create(standard_set=standard_set, jurisdiction=jurisdiction, defaults={
+                "rent_per_m2_month": _decimal(row.get("rent_per_m2_month"), "rentNorms")})
+
+
+def snapshot(standard_set):
+    """A JSON-able picture of a set (for the audit trail)."""
+    data = {name: getattr(standard_set, name) for name in SCALAR_FIELDS}
+    data["effective_from"] = standard_set.effective_from
+    data["office_norms"] = sorted([n.level, n.rank, str(n.area_m2)] for n in standard_set.office_norms.all())
+    data["class_norms"] = sorted([n.class_code, *(str(getattr(n, f)) for f in CLASS_FIELDS)]
+                                 for n in standard_set.class_norms.all())
+    data["rent_norms"] = sorted([n.jurisdiction_id, str(n.rent_per_m2_month)] for n in standard_set.rent_norms.all())
+    return data
+
+
+def _ensure_future(effective_from, field="effectiveFrom"):
+    today = timezone.localdate()
+    if effective_from <= today:
+        raise InvalidState(f"Standards in force (effective {effective_from:%Y-%m-%d}, today {today:%Y-%m-%d}) are "
+                           "never changed; create a new version effective from a future date.", field=field)
+
+
+@transaction.atomic
+def create_standard_version(user, region, effective_from: date, *, fields=None, office_norms=None,
+                            class_norms=None, rent_norms=None, remove_class_codes=None) -> StandardSet:
+    """A new version effective from a future date: a copy of the set that would otherwise be in force on
+    that date (if any) with the changes applied. Coordinator of the region only.
+
+    `fields`: {StandardSet field: value}; `office_norms`: [{level, rank, area_m2}]; `class_norms`:
+    [{class_code, min_service_years?, price_cap?, quantity_per_head?, compensation_rate?}] (upsert);
+    `rent_norms`: [{jurisdiction_code, rent_per_m2_month}]; `remove_class_codes`: class norms to drop."""
+    require(user, "standards.edit", Scope(region_id=region.pk))
+    _ensure_future(effective_from)
+    if StandardSet.objects.filter(region=region, effective_from=effective_from).exists():
+        raise InvalidState(f"A version effective {effective_from:%Y-%m-%d} exists already; edit it instead.",
+                           field="effectiveFrom", code="duplicate")
+    base = StandardSet.objects.filter(region=region, effective_from__lte=effective_from).order_by(
+        "-effective_from").first()
+    new = StandardSet(region=region, effective_from=effective_from, title=base.title if base else "")
+    if base is not None:
+        for name in SCALAR_FIELDS:
+            setattr(new, name, getattr(base, name))
+    _apply_scalars(new, fields)
+    new.save()
+    if base is not None:
+        OfficeSpaceNorm.objects.bulk_create(OfficeSpaceNorm(standard_set=new, level=n.level, rank=n.rank,
+                                                            area_m2=n.area_m2) for n in base.office_norms.all())
+        AssetClassNorm.objects.bulk_create(AssetClassNorm(
+            standard_set=new, class_code=n.class_code, **{f: getattr(n, f) for f in CLASS_FIELDS})
+            for n in base.class_norms.all())
+        RentNorm.objects.bulk_create(RentNorm(standard_set=new, jurisdiction_id=n.jurisdiction_id,
+                                              rent_per_m2_month=n.rent_per_m2_month) for n in base.rent_norms.all())
+    _apply_rows(new, office_norms, class_norms, rent_norms, remove_class_codes)
+    audit.record(user, "standards.version_created", new, before={"copied_from": base.pk if base else None},
+                 after=snapshot(new), region=region)
+    return new
+
+
+@transaction.atomic
+def edit_future_standard(user, standard_set, *, fields=None, office_norms=None, class_norms=None,
+                         rent_norms=None, remove_class_codes=None) -> StandardSet:
+    """Change a version not yet in force (effective from a future date); a set in force or past is
+    refused with InvalidState. Same change arguments as `create_standard_version`."""
+    require(user, "standards.edit", standard_set)
+    standard_set = StandardSet.objects.select_for_update().get(pk=standard_set.pk)
+    _ensure_future(standard_set.effective_from, field="standardSetId")
+    before = snapshot(standard_set)
+    _apply_scalars(standard_set, fields)
+    standard_set.save()
+    _apply_rows(standard_set, office_norms, class_norms, rent_norms, remove_class_codes)
+    audit.record(user, "standards.version_edited", standard_set, before=before, after=snapshot(standard_set),
+                 region=standard_set.region)
+    return standard_set
