@@ -6,8 +6,8 @@ from exchange.graphql.connection import CountableConnection
 from reports import selectors
 from reports.models import ReportJob, ReportKind
 
-ReportKindEnum = graphene.Enum.from_enum(
-    type("ReportKind", (__import__("enum").Enum,), {k.upper(): k for k in ReportKind.values}),
+ReportKindEnum = graphene.Enum(
+    "ReportKind", [(k.upper(), k) for k in ReportKind.values],
     description="调拨单 transfer certificate; 调剂调拨情况报告 period allocation report; 结算单 settlement "
                 "statement; 绩效评估表 performance scorecard.")
 ReportStatusEnum = graphene.Enum("ReportStatus", [(s.upper(), s) for s in ReportJob.Status.values])
@@ -34,6 +34,12 @@ class ReportJobType(DjangoObjectType):
     @classmethod
     def get_queryset(cls, queryset, info):
         return selectors.jobs_for(info.context.user)
+
+    def resolve_kind(root, info):
+        return str(root.kind)
+
+    def resolve_status(root, info):
+        return str(root.status)
 
     def resolve_transfer_id(root, info):
         return root.transfer_id
