@@ -20,7 +20,7 @@ from exchange.graphql.types import (
     TransferRequestType,
     TransferType,
 )
-from exchange.models import AssetClass, TransferRequest
+from exchange.models import AssetClass, Listing, TransferRequest
 from exchange.services import items, transfers
 from regions.models import Agency, Region
 from regions.permissions import get_principal, restrict
@@ -178,7 +178,9 @@ class RequestListing(DomainMutation):
     @classmethod
     def perform(cls, info, listing_id, agency_id=None, **data):
         user = _user(info)
-        listing = _get(selectors.listings_for(user), listing_id, "Listing", "listingId")
+        # Not through listings_for: a listing allocated a moment ago is no longer visible, and the loser
+        # must learn "already allocated"; the service checks region and window eligibility first.
+        listing = _get(Listing.objects.all(), listing_id, "Listing", "listingId")
         request, transfer = transfers.create_request(user, listing=listing, agency=acting_agency(info, agency_id),
                                                      **data)
         return cls(request=request, transfer=transfer and selectors.transfer(user, transfer.pk))

@@ -62,7 +62,7 @@ class ListingType(DjangoObjectType):
     distance_km = graphene.Float(description="Distance from the search point, km (only with a point).")
 
     def resolve_window(root, info):
-        return root.window_at()
+        return str(root.window_at())
 
     def resolve_window_ends_at(root, info):
         window = root.window_at()
@@ -108,7 +108,8 @@ class ApprovalStepType(DjangoObjectType):
     decided_by = graphene.String(description="Username of the decider.")
 
     def resolve_light(root, info):
-        return root.light
+        light = root.light
+        return None if light is None else str(light)
 
     def resolve_decided_by(root, info):
         return root.decided_by.username if root.decided_by_id else None

@@ -49,21 +49,21 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
         pk=listing.pk).first()
     if listing is None:
         raise InvalidState(_("No such listing."), field="listingId", code="not_found")
-    if listing.status == Listing.Status.ALLOCATED:
-        raise AlreadyAllocated(field="listingId")
-    if listing.status != Listing.Status.OPEN:
-        raise InvalidState(_("The listing is not open."), field="listingId")
     if agency.pk == listing.agency_id:
         raise ValidationFailed(_("An agency cannot request its own item."), field="agencyId")
+    if listing.region_id not in regions_of(agency.jurisdiction):
+        raise PermissionDenied(_("The agency is not in the listing's region."), field="agencyId")
     window = listing.window_at()
-    if window == Listing.Window.DISPOSAL:
-        raise InvalidState(_("Screening has ended; the item is in the disposal window."), field="listingId")
     if window == Listing.Window.JURISDICTION and listing.jurisdiction_id not in ancestry(agency.jurisdiction):
         raise PermissionDenied(_("Only agencies of the listing's jurisdiction may request it until %(at)s.")
                                % {"at": f"{timezone.localtime(listing.own_window_ends_at):%Y-%m-%d %H:%M}"},
                                field="listingId")
-    if listing.region_id not in regions_of(agency.jurisdiction):
-        raise PermissionDenied(_("The agency is not in the listing's region."), field="agencyId")
+    if listing.status == Listing.Status.ALLOCATED:
+        raise AlreadyAllocated(field="listingId")
+    if listing.status != Listing.Status.OPEN:
+        raise InvalidState(_("The listing is not open."), field="listingId")
+    if window == Listing.Window.DISPOSAL:
+        raise InvalidState(_("Screening has ended; the item is in the disposal window."), field="listingId")
     if quantity is None or not 1 <= quantity <= listing.quantity:
         raise ValidationFailed(_("The quantity must be between 1 and the quantity offered."), field="quantity")
     if quantity > listing.quantity_available:
