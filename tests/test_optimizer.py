@@ -19,6 +19,12 @@ from exchange.services.optimizer import (
 )
 from tests import factories as f
 
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 CITIES = [(121.47, 31.23), (120.16, 30.27), (118.80, 32.06), (120.59, 31.30), (117.23, 31.82)]
 
 

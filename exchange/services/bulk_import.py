@@ -1,0 +1,233 @@
+"""Bulk asset import from CSV, used by `manage.py import_assets` and the Celery import job.
+
+Every row is validated first; if any row fails, nothing is written and the per-row report says why.
+Otherwise all rows are inserted in one transaction with `bulk_create` in batches, and one audit event
+records the import. Columns (header row, UTF-8, optional BOM):
+
+    asset_class, description, quantity, unit, original_value, acquired_on, condition, lon, lat
+
+`asset_class` is a GB/T 14885 code that must exist; `quantity` ≥ 1; `original_value` a CNY amount ≥ 0 with
+at most 2 decimals; `acquired_on` an ISO date not in the future; `condition` one of new/good/fair/poor
+(default good); `unit` defaults to 台; `lon`/`lat` (WGS 84) must lie inside the agency's jurisdiction
+boundary (or, when it has none, inside China's bounding box); both empty means the agency's address point.
+"""
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exchange.errors import LimitExceeded, ValidationFailed
+from exchange.models import Asset, AssetClass, Condition, ImportJob
+from exchange.services import audit
+from regions.permissions import Scope, require
+
+COLUMNS = ("asset_class", "description", "quantity", "unit", "original_value", "acquired_on", "condition",
+           "lon", "lat")
+REQUIRED = ("asset_class", "description", "quantity", "original_value", "acquired_on")
+BATCH_SIZE = 2000
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # GraphQL uploads; the command has no limit
+CHINA_BBOX = (73.5, 18.1, 135.1, 53.6)  # lon_min, lat_min, lon_max, lat_max
+MAX_VALUE = Decimal("999999999999.99")  # fits DecimalField(max_digits=14, decimal_places=2)
+MAX_REPORTED_ERRORS = 1000  # kept on the job; the CSV report has them all
+CONDITIONS = frozenset(Condition.values)
+
+
+@dataclass
+class ImportResult:
+    total_rows: int = 0
+    imported_rows: int = 0
+    errors: list = field(default_factory=list)  # [{"row": n, "field": name, "message": text}]
+    dry_run: bool = False
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def _agency_scope(agency):
+    return Scope(jurisdiction_id=agency.jurisdiction_id, agency_id=agency.pk)
+
+
+class _RowValidator:
+    """Turns one CSV row (dict) into an unsaved Asset, or a list of (field, message)."""
+
+    def __init__(self, agency, today):
+        self.agency = agency
+        self.today = today
+        self.classes = dict(AssetClass.objects.values_list("code", "id"))
+        boundary = agency.jurisdiction.boundary
+        self.inside = boundary.prepared.contains if boundary is not None else None
+        self.now = timezone.now()
+
+    def _location(self, row, errors):
+        lon, lat = (row.get("lon") or "").strip(), (row.get("lat") or "").strip()
+        if not lon and not lat:
+            return self.agency.location
+        try:
+            point = Point(float(lon), float(lat), srid=4326)
+        except ValueError:
+            errors.append(("lon", _("Longitude and latitude must be decimal degrees.")))
+            return None
+        if self.inside is not None:
+            if not self.inside(point):
+                errors.append(("lon", _("The location is outside the agency's jurisdiction.")))
+        elif not (CHINA_BBOX[0] <= point.x <= CHINA_BBOX[2] and CHINA_BBOX[1] <= point.y <= CHINA_BBOX[3]):
+            errors.append(("lon", _("The location is outside China.")))
+        return point
+
+    def __call__(self, row):
+        errors = []
+        for name in REQUIRED:
+            if not (row.get(name) or "").strip():
+                errors.append((name, _("This column is required.")))
+        if errors:
+            return None, errors
+        class_id = self.classes.get(row["asset_class"].strip())
+        if class_id is None:
+            errors.append(("asset_class", _("Unknown asset class code.")))
+        description = row["description"].strip()
+        if len(description) > 300:
+            errors.append(("description", _("At most 300 characters.")))
+        try:
+            quantity = int(row["quantity"])
+            if quantity < 1:
+                raise ValueError
+        except ValueError:
+            errors.append(("quantity", _("Quantity must be a whole number of at least 1.")))
+        try:
+            value = Decimal(row["original_value"].strip())
+            if not value.is_finite() or value < 0 or value > MAX_VALUE or value.as_tuple().exponent < -2:
+                raise InvalidOperation
+        except InvalidOperation:
+            errors.append(("original_value", _("Original value must be a CNY amount ≥ 0 with at most 2 decimals.")))
+        try:
+            acquired_on = date.fromisoformat(row["acquired_on"].strip())
+            if acquired_on > self.today:
+                errors.append(("acquired_on", _("The acquisition date cannot be in the future.")))
+        except ValueError:
+            errors.append(("acquired_on", _("Dates must be ISO (YYYY-MM-DD).")))
+        condition = (row.get("condition") or "").strip() or "good"
+        if condition not in CONDITIONS:
+            errors.append(("condition", _("Condition must be one of new, good, fair, poor.")))
+        unit = (row.get("unit") or "").strip() or "台"
+        if len(unit) > 16:
+            errors.append(("unit", _("At most 16 characters.")))
+        location = self._location(row, errors)
+        if errors:
+            return None, errors
+        return Asset(agency_id=self.agency.pk, asset_class_id=class_id, description=description, quantity=quantity,
+                     unit=unit, original_value=value, acquired_on=acquired_on, condition=condition,
+                     location=location, created_at=self.now), []
+
+
+def read_rows(text):
+    """CSV text → (header, row iterator). A missing column is reported as a row-0 error."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    return reader.fieldnames or [], reader
+
+
+def import_assets(user, agency, text, *, dry_run=False, progress=None, system=False):
+    """Validate every row of the CSV `text`; when all are valid and not `dry_run`, create the assets in one
+    transaction (batches of BATCH_SIZE) and audit it. `progress(done, total, phase)` is called per batch.
+    `system=True` is the operator's command line (no user); every other door passes the user and the
+    permission `import.run` on the agency is required."""
+    if not system:
+        require(user, "import.run", _agency_scope(agency))
+    header, reader = read_rows(text)
+    result = ImportResult(dry_run=dry_run)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        result.errors.append({"row": 1, "field": ",".join(missing), "message": _("Missing columns.")})
+        return result
+    validate = _RowValidator(agency, timezone.localdate())
+    assets = []
+    for number, row in enumerate(reader, start=2):  # row 1 is the header
+        asset, errors = validate(row)
+        result.errors.extend({"row": number, "field": f, "message": m} for f, m in errors)
+        if asset is not None and not result.errors:
+            assets.append(asset)
+        result.total_rows += 1
+        if progress and result.total_rows % BATCH_SIZE == 0:
+            progress(result.total_rows, None, "validate")
+    if result.errors or dry_run:
+        return result
+    with transaction.atomic():
+        for start in range(0, len(assets), BATCH_SIZE):
+            Asset.objects.bulk_create(assets[start:start + BATCH_SIZE], batch_size=BATCH_SIZE)
+            result.imported_rows = min(start + BATCH_SIZE, len(assets))
+            if progress:
+                progress(result.imported_rows, len(assets), "import")
+        audit.record(None if system else user, "asset.imported", agency, jurisdiction=agency.jurisdiction,
+                     role="system" if system else "",
+                     after={"rows": result.imported_rows, "agency": agency.code})
+    return result
+
+
+def write_error_report(errors, path):
+    """The per-row report: row, field, message (UTF-8 with BOM so spreadsheet programs read 中文)."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["row", "field", "message"])
+        writer.writeheader()
+        writer.writerows(errors)
+
+
+# --- the Celery-backed job ------------------------------------------------------------------------
+def start_import_job(user, agency, *, filename, content: bytes, dry_run=False):
+    """Store an uploaded CSV as an ImportJob (queued). The caller enqueues `run_import_job` on commit."""
+    require(user, "import.run", _agency_scope(agency))
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise LimitExceeded(_("The file is larger than %(n)d bytes.") % {"n": MAX_UPLOAD_BYTES}, field="content")
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(_("The file must be UTF-8 CSV."), field="content") from exc
+    job = ImportJob(agency=agency, dry_run=dry_run, created_by=user)
+    job.file.save((filename or "import.csv").rsplit("/", 1)[-1], ContentFile(content), save=False)
+    job.save()
+    audit.record(user, "import.queued", job, jurisdiction=agency.jurisdiction,
+                 after={"file": job.file.name, "dry_run": dry_run, "bytes": len(content)})
+    return job
+
+
+def run_import_job(job_id):
+    """Run a queued job: progress is saved per batch of the validation pass (visible at once) and of the
+    write pass (visible when its transaction commits); the job ends succeeded or failed with its errors."""
+    job = ImportJob.objects.select_related("agency__jurisdiction", "created_by").get(pk=job_id)
+    if job.status != ImportJob.Status.QUEUED:
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+
+    def progress(done, total, phase):
+        values = {"processed_rows": done} if phase == "validate" else {"imported_rows": done}
+        ImportJob.objects.filter(pk=job.pk).update(**values)
+
+    with job.file.open("rb") as fh:
+        text = fh.read().decode("utf-8")
+    try:
+        result = import_assets(job.created_by, job.agency, text, dry_run=job.dry_run, progress=progress)
+        errors, total, imported = result.errors, result.total_rows, result.imported_rows
+    except Exception as exc:  # noqa: BLE001 - a job records its failure instead of dying silently
+        errors, total, imported = [{"row": None, "field": None, "message": str(exc)}], 0, 0
+    status = ImportJob.Status.FAILED if errors else ImportJob.Status.SUCCEEDED
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=status, total_rows=total, processed_rows=total, imported_rows=imported,
+            errors=errors[:MAX_REPORTED_ERRORS], finished_at=timezone.now())
+        audit.record(job.created_by, "import.finished", job, jurisdiction=job.agency.jurisdiction,
+                     after={"status": status, "rows": total, "imported": imported, "errors": len(errors)})
+    job.refresh_from_db()
+    return job
+
+
+def import_jobs_for(user):
+    """Import jobs the user may see (read helper for GraphQL; restricted by the permission layer)."""
+    from regions.permissions import restrict
+
+    return restrict(ImportJob.objects.select_related("agency"), user, "view")
