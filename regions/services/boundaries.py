@@ -3,7 +3,9 @@ transaction. Features carry `code`, `name_zh`, `name_en`, `level`, `parent_code`
 import json
 from dataclasses import dataclass, field
 
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
 from exchange.errors import ValidationFailed
@@ -21,7 +23,10 @@ class ImportResult:
 
 
 def _multipolygon(geometry_json):
-    geometry = GEOSGeometry(json.dumps(geometry_json), srid=4326)
+    try:
+        geometry = GEOSGeometry(json.dumps(geometry_json), srid=4326)
+    except (GEOSException, GDALException, ValueError, TypeError) as exc:
+        raise ValidationFailed(f"unreadable geometry: {exc}") from exc
     if geometry.geom_type == "Polygon":
         geometry = MultiPolygon(geometry, srid=4326)
     if geometry.geom_type != "MultiPolygon":
@@ -34,6 +39,10 @@ def _multipolygon(geometry_json):
 
 
 def import_boundaries(data) -> ImportResult:
+    """Create or update every feature's jurisdiction in one transaction; any bad feature changes nothing
+    (ValidationFailed)."""
+    if not isinstance(data, dict) or not isinstance(data.get("features"), list):
+        raise ValidationFailed("expected a GeoJSON FeatureCollection")
     features = sorted(data.get("features", []), key=lambda f: LEVEL_ORDER.get(f["properties"].get("level"), 9))
     result = ImportResult()
     with transaction.atomic():
@@ -67,7 +76,10 @@ def import_boundaries(data) -> ImportResult:
                 jurisdiction.boundary = boundary
                 jurisdiction.boundary_simplified = simplified
                 jurisdiction.centroid = boundary.point_on_surface
-            jurisdiction.full_clean(exclude=["parent", "boundary", "boundary_simplified", "centroid"])
+            try:
+                jurisdiction.full_clean(exclude=["parent", "boundary", "boundary_simplified", "centroid"])
+            except DjangoValidationError as exc:
+                raise ValidationFailed(f"feature {code}: {exc.message_dict}", field="code") from exc
             jurisdiction.save()
             by_code[code] = jurisdiction
     return result
