@@ -15,6 +15,7 @@ from exchange.services.optimizer import (
     first_come,
     haversine_km,
     optimize,
+    plan,
     total_km,
 )
 from tests import factories as f
@@ -204,3 +205,19 @@ def test_adapter_never_gives_an_agency_its_own_listing(region_world):
     [assignment] = allocate_window_optimized(w["region"])
     assert (assignment.request_id, assignment.listing_id) == (r.pk, other.pk)
     assert own.pk != assignment.listing_id
+
+
+def test_plan_for_the_core_allocation_service_prefers_tier_then_nearest(region_world):
+    w = region_world
+    a, b = w["agency_a"], w["agency_b"]
+    a._region_id = w["region"].pk
+    desktop = f.AssetClassFactory()
+    listing = _listing(a, desktop, 2)
+    near = f.AgencyFactory(jurisdiction=w["city_a"])
+    far_tier1 = _request(listing, b, tier=1)
+    _request(listing, f.AgencyFactory(jurisdiction=w["city_b"]))  # far, tier 2: loses
+    near_tier2 = _request(listing, near)
+    requests = list(TransferRequest.objects.select_related("agency", "listing__asset"))
+    result = plan([listing], requests)
+    assert [(r.pk, q) for r, q, _ in result] == sorted([(far_tier1.pk, 1), (near_tier2.pk, 1)])
+    assert all("km" in reason for _, _, reason in result)

@@ -191,6 +191,38 @@ def _substitutable(listing_class, request_class):
     return allowed
 
 
+def _model_inputs(listings, requests):
+    """Supplies, demands and the `allowed` test from Listing and TransferRequest rows (listings with their
+    asset, requests with their agency and listing.asset loaded)."""
+    supplies = [Supply(x.pk, x.quantity_available, x.location.x, x.location.y) for x in listings
+                if x.quantity_available > 0]
+    demands, requester = [], {}
+    for order, r in enumerate(sorted(requests, key=lambda r: (r.created_at, r.pk))):
+        if r.breaches and not r.exception_requested:
+            continue
+        demands.append(Demand(r.pk, r.quantity, r.priority_tier, r.agency.location.x, r.agency.location.y, order,
+                              r.listing_id))
+        requester[r.pk] = r.agency_id
+    listing_class = {x.pk: x.asset.asset_class_id for x in listings if x.asset_id}
+    request_class = {r.pk: r.listing.asset.asset_class_id for r in requests if r.listing.asset_id}
+    giver = {x.pk: x.agency_id for x in listings}
+    same_class = _substitutable(listing_class, request_class)
+
+    def allowed(supply, demand):
+        return giver[supply.listing_id] != requester[demand.request_id] and same_class(supply, demand)
+
+    return supplies, demands, allowed
+
+
+def plan(listings, requests):
+    """Planner for `exchange.services.transfers` (allocation_mode == optimized): [(request, quantity,
+    reason)] for the given listings and their pending requests, same contract as `first_come_plan`."""
+    listings = list(listings)
+    by_pk = {r.pk: r for r in requests}
+    supplies, demands, allowed = _model_inputs(listings, list(requests))
+    return [(by_pk[a.request_id], a.quantity, a.reason) for a in optimize(supplies, demands, allowed)]
+
+
 def allocate_window_optimized(region, listings=None, now=None, candidates=CANDIDATES):
     """Optimized assignments for the listings of `region` whose regional window has closed (or the given
     `listings` queryset) and their pending requests. Reads only: the caller (the core allocation service)
@@ -208,20 +240,5 @@ def allocate_window_optimized(region, listings=None, now=None, candidates=CANDID
     listings = list(listings.filter(quantity_available__gt=0).select_related("asset"))
     requests = list(TransferRequest.objects.filter(listing__in=listings, status=TransferRequest.Status.PENDING)
                     .select_related("agency", "listing__asset"))
-    supplies = [Supply(x.pk, x.quantity_available, x.location.x, x.location.y) for x in listings]
-    demands, requester = [], {}
-    for order, r in enumerate(sorted(requests, key=lambda r: (r.created_at, r.pk))):
-        if r.breaches and not r.exception_requested:
-            continue
-        demands.append(Demand(r.pk, r.quantity, r.priority_tier, r.agency.location.x, r.agency.location.y, order,
-                              r.listing_id))
-        requester[r.pk] = r.agency_id
-    listing_class = {x.pk: x.asset.asset_class_id for x in listings if x.asset_id}
-    request_class = {r.pk: r.listing.asset.asset_class_id for r in requests if r.listing.asset_id}
-    giver = {x.pk: x.agency_id for x in listings}
-    same_class = _substitutable(listing_class, request_class)
-
-    def allowed(supply, demand):
-        return giver[supply.listing_id] != requester[demand.request_id] and same_class(supply, demand)
-
+    supplies, demands, allowed = _model_inputs(listings, requests)
     return optimize(supplies, demands, allowed, candidates=candidates)
