@@ -297,3 +297,45 @@ def test_english_switch(client, world):
     assert 'lang="en"' in page
     breach = response.context["check"]["breaches"][0]
     assert breach["message"] == breach["message_en"] != breach["message_zh"]
+
+
+def test_report_request_progress_and_download(client, world, django_capture_on_commit_callbacks):
+    from reports.models import ReportJob
+
+    login(client, world, "coordinator")
+    data = {"kind": "allocation_report", "region": world["region"].code, "jurisdiction": "",
+            "period_from": "2026-02-01", "period_to": "2026-01-01"}
+    response = client.post(reverse("web:reports"), data)
+    assert response.status_code == 400 and "period_to" in response.context["form"].errors
+    assert response.context["form"]["period_from"].value() == "2026-02-01"
+    assert not ReportJob.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("web:reports"), data | {"period_from": "2026-01-01", "period_to": "2026-12-31"})
+    assert response.status_code == 302
+    job = ReportJob.objects.get()
+    assert ex.AuditEvent.objects.filter(action="report.requested").exists()
+    page = client.get(reverse("web:reports")).content.decode()
+    assert f'id="job-{job.pk}"' in page and "<progress" in page
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    response = client.get(reverse("web:report_download", args=[job.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert login(client, world, "outsider").get(reverse("web:report_download", args=[job.pk])).status_code == 404
+    assert f'id="job-{job.pk}"' not in client.get(reverse("web:reports")).content.decode()
+
+
+def test_certificate_from_the_transfer_page(client, world, django_capture_on_commit_callbacks):
+    from reports.models import ReportJob
+
+    transfer = make_transfer(world)
+    login(client, world, "staff_b")
+    response = client.post(reverse("web:reports"), {"transfer": transfer.pk}, follow=True)
+    assert "only for a completed transfer" in response.content.decode()
+    assert not ReportJob.objects.exists()
+    for key, kind in (("bureau_a", "giving_bureau"), ("bureau_b", "receiving_bureau")):
+        transfers.decide_step(world["users"][key], transfer.steps.get(kind=kind), approve=True)
+    transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="good")
+    assert 'id="certificate-form"' in client.get(reverse("web:transfer", args=[transfer.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("web:reports"), {"transfer": transfer.pk}).status_code == 302
+    assert ReportJob.objects.get().transfer == transfer

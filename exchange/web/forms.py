@@ -65,3 +65,18 @@ class AssetForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agency"].choices = [(a.pk, a.name_zh) for a in agencies]
         self.fields["asset_class"].choices = [(c.pk, str(c)) for c in classes]
+
+
+class ReportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("报表 Report"))
+    region = forms.ChoiceField(label=_("区域 Region"))
+    jurisdiction = forms.ChoiceField(label=_("行政区（空 = 全区域） Jurisdiction (blank = whole region)"),
+                                     required=False)
+    period_from = forms.DateField(label=_("起 From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    period_to = forms.DateField(label=_("止 To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, kinds=(), regions=(), jurisdictions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = list(kinds)
+        self.fields["region"].choices = [(r.code, r.name_zh) for r in regions]
+        self.fields["jurisdiction"].choices = [("", "—")] + [(j.code, str(j)) for j in jurisdictions]

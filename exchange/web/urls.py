@@ -13,4 +13,6 @@ urlpatterns = [
     path("approvals/<int:pk>/decide/", views.decide, name="decide"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/<int:pk>/download/", views.report_download, name="report_download"),
 ]

@@ -6,8 +6,9 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,7 @@ from exchange.services import items, transfers
 from exchange.web import forms, reads
 from exchange.web.base import add_domain_error, attempt, page
 from regions.permissions import Scope, allows, get_principal
-from regions.selectors import agencies_for, jurisdictions_for
+from regions.selectors import agencies_for, jurisdictions_for, regions_for
 
 PAGE_SIZE = 20
 
@@ -249,3 +250,61 @@ def dashboard(request):
         "counts": [(label, counts.get(value, 0)) for value, label in Transfer.Status.choices],
         "pending_requests": reads.requests_for(request.user).filter(
             status=TransferRequest.Status.PENDING).count()})
+
+
+# --- reports: request, progress, download -----------------------------------------------------------
+def _report_form(request, data=None):
+    from reports.models import ReportKind
+
+    principal = get_principal(request.user)
+    kinds = [(k, label) for k, label in ReportKind.choices if k != ReportKind.TRANSFER_CERTIFICATE]
+    regions = regions_for(request.user).filter(pk__in=principal.regions)
+    jurisdictions = jurisdictions_for(request.user).filter(
+        pk__in=principal.readable_jurisdictions, level__in=["province", "city"]).order_by("code")
+    return forms.ReportForm(data, kinds=kinds, regions=regions, jurisdictions=jurisdictions)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reports(request):
+    from reports import selectors as report_selectors
+    from reports import services as report_services
+
+    form = _report_form(request, request.POST or None)
+    if request.method == "POST" and "transfer" in request.POST:  # "certificate" button of a transfer page
+        transfer_id = request.POST["transfer"]
+        try:
+            with transaction.atomic():
+                report_services.request_report(request.user, "transfer_certificate", transfer_id=transfer_id,
+                                               base_url=request.build_absolute_uri("/"))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("web:transfer", transfer_id) if transfer_id.isdigit() else redirect("web:reports")
+        messages.success(request, _("Certificate requested."))
+        return redirect("web:reports")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ok, _job = attempt(form, report_services.request_report, request.user, data["kind"],
+                           region_code=data["region"], jurisdiction_code=data["jurisdiction"] or None,
+                           period_from=data["period_from"], period_to=data["period_to"],
+                           base_url=request.build_absolute_uri("/"),
+                           aliases={"region_code": "region", "jurisdiction_code": "jurisdiction"})
+        if ok:
+            messages.success(request, _("Report requested."))
+            return redirect("web:reports")
+    jobs = report_selectors.jobs_for(request.user).order_by("-created_at", "-id")
+    rows = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    busy = any(job.status in ("queued", "running") for job in rows)
+    return page(request, "web/reports.html", {"form": form, "rows": rows, "busy": busy},
+                status=400 if form.errors else 200)
+
+
+@login_required
+def report_download(request, pk):
+    from reports import services as report_services
+
+    job = _or_404(report_services.job_for_download, request.user, pk)
+    response = FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
+                            filename=getattr(job, "filename", None) or f"report-{job.pk}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response
