@@ -339,3 +339,15 @@ def test_certificate_from_the_transfer_page(client, world, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(reverse("web:reports"), {"transfer": transfer.pk}).status_code == 302
     assert ReportJob.objects.get().transfer == transfer
+
+
+def test_offline_admin_map_widget_needs_no_network():
+    from django.contrib.gis.geos import Point
+
+    from exchange.web.widgets import OfflineMapWidget
+
+    widget = OfflineMapWidget(attrs={"geom_type": "POINT"})
+    html = widget.render("location", Point(121.47, 31.23, srid=4326))
+    media = str(widget.media)
+    assert "web/ol/ol.js" in media and "http" not in media
+    assert "ol.source.OSM" not in html and "earthdata" not in html and "default_lon: 120" in html
