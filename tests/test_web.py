@@ -90,6 +90,7 @@ def test_map_data_has_jurisdiction_outlines_and_listing_points(client, world):
 def test_catalogue_query_count_does_not_grow_with_rows(client, world):
     login(client, world, "staff_b")
     fx.open_listing(world)
+    client.get(reverse("web:catalogue"))  # warm the per-process caches (SpatiaLite's SRS lookup)
     with count_queries() as one:
         assert client.get(reverse("web:catalogue")).status_code == 200
     for _ in range(24):
@@ -351,3 +352,35 @@ def test_offline_admin_map_widget_needs_no_network():
     media = str(widget.media)
     assert "web/ol/ol.js" in media and "http" not in media
     assert "ol.source.OSM" not in html and "earthdata" not in html and "default_lon: 120" in html
+
+
+def _queries(client, url):
+    with count_queries() as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+def test_my_requests_and_dashboard_query_counts_do_not_grow(client, world):
+    make_transfer(world)
+    counts = {"requests": [_queries(login(client, world, "staff_b"), reverse("web:my_requests"))],
+              "dashboard": [_queries(login(client, world, "coordinator"), reverse("web:dashboard"))]}
+    for _ in range(5):
+        make_transfer(world)
+    counts["requests"].append(_queries(login(client, world, "staff_b"), reverse("web:my_requests")))
+    counts["dashboard"].append(_queries(login(client, world, "coordinator"), reverse("web:dashboard")))
+    assert all(a == b for a, b in counts.values()), counts
+
+
+def test_reports_page_query_count_does_not_grow(client, world):
+    from reports.models import ReportJob
+
+    def job():
+        ReportJob.objects.create(kind="allocation_report", requested_by=world["users"]["coordinator"],
+                                 region=world["region"], jurisdiction=world["city_a"])
+
+    job()
+    login(client, world, "coordinator")
+    one = _queries(client, reverse("web:reports"))
+    for _ in range(5):
+        job()
+    assert _queries(client, reverse("web:reports")) == one
