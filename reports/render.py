@@ -224,7 +224,10 @@ def _side_by_side(left, right):
 
 
 def _bar_chart(title, labels, series, *, names=(), horizontal=False, width=WIDTH, height=62 * mm, fmt=str):
-    """A titled bar chart with reportlab graphics; `series` is a list of value lists (one per colour)."""
+    """A titled bar chart with reportlab graphics; `series` is a list of value lists (one per colour).
+    Without any non-zero value, a one-line "no data" note replaces the empty axes."""
+    if not any(v for serie in series for v in serie):
+        return Paragraph(f"{title}：本期无数据 no data for this period.", _styles()["cell"])
     drawing = Drawing(width, height)
     drawing.add(String(0, height - 10, title, fontName=FONT, fontSize=9, fillColor=INK))
     chart = HorizontalBarChart() if horizontal else VerticalBarChart()

@@ -118,7 +118,7 @@ def request_report(user, kind, *, region_code=None, jurisdiction_code=None, tran
 def retry_report(user, job):
     """Queue a failed job again (same parameters); any other state is refused."""
     with transaction.atomic():
-        job = ReportJob.objects.select_for_update().select_related("transfer").get(pk=job.pk)
+        job = ReportJob.objects.select_for_update().get(pk=job.pk)
         check_access(user, job.permission_scopes())
         if job.status != ReportJob.Status.FAILED:
             raise InvalidState(_("Only a failed report job can be retried."), field="jobId")
