@@ -237,13 +237,17 @@ def _finish(job_id, *, pdf=None, data=None, error=""):
 
 # --- download -------------------------------------------------------------------------------------
 def job_for_download(user, job_id):
-    """The succeeded job if the user's scope covers it: NotFound, PermissionDenied or InvalidState otherwise."""
-    job = ReportJob.objects.select_related("transfer").filter(pk=job_id).first()
-    if job is None:
-        raise NotFound()
-    check_access(user, job.permission_scopes())
-    if job.status != ReportJob.Status.SUCCEEDED:
-        raise InvalidState(_("The report is not ready."))
+    """The succeeded job if the user's scope covers it (NotFound, PermissionDenied or InvalidState
+    otherwise); each download of an official document is recorded in the audit trail."""
+    with transaction.atomic():
+        job = ReportJob.objects.select_related("transfer").filter(pk=job_id).first()
+        if job is None:
+            raise NotFound()
+        check_access(user, job.permission_scopes())
+        if job.status != ReportJob.Status.SUCCEEDED:
+            raise InvalidState(_("The report is not ready."))
+        audit.record(user, "report.downloaded", job, after={"sha256": job.sha256}, region=job.region,
+                     jurisdiction=job.jurisdiction, transfer=job.transfer)
     return job
 
 

@@ -120,6 +120,8 @@ def test_auditor_requests_and_downloads_allocation_report(gql, client, world, tm
         assert expected in text, expected
     assert AuditEvent.objects.filter(action="report.requested", object_id=str(job["pk"])).exists()
     assert AuditEvent.objects.filter(action="report.succeeded", object_id=str(job["pk"])).exists()
+    downloaded = AuditEvent.objects.get(action="report.downloaded", object_id=str(job["pk"]))
+    assert downloaded.actor == world["users"]["auditor"] and downloaded.after == {"sha256": job["sha256"]}
 
 
 def test_auditor_requests_certificate_scorecard_and_gets_typed_failure_for_settlement(
