@@ -12,7 +12,7 @@ from regions.models import Jurisdiction, Membership
 def locked(queryset):
     """SELECT ... FOR NO KEY UPDATE on PostgreSQL (does not block inserts referencing the row);
     SQLite serializes writers itself."""
-    return queryset.select_for_update(no_key=True) if connection.vendor == "postgresql" else queryset
+    return queryset.select_for_update(no_key=True, of=("self",)) if connection.vendor == "postgresql" else queryset
 
 
 def ancestry(jurisdiction):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,7 @@ ASSET_FIELDS = ("agency_id", "asset_class_id", "description", "quantity", "unit"
                 "condition", "status")
 
 
+@transaction.atomic
 def register_asset(user, *, agency, asset_class, description, original_value, acquired_on, quantity=1, unit="台",
                    condition="good", location=None):
     require(user, "asset.register", _agency_scope(agency))
@@ -63,6 +65,7 @@ def _sniff(content):
     return None
 
 
+@transaction.atomic
 def add_photo(user, asset, *, filename, content: bytes):
     """Attach a photo: at most 5 MB, JPEG/PNG/WebP judged by the file's bytes, not its name."""
     require(user, "asset.register", asset)
@@ -84,6 +87,7 @@ def add_photo(user, asset, *, filename, content: bytes):
 OFFICE_FIELDS = ("agency_id", "building", "floor", "rooms", "area_m2", "available_from", "available_to", "status")
 
 
+@transaction.atomic
 def register_office_space(user, *, agency, building, floor, rooms, area_m2, available_from, available_to=None,
                           location=None):
     require(user, "asset.register", _agency_scope(agency))
@@ -105,6 +109,7 @@ def _search_text(*parts):
     return " ".join(str(p) for p in parts if p).lower()
 
 
+@transaction.atomic
 def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=None):
     """Mark an asset (or office space) idle and open its listing. Windows come from the standard set in
     force today: own jurisdiction for `own_window_days`, then the region for `region_window_days`,
@@ -156,6 +161,7 @@ def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=N
     return listing
 
 
+@transaction.atomic
 def withdraw_listing(user, listing, *, reason):
     """Withdraw an open listing: pending requests are not allocated, the item goes back to idle unless
     part of it is already allocated."""

@@ -1,5 +1,6 @@
 """Writes on the transfer lifecycle: request (standards screening), allocation (first come or at window
 close), parallel approval steps with working-day deadlines, cancellation/withdrawal, handover."""
+from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ def _request_snapshot(request):
             "breaches": [b["code"] for b in request.breaches]}
 
 
+@transaction.atomic
 def create_request(user, *, listing, agency, quantity, justification, needed_by=None, exception_requested=False,
                    exception_justification="", idempotency_key=""):
     """Screen a request against the standards in force today and record it. Breaches are refused with
@@ -165,6 +167,7 @@ def _planner(mode):
     return first_come_plan
 
 
+@transaction.atomic
 def allocate_at_window_close(listing, user=None, *, now=None):
     """Allocate the pending requests of the window(s) that have closed: requests made during the own-
     jurisdiction window once it has closed, all requests once the regional window has closed. Those
@@ -217,6 +220,7 @@ def _close_pending(transfer):
         decision=ApprovalStep.Decision.CLOSED, decided_at=timezone.now())
 
 
+@transaction.atomic
 def decide_step(user, step, *, approve, reason=""):
     """Decide one parallel step. A refusal ends the transfer (reason required) and returns its quantity;
     the last approval moves it to handover."""
@@ -265,6 +269,7 @@ def _side_scope(transfer, side):
     return transfer.permission_scope()
 
 
+@transaction.atomic
 def cancel_transfer(user, transfer, *, reason):
     """Cancel before handover, by either side or the coordinator, with a reason; the quantity returns."""
     try:
@@ -290,6 +295,7 @@ def cancel_transfer(user, transfer, *, reason):
     return transfer
 
 
+@transaction.atomic
 def withdraw_request(user, request, *, reason):
     """Withdraw a request not yet allocated (an allocated one is cancelled through its transfer)."""
     require(user, "request.withdraw", request)
@@ -309,6 +315,7 @@ def _certificate_code(transfer):
     return f"DB{transfer.completed_at:%Y}{transfer.pk:08d}"
 
 
+@transaction.atomic
 def confirm_handover(user, transfer, *, received_quantity, received_condition, note=""):
     """The receiving agency confirms what it received; ownership moves, the transfer completes and the
     ledger posts the compensation, all in this transaction."""
