@@ -133,3 +133,30 @@ def standards_in_force(user, region_code, on):
 
 def standard_sets_for(user):
     return restrict(StandardSet.objects.select_related("region"), user)
+
+
+def api_tokens_for(user):
+    """Token metadata (never keys) of the jurisdictions the caller may read."""
+    from regions.models import ApiToken
+
+    return restrict(ApiToken.objects.select_related("jurisdiction").order_by("-created_at", "-id"), user)
+
+
+def me(user):
+    """The caller as {username, roles: [{role, region_code, jurisdiction_code, agency_code, agency_name}],
+    via_token, token_prefix, token_scopes}. A token acts as a bureau manager of its jurisdiction."""
+    from regions.models import RoleBinding
+
+    principal = get_principal(user)
+    token = principal.token
+    if token is not None:
+        roles = [{"role": "bureau_manager", "jurisdiction_code": token.jurisdiction.code}]
+    else:
+        roles = [{"role": b.role, "region_code": b.region.code if b.region else None,
+                  "jurisdiction_code": b.jurisdiction.code if b.jurisdiction else None,
+                  "agency_code": b.agency.code if b.agency else None,
+                  "agency_name": b.agency.name_zh if b.agency else None}
+                 for b in RoleBinding.objects.filter(user=user).select_related("region", "jurisdiction", "agency")
+                 .order_by("role", "id")]
+    return {"username": user.get_username(), "roles": roles, "via_token": token is not None,
+            "token_prefix": token.prefix if token else None, "token_scopes": token.scopes if token else None}

@@ -36,3 +36,29 @@ class AgencyFilter(django_filters.FilterSet):
     class Meta:
         model = models.Agency
         fields = ["jurisdiction_code", "is_affairs_bureau", "name"]
+
+
+class StandardSetFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="region__code")
+    effective_from_gte = django_filters.DateFilter(field_name="effective_from", lookup_expr="gte")
+    effective_from_lte = django_filters.DateFilter(field_name="effective_from", lookup_expr="lte")
+
+    class Meta:
+        model = models.StandardSet
+        fields = ["region", "effective_from_gte", "effective_from_lte"]
+
+
+class ApiTokenFilter(django_filters.FilterSet):
+    jurisdiction_code = django_filters.CharFilter(field_name="jurisdiction__code")
+    active = django_filters.BooleanFilter(method="filter_active")
+
+    class Meta:
+        model = models.ApiToken
+        fields = ["jurisdiction_code", "active"]
+
+    def filter_active(self, queryset, name, value):
+        from django.db.models import Q
+        from django.utils import timezone
+
+        live = Q(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        return queryset.filter(live) if value else queryset.exclude(live)

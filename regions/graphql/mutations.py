@@ -2,15 +2,20 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from exchange.errors import NotFound
+from exchange.graphql.connection import CountableConnection
 from exchange.graphql.errors import DomainMutation, decode_id
-from regions.models import ApiToken, Jurisdiction
-from regions.services import tokens
+from regions.models import ApiToken, Jurisdiction, Region, StandardSet
+from regions.services import standards, tokens
+
+from .types import StandardSetType
 
 
 class ApiTokenType(DjangoObjectType):
     class Meta:
         model = ApiToken
         name = "ApiToken"
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
         fields = ("id", "name", "prefix", "jurisdiction", "can_write", "created_at", "expires_at", "last_used_at",
                   "revoked_at")
 
@@ -51,3 +56,93 @@ class RevokeApiToken(DomainMutation):
         if token is None:
             raise NotFound(field="tokenId")
         return cls(token=tokens.revoke_token(info.context.user, token))
+
+
+class StandardFieldsInput(graphene.InputObjectType):
+    title = graphene.String()
+    source = graphene.String()
+    own_window_days = graphene.Int()
+    region_window_days = graphene.Int()
+    approval_working_days = graphene.Int()
+    coordinator_threshold = graphene.Decimal()
+    allocation_mode = graphene.String()
+    handling_fee = graphene.Decimal()
+    transport_rate_per_km = graphene.Decimal()
+    salvage_floor = graphene.Decimal()
+
+
+class OfficeNormInput(graphene.InputObjectType):
+    level = graphene.String(required=True)
+    rank = graphene.String(required=True)
+    area_m2 = graphene.Decimal(required=True)
+
+
+class ClassNormInput(graphene.InputObjectType):
+    class_code = graphene.String(required=True)
+    min_service_years = graphene.Decimal()
+    price_cap = graphene.Decimal()
+    quantity_per_head = graphene.Decimal()
+    compensation_rate = graphene.Decimal()
+
+
+class RentNormInput(graphene.InputObjectType):
+    jurisdiction_code = graphene.String(required=True)
+    rent_per_m2_month = graphene.Decimal(required=True)
+
+
+STANDARD_CHANGES = {
+    "fields": graphene.Argument(StandardFieldsInput),
+    "office_norms": graphene.List(graphene.NonNull(OfficeNormInput), description="Upsert by (level, rank)."),
+    "class_norms": graphene.List(graphene.NonNull(ClassNormInput), description="Upsert by classCode."),
+    "rent_norms": graphene.List(graphene.NonNull(RentNormInput), description="Upsert by jurisdictionCode."),
+    "remove_class_codes": graphene.List(graphene.NonNull(graphene.String)),
+}
+
+
+def _changes(data):
+    """GraphQL input objects to the plain dicts the service takes; omitted (or null) fields stay unchanged."""
+    def plain(obj):
+        return {k: v for k, v in dict(obj).items() if v is not None}
+
+    return {"fields": plain(data["fields"]) if data.get("fields") else None,
+            "office_norms": [plain(r) for r in data.get("office_norms") or []],
+            "class_norms": [plain(r) for r in data.get("class_norms") or []],
+            "rent_norms": [plain(r) for r in data.get("rent_norms") or []],
+            "remove_class_codes": data.get("remove_class_codes") or []}
+
+
+class CreateStandardVersion(DomainMutation):
+    """A new version of the region's standards effective from a future date: a copy of the set that would
+    be in force then, with the changes applied. Regional coordinator only; history is never rewritten."""
+
+    class Input:
+        region_code = graphene.String(required=True)
+        effective_from = graphene.Date(required=True)
+        locals().update(STANDARD_CHANGES)
+
+    standard_set = graphene.Field(StandardSetType)
+
+    @classmethod
+    def perform(cls, info, region_code, effective_from, **data):
+        region = Region.objects.filter(code=region_code).first()
+        if region is None:
+            raise NotFound(field="regionCode")
+        return cls(standard_set=standards.create_standard_version(info.context.user, region, effective_from,
+                                                                  **_changes(data)))
+
+
+class EditFutureStandard(DomainMutation):
+    """Change a version that is not yet in force; a set in force is refused (`invalid_state`)."""
+
+    class Input:
+        standard_set_id = graphene.ID(required=True)
+        locals().update(STANDARD_CHANGES)
+
+    standard_set = graphene.Field(StandardSetType)
+
+    @classmethod
+    def perform(cls, info, standard_set_id, **data):
+        found = StandardSet.objects.filter(pk=decode_id(standard_set_id, "StandardSet", "standardSetId")).first()
+        if found is None:
+            raise NotFound(field="standardSetId")
+        return cls(standard_set=standards.edit_future_standard(info.context.user, found, **_changes(data)))

@@ -1,0 +1,114 @@
+"""API tokens: shown once, stored hashed, expiry, revocation, read-only refusal, last use, and the city
+boundary (a token of city A can neither read nor change city B's non-public data)."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from exchange.models import AuditEvent
+from regions.models import ApiToken
+from regions.services import tokens
+
+ME = "query { me { username viaToken tokenScopes roles { role jurisdictionCode } } }"
+
+
+def _create(gql, user, code, can_write=False, days=90):
+    gql.login(user)
+    return gql.operation("TokenCreate", {"input": {"jurisdictionCode": code, "name": "city ERP",
+                                                   "canWrite": can_write, "days": days}})["data"]["createApiToken"]
+
+
+def test_key_is_shown_once_and_stored_hashed(region_world, gql):
+    payload = _create(gql, region_world["users"]["bureau_a"], "310000")
+    assert payload["errors"] == [] and payload["key"].startswith("gwc_")
+    token = ApiToken.objects.get()
+    assert token.key_hash == tokens.hash_key(payload["key"]) and payload["key"] not in token.key_hash
+    assert payload["token"]["scopes"] == ["read"]
+    listed = gql.operation("TokenList", {})["data"]["apiTokens"]
+    assert listed["totalCount"] == 1 and "key" not in listed["edges"][0]["node"]
+    event = AuditEvent.objects.get(action="token.create")
+    assert payload["key"] not in str(event.after)
+
+
+def test_bearer_token_authenticates_and_sets_last_used(region_world, gql):
+    key = _create(gql, region_world["users"]["bureau_a"], "310000")["key"]
+    assert ApiToken.objects.get().last_used_at is None
+    me = gql.token(key).execute(ME)["data"]["me"]
+    assert me["viaToken"] and me["tokenScopes"] == ["read"]
+    assert me["roles"] == [{"role": "bureau_manager", "jurisdictionCode": "310000"}]
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_expired_and_revoked_tokens_are_refused(region_world, gql):
+    bureau = region_world["users"]["bureau_a"]
+    key = _create(gql, bureau, "310000")["key"]
+    token = ApiToken.objects.get()
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    result = gql.token(key).execute(ME, status=401)
+    assert result["errors"][0]["extensions"]["code"] == "not_authenticated"
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() + timedelta(days=1))
+    assert gql.token(key).execute(ME)["data"]["me"]["viaToken"]
+    gql.login(bureau)
+    revoked = gql.operation("TokenRevoke", {"input": {"tokenId": str(token.pk)}})["data"]["revokeApiToken"]
+    assert revoked["errors"] == [] and revoked["token"]["revokedAt"]
+    assert gql.token(key).execute(ME, status=401)["errors"][0]["extensions"]["code"] == "not_authenticated"
+    assert gql.token("gwc_nope_nope").execute(ME, status=401)["errors"]
+
+
+@pytest.mark.parametrize("days", [0, 400])
+def test_validity_is_bounded(region_world, gql, days):
+    payload = _create(gql, region_world["users"]["bureau_a"], "310000", days=days)
+    assert payload["errors"][0]["field"] == "days" and not ApiToken.objects.exists()
+
+
+def test_read_only_token_is_refused_on_write_with_a_typed_error(region_world, gql):
+    key = _create(gql, region_world["users"]["bureau_a"], "310000")["key"]
+    result = gql.token(key).operation("TokenCreate", {"input": {"jurisdictionCode": "310000", "name": "x"}})
+    assert result["data"]["createApiToken"]["errors"][0]["code"] == "PERMISSION_DENIED"
+    assert ApiToken.objects.count() == 1
+
+
+@pytest.mark.parametrize("who", ["coordinator", "auditor", "staff_a", "bureau_b", "outsider"])
+def test_only_the_bureau_manager_of_the_jurisdiction_creates_tokens(region_world, gql, who):
+    payload = _create(gql, region_world["users"][who], "310000")
+    assert payload["errors"][0]["code"] == "PERMISSION_DENIED" and payload["key"] is None
+    assert not ApiToken.objects.exists()
+
+
+def test_token_of_city_a_cannot_read_or_change_city_b(region_world, gql):
+    key_b = _create(gql, region_world["users"]["bureau_b"], "330100", can_write=True)["key"]
+    token_b = ApiToken.objects.get()
+    key_a = _create(gql, region_world["users"]["bureau_a"], "310000", can_write=True)["key"]
+    gql.token(key_a)
+    listed = gql.operation("TokenList", {})["data"]["apiTokens"]
+    assert [e["node"]["jurisdiction"]["code"] for e in listed["edges"]] == ["310000"]
+    assert gql.operation("TokenList", {"jurisdictionCode": "330100"})["data"]["apiTokens"]["totalCount"] == 0
+    revoke = gql.operation("TokenRevoke", {"input": {"tokenId": str(token_b.pk)}})["data"]["revokeApiToken"]
+    assert revoke["errors"][0]["code"] == "PERMISSION_DENIED"
+    create = gql.operation("TokenCreate", {"input": {"jurisdictionCode": "330100", "name": "intruder",
+                                                     "canWrite": True}})["data"]["createApiToken"]
+    assert create["errors"][0]["code"] == "PERMISSION_DENIED"
+    token_b.refresh_from_db()
+    assert token_b.revoked_at is None and ApiToken.objects.count() == 2
+    # city B's private exchange data (assets) is invisible to A's token
+    from tests import factories as f
+
+    f.AssetFactory(agency=region_world["agency_b"], description="杭州私有资产")
+    assets = gql.execute("query { assets(first: 50) { totalCount edges { node { description } } } }")
+    assert "errors" not in assets, assets
+    assert "杭州私有资产" not in str(assets)
+    assert gql.token(key_b).execute("query { assets(first: 50) { totalCount } }")["data"]["assets"]["totalCount"] == 1
+
+
+def test_token_listing_is_query_count_constant(region_world, gql, assert_num_queries_constant):
+    bureau = region_world["users"]["bureau_a"]
+    from django.db import transaction
+
+    with transaction.atomic():
+        for i in range(3):
+            tokens.create_token(bureau, region_world["city_a"], name=f"t{i}")
+    gql.login(bureau)
+    from tests.conftest import OPERATIONS
+
+    query = (OPERATIONS / "TokenList.graphql").read_text(encoding="utf-8")
+    assert_num_queries_constant(query, lambda n: {"first": n})
