@@ -45,9 +45,10 @@ def _or_404(call, *args):
 # --- catalogue and map -----------------------------------------------------------------------------
 def _catalogue_listings(request):
     agencies = my_agencies(request.user)
-    form = forms.CatalogueFilter(request.GET or None, agencies=agencies)
+    default = agencies[0].pk if agencies else None  # distances from the user's own agency by default
+    form = forms.CatalogueFilter(request.GET or None, agencies=agencies, initial={"from_agency": default})
     filters = form.cleaned_data if form.is_valid() else {}
-    from_agency = filters.get("from_agency") or (agencies[0].pk if agencies else None)
+    from_agency = filters.get("from_agency") or default
     qs = None
     try:
         qs = selectors.listings_for(request.user, text=filters.get("text"), window=filters.get("window") or None,
