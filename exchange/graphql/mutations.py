@@ -55,6 +55,8 @@ def _get(queryset, value, type_name, field):
 class RegisterAsset(DomainMutation):
     """Register an asset record (资产卡片) of an agency; location defaults to the agency's address point."""
 
+    idempotent = True  # idempotencyKey replay (exchange/graphql/idempotency.py)
+
     class Input:
         agency_id = graphene.ID(description="Defaults to the caller's agency (agency staff).")
         asset_class_code = graphene.String(required=True, description="GB/T 14885 code")
@@ -99,6 +101,8 @@ class AddAssetPhoto(DomainMutation):
 
 
 class RegisterOfficeSpace(DomainMutation):
+    idempotent = True  # idempotencyKey replay (exchange/graphql/idempotency.py)
+
     class Input:
         agency_id = graphene.ID()
         building = graphene.String(required=True)
@@ -120,6 +124,8 @@ class RegisterOfficeSpace(DomainMutation):
 
 class MarkIdle(DomainMutation):
     """Mark an asset (or office space) idle: opens its listing with screening windows from the standards."""
+
+    idempotent = True  # idempotencyKey replay (exchange/graphql/idempotency.py)
 
     class Input:
         asset_id = graphene.ID()
@@ -161,6 +167,8 @@ class RequestListing(DomainMutation):
     """Request (申领) a quantity of a listing. Checked against the standards in force today: breaches come
     back as `standards_breach` errors, one per breach, unless `exceptionRequested` with a justification.
     Where the region allocates first come, the payload carries the transfer created."""
+
+    idempotent = True  # idempotencyKey replay (exchange/graphql/idempotency.py)
 
     class Input:
         listing_id = graphene.ID(required=True)
