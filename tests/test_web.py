@@ -384,3 +384,48 @@ def test_reports_page_query_count_does_not_grow(client, world):
     for _ in range(5):
         job()
     assert _queries(client, reverse("web:reports")) == one
+
+
+@pytest.fixture
+def window_world(region_world):
+    from regions.models import AllocationMode
+
+    region_world["standards"] = fx.standard_set(region_world["region"], own_window_days=0,
+                                                mode=AllocationMode.WINDOW_CLOSE)
+    return region_world
+
+
+def test_window_close_request_then_withdraw_with_reason(client, window_world):
+    world = window_world
+    listing = fx.open_listing(world)
+    response = login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]), request_data(world))
+    assert response["Location"] == reverse("web:my_requests")
+    req = ex.TransferRequest.objects.get()
+    page = client.get(response["Location"]).content.decode()
+    assert req.status == "pending" and f'action="/requests/{req.pk}/withdraw/"' in page
+    response = client.post(reverse("web:withdraw_request", args=[req.pk]), {"reason": ""}, follow=True)
+    assert "reason" in response.content.decode().lower()
+    req.refresh_from_db()
+    assert req.status == "pending"
+    assert login(client, world, "outsider").post(reverse("web:withdraw_request", args=[req.pk]),
+                                                 {"reason": "x"}).status_code == 404
+    login(client, world, "staff_b").post(reverse("web:withdraw_request", args=[req.pk]), {"reason": "不再需要"})
+    req.refresh_from_db()
+    assert req.status == "withdrawn"
+    assert ex.AuditEvent.objects.filter(action="request.withdrawn").exists()
+
+
+def test_giving_bureau_allocates_at_window_close(client, window_world):
+    world = window_world
+    listing = fx.open_listing(world)
+    login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]), request_data(world))
+    ex.Listing.objects.filter(pk=listing.pk).update(region_window_ends_at=timezone.now())  # the window has closed
+    url = reverse("web:listing", args=[listing.pk])
+    assert client.get(url).context["can_allocate"] is False  # the requester's side may not allocate
+    client.post(url, {"action": "allocate"})
+    assert not ex.Transfer.objects.exists()
+    login(client, world, "bureau_a")
+    assert 'id="allocate-form"' in client.get(url).content.decode()
+    assert client.post(url, {"action": "allocate"}).status_code == 302
+    transfer = ex.Transfer.objects.get()
+    assert transfer.receiver == world["agency_b"] and transfer.status == "approving"

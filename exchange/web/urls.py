@@ -9,6 +9,7 @@ urlpatterns = [
     path("listings/<int:pk>/", views.listing_detail, name="listing"),
     path("assets/new/", views.asset_new, name="asset_new"),
     path("requests/", views.my_requests, name="my_requests"),
+    path("requests/<int:pk>/withdraw/", views.withdraw_request, name="withdraw_request"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.decide, name="decide"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),

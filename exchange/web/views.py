@@ -95,6 +95,8 @@ def map_data(request):
 def listing_detail(request, pk):
     listing = _or_404(selectors.listing, request.user, pk)
     agencies = [a for a in my_agencies(request.user) if a.pk != listing.agency_id]
+    if request.POST.get("action") == "allocate":
+        return _allocate(request, listing)
     form = forms.RequestForm(request.POST or None, agencies=agencies)
     check = None
     if request.method == "POST" and form.is_valid():
@@ -114,8 +116,22 @@ def listing_detail(request, pk):
                 if transfer is not None:
                     return redirect("web:transfer", transfer.pk)
                 return redirect("web:my_requests")
+    can_allocate = (listing.status == "open" and timezone.now() >= listing.own_window_ends_at
+                    and allows(get_principal(request.user), "allocation.run", listing.permission_scope()))
     return page(request, "web/listing.html", {"listing": listing, "form": form, "check": check,
-                                              "can_request": bool(agencies)})
+                                              "can_request": bool(agencies), "can_allocate": can_allocate})
+
+
+def _allocate(request, listing):
+    """The giving side allocates the pending requests of the closed window(s) (window-close modes)."""
+    try:
+        with transaction.atomic():
+            made = transfers.allocate_at_window_close(listing, request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(n)s transfer(s) allocated.") % {"n": len(made)})
+    return redirect("web:listing", listing.pk)
 
 
 # --- register and list an idle asset --------------------------------------------------------------
@@ -149,6 +165,22 @@ def my_requests(request):
         Q(agency_id__in=principal.staff_agencies) | Q(agency__jurisdiction_id__in=principal.bureau_jurisdictions))
     rows = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return page(request, "web/my_requests.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def withdraw_request(request, pk):
+    found = reads.requests_for(request.user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    try:
+        with transaction.atomic():
+            transfers.withdraw_request(request.user, found, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, f"#{pk}: {exc.message}")
+    else:
+        messages.success(request, _("Request #%(id)s withdrawn.") % {"id": pk})
+    return redirect("web:my_requests")
 
 
 # --- approval queue ---------------------------------------------------------------------------------
