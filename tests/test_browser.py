@@ -76,6 +76,16 @@ class Session:
         self.driver.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"})
         return self
 
+    def sign_in_with_form(self, username, password, next_path):
+        """Through the real sign-in page (django.contrib.auth + axes)."""
+        self.driver.delete_all_cookies()
+        self.open(f"/accounts/login/?next={next_path}")
+        self.fill("username", username)
+        self.fill("password", password)
+        self.shot("00-sign-in")
+        self.find("form[action='/accounts/login/'] button[type=submit]").click()
+        return self
+
     def open(self, path):
         self.driver.get(self.base + path)
         return self
@@ -106,7 +116,7 @@ def test_request_approve_handover_in_the_browser(browser, server, region_world):
     s = Session(browser, server)
 
     # 1. Shanghai agency staff lists an idle desktop
-    s.sign_in(users["staff_a"]).open("/assets/new/")
+    s.sign_in_with_form("staff_a", "pw-123456", "/assets/new/").wait_for("#asset-form")
     s.fill("description", "联想台式机 M720（闲置）")
     s.fill("quantity", "3")
     s.fill("original_value", "4500.00")
