@@ -221,3 +221,20 @@ def test_value_is_decimal_cny(gql, world):
     gql.login(world["users"]["auditor"])
     page = payload(gql.operation("TransferList", {}), "transfers")
     assert page["edges"][0]["node"]["value"] == "1234.50"
+
+
+def test_photo_upload_through_graphql(gql, world, settings, tmp_path):
+    import base64
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    asset = register(gql, world["users"]["staff_a"])["asset"]
+    query = """mutation($input: AddAssetPhotoInput!) { addAssetPhoto(input: $input) {
+        photo { contentType size url } errors { field code message } } }"""
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    ok = payload(gql.execute(query, {"input": {"assetId": asset["id"], "filename": "a.png",
+                                               "contentBase64": base64.b64encode(png).decode()}}), "addAssetPhoto")
+    assert ok["errors"] == [] and ok["photo"]["contentType"] == "image/png" and ok["photo"]["size"] == len(png)
+    bad = payload(gql.execute(query, {"input": {"assetId": asset["id"], "filename": "a.txt",
+                                                "contentBase64": base64.b64encode(b"hello").decode()}}),
+                  "addAssetPhoto")
+    assert bad["photo"] is None and bad["errors"][0]["field"] == "content"

@@ -15,7 +15,7 @@ from exchange.errors import (
     ValidationFailed,
 )
 from exchange.services import audit, items, transfers
-from regions.models import AllocationMode
+from regions.models import AllocationMode, OfficeSpaceNorm
 from tests import factories as f
 from tests import factories_exchange as fx
 
@@ -257,3 +257,22 @@ def test_withdraw_listing_and_request(region_world):
     items.withdraw_listing(region_world["users"]["staff_a"], listing, reason="自用")
     listing.refresh_from_db()
     assert listing.status == "withdrawn" and listing.asset.status == "idle"
+
+
+def test_office_space_is_listed_requested_and_reallocated(world):
+    space = items.register_office_space(world["users"]["bureau_a"], agency=world["agency_a"], building="市府大楼",
+                                        floor="5", rooms="501", area_m2=Decimal("30.00"),
+                                        available_from=date(2026, 1, 1))
+    with pytest.raises(ValidationFailed):
+        items.register_office_space(world["users"]["bureau_a"], agency=world["agency_a"], building="x", floor="1",
+                                    rooms="1", area_m2=Decimal("0"), available_from=date(2026, 1, 1))
+    listing = items.mark_idle(world["users"]["bureau_a"], office_space=space)
+    with pytest.raises(StandardsBreach):  # no office norm: entitlement 0 m²
+        request(world, listing)
+    OfficeSpaceNorm.objects.create(standard_set=world["standards"], level="city", rank="staff", area_m2=9)
+    assert listing.quantity == 1 and "市府大楼" in listing.search_text and "办公用房" in listing.search_text
+    _, transfer = request(world, listing)
+    transfer = approve_all(world, transfer)
+    transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="good")
+    space.refresh_from_db()
+    assert space.agency == world["agency_b"] and space.status == "occupied"
