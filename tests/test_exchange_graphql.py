@@ -238,3 +238,10 @@ def test_photo_upload_through_graphql(gql, world, settings, tmp_path):
                                                 "contentBase64": base64.b64encode(b"hello").decode()}}),
                   "addAssetPhoto")
     assert bad["photo"] is None and bad["errors"][0]["field"] == "content"
+
+
+def test_search_near_something_else_than_a_point_is_a_typed_error(gql, world):
+    gql.login(world["users"]["staff_b"])
+    polygon = {"type": "Polygon", "coordinates": [[[120, 30], [121, 30], [121, 31], [120, 30]]]}
+    result = gql.operation("SearchNearbyListings", {"near": polygon})
+    assert result["errors"][0]["extensions"] == {"code": "invalid", "field": "near"}

@@ -76,6 +76,8 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
         if within_km is not None:
             raise ValidationFailed("A distance limit needs a point or an agency.", field="withinKm")
         return qs
+    if point.geom_type != "Point":
+        raise ValidationFailed("`near` must be a GeoJSON Point.", field="near")
     point = Point(point.x, point.y, srid=4326)
     if within_km is not None:
         # Index-friendly planar prefilter in degrees (a superset), then the exact geodesic test.
