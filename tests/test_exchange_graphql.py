@@ -245,3 +245,16 @@ def test_search_near_something_else_than_a_point_is_a_typed_error(gql, world):
     polygon = {"type": "Polygon", "coordinates": [[[120, 30], [121, 30], [121, 31], [120, 30]]]}
     result = gql.operation("SearchNearbyListings", {"near": polygon})
     assert result["errors"][0]["extensions"] == {"code": "invalid", "field": "near"}
+
+
+@pytest.mark.postgis
+def test_postgis_orders_nearest_first_with_the_knn_operator(world):
+    from django.contrib.gis.geos import Point
+
+    from exchange import selectors
+
+    fx.open_listing(world)
+    qs = selectors.listings_for(world["users"]["staff_b"], near=Point(121.47, 31.23, srid=4326))
+    sql = str(qs[:10].query)
+    assert "<->" in sql and "ORDER BY" in sql
+    assert qs[0].distance_m.km < 1
