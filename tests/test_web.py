@@ -40,7 +40,8 @@ def request_data(world, **overrides):
 
 @pytest.mark.parametrize("name,args", [("web:catalogue", []), ("web:map_data", []), ("web:listing", [1]),
                                        ("web:my_requests", []), ("web:approvals", []), ("web:transfer", [1]),
-                                       ("web:dashboard", []), ("web:asset_new", [])])
+                                       ("web:dashboard", []), ("web:asset_new", []),
+                                       ("web:transfers", []), ("web:reports", [])])
 def test_every_page_needs_sign_in(client, db, name, args):
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302
@@ -429,3 +430,16 @@ def test_giving_bureau_allocates_at_window_close(client, window_world):
     assert client.post(url, {"action": "allocate"}).status_code == 302
     transfer = ex.Transfer.objects.get()
     assert transfer.receiver == world["agency_b"] and transfer.status == "approving"
+
+
+def test_transfer_list_is_scoped_filterable_and_constant_in_queries(client, world):
+    transfer = make_transfer(world)
+    login(client, world, "bureau_a")
+    one = _queries(client, reverse("web:transfers"))
+    for _ in range(5):
+        make_transfer(world)
+    assert _queries(client, reverse("web:transfers")) == one
+    assert len(client.get(reverse("web:transfers")).context["rows"]) == 6
+    assert list(client.get(reverse("web:transfers"), {"status": "completed"}).context["rows"]) == []
+    assert f'href="/transfers/{transfer.pk}/"' in client.get(reverse("web:transfers")).content.decode()
+    assert list(login(client, world, "outsider").get(reverse("web:transfers")).context["rows"]) == []

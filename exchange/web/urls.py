@@ -12,6 +12,7 @@ urlpatterns = [
     path("requests/<int:pk>/withdraw/", views.withdraw_request, name="withdraw_request"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.decide, name="decide"),
+    path("transfers/", views.transfer_list, name="transfers"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("reports/", views.reports, name="reports"),

@@ -219,6 +219,18 @@ def decide(request, pk):
         "failed": {"step": step.pk, "form": form}}, status=400)
 
 
+# --- transfers list: what awaits handover, what is under way ----------------------------------------
+@login_required
+def transfer_list(request):
+    status = request.GET.get("status") or ""
+    qs = selectors.transfers_for(request.user)
+    if status in Transfer.Status.values:
+        qs = qs.filter(status=status)
+    rows = Paginator(qs.order_by("-allocated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return page(request, "web/transfers.html", {"rows": rows, "status": status, "statuses": Transfer.Status.choices,
+                                                "query": f"status={status}" if status else ""})
+
+
 # --- transfer page: handover confirmation, cancellation ---------------------------------------------
 def _transfer_page(request, transfer, handover=None, cancel=None, status=200):
     principal = get_principal(request.user)
