@@ -510,12 +510,12 @@ def run_step(name, fn, *args, keys=()):
 
 
 def table():
-    lines = [f"{'key':<28} {'value':>16}  target"]
+    lines = [f"{'key':<52} {'value':>16}  target"]
     for key, value in results.items():
         if key.startswith("knn_explain") or isinstance(value, dict | list):
             continue
         target = TARGETS.get(key, "")
-        lines.append(f"{key:<28} {'null' if value is None else str(value):>16}  {target}")
+        lines.append(f"{key:<52} {'null' if value is None else str(value):>16}  {target}")
     return "\n".join(lines)
 
 
