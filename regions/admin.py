@@ -1,0 +1,269 @@
+"""Admin for regions, usable by bureau staff offline: geometry is shown read-only as GeoJSON (no map tiles
+needed), lists are limited by the permission layer, and state changes go through the services (tokens are
+revoked with `tokens.revoke_token`, standards versions created and edited with the standards service, so
+history is never rewritten and every change is audited)."""
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from exchange.errors import DomainError
+from regions import models
+from regions.permissions import Scope, allows, get_principal, restrict
+from regions.services import standards, tokens
+
+
+def _staff(request):
+    return request.user.is_active and request.user.is_staff
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Reference data: visible to staff, changed by superusers (or the import command) only."""
+
+    def has_view_permission(self, request, obj=None):
+        return _staff(request)
+
+    def has_module_permission(self, request):
+        return _staff(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class ScopedAdmin(ReadOnlyAdmin):
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else restrict(qs, request.user)
+
+
+def geojson(geometry, limit=600):
+    if geometry is None:
+        return "—"
+    text = json.dumps(json.loads(geometry.geojson), ensure_ascii=False)
+    return format_html("<code style='white-space:pre-wrap'>{}</code>", text if len(text) <= limit
+                       else f"{text[:limit]}… ({geometry.num_coords} points)")
+
+
+@admin.register(models.Region)
+class RegionAdmin(ReadOnlyAdmin):
+    list_display = ("code", "name_zh", "name_en")
+    search_fields = ("code", "name_zh", "name_en")
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    extra = 0
+    fk_name = "jurisdiction"
+
+
+@admin.register(models.Jurisdiction)
+class JurisdictionAdmin(ReadOnlyAdmin):
+    list_display = ("code", "name_zh", "name_en", "level", "parent")
+    list_filter = ("level", "memberships__region")
+    search_fields = ("code", "name_zh", "name_en")
+    list_select_related = ("parent",)
+    fields = ("code", "level", "parent", "name_zh", "name_en", "centroid_geojson", "outline_geojson")
+    readonly_fields = ("centroid_geojson", "outline_geojson")
+    inlines = [MembershipInline]
+
+    @admin.display(description=_("代表点 representative point (GeoJSON)"))
+    def centroid_geojson(self, obj):
+        return geojson(obj.centroid)
+
+    @admin.display(description=_("简化边界 simplified boundary (GeoJSON)"))
+    def outline_geojson(self, obj):
+        return geojson(obj.boundary_simplified)
+
+
+@admin.register(models.Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ("jurisdiction", "region", "joined_on", "left_on")
+    list_filter = ("region",)
+    search_fields = ("jurisdiction__name_zh", "jurisdiction__code")
+    list_select_related = ("jurisdiction", "region")
+
+
+class HeadcountInline(admin.TabularInline):
+    model = models.Headcount
+    extra = 0
+
+
+@admin.register(models.Agency)
+class AgencyAdmin(ScopedAdmin):
+    list_display = ("name_zh", "code", "jurisdiction", "is_affairs_bureau", "total")
+    list_filter = ("is_affairs_bureau", "jurisdiction__level", "jurisdiction")
+    search_fields = ("name_zh", "name_en", "code", "address")
+    list_select_related = ("jurisdiction",)
+    fields = ("jurisdiction", "code", "name_zh", "name_en", "is_affairs_bureau", "address", "location_geojson")
+    readonly_fields = ("location_geojson",)
+    inlines = [HeadcountInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("headcounts")
+
+    @admin.display(description=_("编制人数 headcount"))
+    def total(self, obj):
+        return obj.total_headcount
+
+    @admin.display(description=_("地址点 address point (GeoJSON)"))
+    def location_geojson(self, obj):
+        return geojson(obj.location)
+
+
+@admin.register(models.RoleBinding)
+class RoleBindingAdmin(ReadOnlyAdmin):
+    list_display = ("user", "role", "region", "jurisdiction", "agency")
+    list_filter = ("role", "region")
+    search_fields = ("user__username", "jurisdiction__name_zh", "agency__name_zh")
+    list_select_related = ("user", "region", "jurisdiction", "agency")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(user=request.user)
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(ScopedAdmin):
+    """Tokens are created through GraphQL (`createApiToken`: the key is shown once there); here they are
+    listed and revoked."""
+
+    list_display = ("name", "prefix", "jurisdiction", "can_write", "created_at", "expires_at", "last_used_at",
+                    "revoked_at")
+    list_filter = ("can_write", "jurisdiction", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "jurisdiction__name_zh")
+    list_select_related = ("jurisdiction",)
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("吊销所选令牌 revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        done = 0
+        for token in queryset:
+            try:
+                with transaction.atomic():
+                    tokens.revoke_token(request.user, token)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{token}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("revoked: %(n)d") % {"n": done}, messages.SUCCESS)
+
+
+class NormInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OfficeNormInline(NormInline):
+    model = models.OfficeSpaceNorm
+    fields = readonly_fields = ("level", "rank", "area_m2")
+
+
+class ClassNormInline(NormInline):
+    model = models.AssetClassNorm
+    fields = readonly_fields = ("class_code", "min_service_years", "price_cap", "quantity_per_head",
+                                "compensation_rate")
+
+
+class RentNormInline(NormInline):
+    model = models.RentNorm
+    fields = readonly_fields = ("jurisdiction", "rent_per_m2_month")
+
+
+class StandardSetForm(forms.ModelForm):
+    class Meta:
+        model = models.StandardSet
+        fields = ("region", "effective_from", *standards.SCALAR_FIELDS)
+
+    def clean(self):
+        data = super().clean()
+        effective = data.get("effective_from") if self.instance.pk is None else self.instance.effective_from
+        if effective is not None and effective <= timezone.localdate():
+            raise ValidationError(_("生效中或已生效的标准不可修改；请新建一个未来生效的版本。"
+                                    "Standards in force are never changed; create a version effective later."))
+        return data
+
+
+@admin.register(models.StandardSet)
+class StandardSetAdmin(admin.ModelAdmin):
+    """Coordinators add a version (copied from the set then in force, via the standards service) and change
+    the fields of versions not yet in force; norms of a future version are edited with the GraphQL mutation
+    `editFutureStandard` and shown here read-only."""
+
+    form = StandardSetForm
+    list_display = ("region", "effective_from", "title", "allocation_mode", "approval_working_days")
+    list_filter = ("region", "allocation_mode")
+    search_fields = ("title", "source")
+    date_hierarchy = "effective_from"
+    list_select_related = ("region",)
+    inlines = [OfficeNormInline, ClassNormInline, RentNormInline]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else restrict(qs, request.user)
+
+    def _may_edit(self, request, region_id):
+        return allows(get_principal(request.user), "standards.edit", Scope(region_id=region_id))
+
+    def has_module_permission(self, request):
+        return _staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _staff(request)
+
+    def has_add_permission(self, request):
+        return _staff(request) and bool(get_principal(request.user).coordinator_regions)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return self.has_add_permission(request)
+        return obj.effective_from > timezone.localdate() and self._may_edit(request, obj.region_id)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("region", "effective_from") if obj is not None else ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region" and not request.user.is_superuser:
+            kwargs["queryset"] = models.Region.objects.filter(pk__in=get_principal(request.user).coordinator_regions)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in standards.SCALAR_FIELDS if name in form.cleaned_data}
+        try:
+            if change:
+                saved = standards.edit_future_standard(request.user, obj, fields=fields)
+            else:
+                saved = standards.create_standard_version(request.user, obj.region, obj.effective_from,
+                                                          fields=fields)
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+        obj.pk, obj.created_at = saved.pk, saved.created_at
+
+    def save_related(self, request, form, formsets, change):
+        """Norms are read-only here (copied by the service); nothing else to save."""
