@@ -221,3 +221,20 @@ def test_plan_for_the_core_allocation_service_prefers_tier_then_nearest(region_w
     result = plan([listing], requests)
     assert [(r.pk, q) for r, q, _ in result] == sorted([(far_tier1.pk, 1), (near_tier2.pk, 1)])
     assert all("km" in reason for _, _, reason in result)
+
+
+def test_core_window_close_in_optimized_mode_stores_the_explanation(region_world):
+    from exchange.services.transfers import allocate_at_window_close
+
+    w = region_world
+    a, b = w["agency_a"], w["agency_b"]
+    a._region_id = w["region"].pk
+    f.StandardSetFactory(region=w["region"], allocation_mode="optimized")
+    listing = _listing(a, f.AssetClassFactory(), 1)
+    near = f.AgencyFactory(jurisdiction=w["city_a"])
+    _request(listing, b)  # first, but far
+    winner = _request(listing, near)
+    [transfer] = allocate_at_window_close(listing, w["users"]["coordinator"])
+    assert transfer.request_id == winner.pk
+    assert "Priority tier 2" in transfer.allocation_reason and "km" in transfer.allocation_reason
+    assert TransferRequest.objects.filter(status="not_allocated").count() == 1

@@ -201,6 +201,7 @@ def _model_inputs(listings, requests):
     asset, requests with their agency and listing.asset loaded)."""
     supplies = [Supply(x.pk, x.quantity_available, x.location.x, x.location.y) for x in listings
                 if x.quantity_available > 0]
+    giver_of = {x.pk: x.agency_id for x in listings}
     demands, requester = [], {}
     for order, r in enumerate(sorted(requests, key=lambda r: (r.created_at, r.pk))):
         if r.breaches and not r.exception_requested:
@@ -209,12 +210,12 @@ def _model_inputs(listings, requests):
                               r.listing_id))
         requester[r.pk] = r.agency_id
     listing_class = {x.pk: x.asset.asset_class_id for x in listings if x.asset_id}
-    request_class = {r.pk: r.listing.asset.asset_class_id for r in requests if r.listing.asset_id}
-    giver = {x.pk: x.agency_id for x in listings}
+    request_class = {r.pk: listing_class.get(r.listing_id) if r.listing_id in giver_of else
+                     (r.listing.asset.asset_class_id if r.listing.asset_id else None) for r in requests}
     same_class = _substitutable(listing_class, request_class)
 
     def allowed(supply, demand):
-        return giver[supply.listing_id] != requester[demand.request_id] and same_class(supply, demand)
+        return giver_of[supply.listing_id] != requester[demand.request_id] and same_class(supply, demand)
 
     return supplies, demands, allowed
 
