@@ -128,7 +128,7 @@ class _RowValidator:
 
 
 def read_rows(text):
-    """CSV text → (header, row iterator). A missing column is reported as a row-0 error."""
+    """CSV text → (header, row iterator of dicts)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     return reader.fieldnames or [], reader
 
