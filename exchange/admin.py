@@ -50,6 +50,12 @@ class AssetClassAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("code", "name_zh", "name_en")
 
+    def has_view_permission(self, request, obj=None):  # reference data: every staff user reads it
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
 
 class AssetPhotoInline(admin.TabularInline):
     model = models.AssetPhoto
