@@ -443,3 +443,20 @@ def test_transfer_list_is_scoped_filterable_and_constant_in_queries(client, worl
     assert list(client.get(reverse("web:transfers"), {"status": "completed"}).context["rows"]) == []
     assert f'href="/transfers/{transfer.pk}/"' in client.get(reverse("web:transfers")).content.decode()
     assert list(login(client, world, "outsider").get(reverse("web:transfers")).context["rows"]) == []
+
+
+def test_auditor_reads_transfer_trail_and_dashboard_but_cannot_act(client, world):
+    transfer = make_transfer(world)
+    login(client, world, "auditor")
+    response = client.get(reverse("web:transfer", args=[transfer.pk]))
+    assert response.status_code == 200
+    assert [e.action for e in response.context["trail"]][:1] == ["transfer.allocated"]
+    assert response.context["can_confirm"] is False and response.context["can_cancel"] is False
+    assert client.get(reverse("web:dashboard")).status_code == 200
+    assert list(client.get(reverse("web:approvals")).context["rows"]) == []
+    step = transfer.steps.first()
+    assert client.post(reverse("web:decide", args=[step.pk]), {"decision": "approve"}).status_code == 404
+    response = client.post(reverse("web:transfer", args=[transfer.pk]), {"action": "cancel", "reason": "审计"})
+    assert response.status_code == 400 and response.context["cancel"].errors
+    transfer.refresh_from_db()
+    assert transfer.status == "approving"

@@ -245,6 +245,7 @@ def _transfer_page(request, transfer, handover=None, cancel=None, status=200):
                                                        "received_condition": "good"})
     return page(request, "web/transfer.html", {
         "transfer": transfer, "steps": list(transfer.steps.all()), "can_confirm": can_confirm,
+        "trail": selectors.transfer_trail(request.user, transfer.pk),
         "can_cancel": can_cancel, "handover": handover, "cancel": cancel or forms.CancelForm()}, status=status)
 
 
