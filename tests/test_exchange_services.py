@@ -276,3 +276,15 @@ def test_office_space_is_listed_requested_and_reallocated(world):
     transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="good")
     space.refresh_from_db()
     assert space.agency == world["agency_b"] and space.status == "occupied"
+
+
+def test_standards_check_saves_nothing(world):
+    from exchange import selectors
+
+    listing = fx.open_listing(world, original_value=Decimal("6000.00"))
+    result = transfers.standards_check(world["users"]["staff_b"], listing, world["agency_b"], 1)
+    assert [b["code"] for b in result["breaches"]] == ["price_cap"] and result["standards"] == world["standards"]
+    assert not selectors.requests_for(world["users"]["staff_b"]).exists()
+    request(world, listing, exception_requested=True, exception_justification="特批")
+    assert selectors.requests_for(world["users"]["staff_a"]).count() == 1  # the giver sees it too
+    assert not selectors.requests_for(world["users"]["outsider"]).exists()

@@ -9,7 +9,16 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from exchange.errors import NotFound, ValidationFailed
-from exchange.models import ApprovalStep, Asset, AssetClass, AuditEvent, Listing, OfficeSpace, Transfer
+from exchange.models import (
+    ApprovalStep,
+    Asset,
+    AssetClass,
+    AuditEvent,
+    Listing,
+    OfficeSpace,
+    Transfer,
+    TransferRequest,
+)
 from regions.permissions import get_principal, restrict
 
 LISTING_RELATED = ("agency__jurisdiction", "jurisdiction", "region", "asset__asset_class", "office_space")
@@ -95,6 +104,12 @@ def listing(user, pk):
     if found is None:
         raise NotFound(field="listingId")
     return found
+
+
+def requests_for(user):
+    """Requests visible to the user (either party)."""
+    return restrict(TransferRequest.objects.select_related(
+        "agency__jurisdiction", "listing__agency__jurisdiction", "transfer"), user)
 
 
 def _steps_prefetch(when=None):

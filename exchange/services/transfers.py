@@ -32,6 +32,14 @@ def _breaches(standards, listing, agency, quantity):
              "message_en": b.message_en} for b in found]
 
 
+def standards_check(user, listing, agency, quantity):
+    """The check `create_request` runs, without saving anything (for a "check first" button):
+    {"standards": the set in force today, "breaches": [{field, code, message, message_zh, message_en}]}."""
+    require(user, "request.create", Scope(jurisdiction_id=agency.jurisdiction_id, agency_id=agency.pk))
+    standards = _standards(listing.region)
+    return {"standards": standards, "breaches": _breaches(standards, listing, agency, quantity)}
+
+
 def _request_snapshot(request):
     return {"listing": request.listing_id, "agency": request.agency_id, "quantity": request.quantity,
             "status": request.status, "exception_requested": request.exception_requested,
