@@ -69,3 +69,62 @@ CASES = {
     "editFutureStandard": edit_future_standard,
     "registerAsset": register_asset,
 }
+
+
+def _listed_asset(world):
+    """An asset of agency A listed through the service (needs the world's standard set)."""
+    from exchange.services import items
+    from tests import factories as f
+
+    asset = f.AssetFactory(agency=world["agency_a"])
+    with transaction.atomic():
+        return items.mark_idle(world["users"]["staff_a"], asset=asset)
+
+
+def mark_idle(world):
+    from tests import factories as f
+
+    u = world["users"]
+    asset = f.AssetFactory(agency=world["agency_a"])
+    return op("ListingOpen"), {"input": {"assetId": str(asset.pk)}}, u["staff_a"], u["auditor"]
+
+
+def register_office_space(world):
+    u = world["users"]
+    query = """mutation($input: RegisterOfficeSpaceInput!) { registerOfficeSpace(input: $input) {
+      errors { field code message } officeSpace { id } } }"""
+    return (query, {"input": {"agencyId": str(world["agency_a"].pk), "building": "1号楼", "floor": "3",
+                              "rooms": "301", "areaM2": "40.00", "availableFrom": "2026-01-01"}},
+            u["bureau_a"], u["staff_b"])
+
+
+def add_asset_photo(world):
+    import base64
+
+    from tests import factories as f
+
+    u = world["users"]
+    asset = f.AssetFactory(agency=world["agency_a"])
+    png = base64.b64encode(bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cfc0f01f0005"
+        "0001ffa9e2c2a30000000049454e44ae426082")).decode()
+    query = """mutation($input: AddAssetPhotoInput!) {
+      addAssetPhoto(input: $input) { errors { field code message } } }"""
+    return (query, {"input": {"assetId": str(asset.pk), "filename": "a.png", "contentBase64": png}},
+            u["staff_a"], u["auditor"])
+
+
+def withdraw_listing(world):
+    u = world["users"]
+    listing = _listed_asset(world)
+    query = """mutation($input: WithdrawListingInput!) { withdrawListing(input: $input) {
+      errors { field code message } listing { id status } } }"""
+    return query, {"input": {"listingId": str(listing.pk), "reason": "自用"}}, u["staff_a"], u["auditor"]
+
+
+CASES.update({
+    "markIdle": mark_idle,
+    "registerOfficeSpace": register_office_space,
+    "addAssetPhoto": add_asset_photo,
+    "withdrawListing": withdraw_listing,
+})
