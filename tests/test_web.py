@@ -41,7 +41,7 @@ def request_data(world, **overrides):
 @pytest.mark.parametrize("name,args", [("web:catalogue", []), ("web:map_data", []), ("web:listing", [1]),
                                        ("web:my_requests", []), ("web:approvals", []), ("web:transfer", [1]),
                                        ("web:dashboard", []), ("web:asset_new", []),
-                                       ("web:transfers", []), ("web:reports", [])])
+                                       ("web:transfers", []), ("web:reports", []), ("web:ledger", [])])
 def test_every_page_needs_sign_in(client, db, name, args):
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302
@@ -460,3 +460,30 @@ def test_auditor_reads_transfer_trail_and_dashboard_but_cannot_act(client, world
     assert response.status_code == 400 and response.context["cancel"].errors
     transfer.refresh_from_db()
     assert transfer.status == "approving"
+
+
+def complete(world, transfer):
+    for key, kind in (("bureau_a", "giving_bureau"), ("bureau_b", "receiving_bureau")):
+        transfers.decide_step(world["users"][key], transfer.steps.get(kind=kind), approve=True)
+    return transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1,
+                                      received_condition="good")
+
+
+def test_ledger_balances_after_a_completed_transfer(client, world):
+    transfer = complete(world, make_transfer(world))
+    response = login(client, world, "bureau_b").get(reverse("web:ledger"))
+    assert response.status_code == 200
+    [receiver] = response.context["accounts"]
+    assert receiver.jurisdiction == world["city_b"] and receiver.balance > 0  # the receiver owes
+    total = response.context["rows"][0].amount
+    assert total == receiver.balance
+    page = client.get(reverse("web:transfer", args=[transfer.pk]))
+    assert page.context["compensation"].total == total
+    [giver] = login(client, world, "bureau_a").get(reverse("web:ledger")).context["accounts"]
+    assert giver.jurisdiction == world["city_a"] and giver.balance == -total
+    assert login(client, world, "outsider").get(reverse("web:ledger")).context["accounts"] == []
+    login(client, world, "bureau_b")
+    one = _queries(client, reverse("web:ledger"))
+    for _ in range(3):
+        complete(world, make_transfer(world))
+    assert _queries(client, reverse("web:ledger")) == one

@@ -15,6 +15,7 @@ urlpatterns = [
     path("transfers/", views.transfer_list, name="transfers"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("ledger/", views.ledger, name="ledger"),
     path("reports/", views.reports, name="reports"),
     path("reports/<int:pk>/download/", views.report_download, name="report_download"),
 ]

@@ -245,8 +245,19 @@ def _transfer_page(request, transfer, handover=None, cancel=None, status=200):
                                                        "received_condition": "good"})
     return page(request, "web/transfer.html", {
         "transfer": transfer, "steps": list(transfer.steps.all()), "can_confirm": can_confirm,
-        "trail": selectors.transfer_trail(request.user, transfer.pk),
+        "trail": selectors.transfer_trail(request.user, transfer.pk), "compensation": _compensation(request, transfer),
         "can_cancel": can_cancel, "handover": handover, "cancel": cancel or forms.CancelForm()}, status=status)
+
+
+def _compensation(request, transfer):
+    if transfer.status != Transfer.Status.COMPLETED:
+        return None
+    from exchange.ledger import selectors as ledger_selectors
+
+    try:
+        return ledger_selectors.compensation_for(request.user, transfer.pk)
+    except DomainError:
+        return None
 
 
 @login_required
@@ -354,3 +365,15 @@ def report_download(request, pk):
                             filename=getattr(job, "filename", None) or f"report-{job.pk}.pdf")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- ledger balances ----------------------------------------------------------------------------------
+@login_required
+def ledger(request):
+    from exchange.ledger import selectors as ledger_selectors
+
+    accounts = list(ledger_selectors.accounts_for(request.user).order_by("region_id", "kind", "code"))
+    legs = ledger_selectors.legs_for(request.user).order_by("-transaction__date", "-transaction_id", "-id")
+    rows = Paginator(legs, PAGE_SIZE).get_page(request.GET.get("page"))
+    instructions = ledger_selectors.instructions_for(request.user).filter(confirmed_at__isnull=True)[:50]
+    return page(request, "web/ledger.html", {"accounts": accounts, "rows": rows, "instructions": instructions})
