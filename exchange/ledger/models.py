@@ -1,1 +1,235 @@
-"""Double-entry compensation ledger (filled in by the ledger issue)."""
+"""Double-entry compensation ledger after django-hordak: Account / JournalTransaction / Leg.
+
+One "compensation" account per (region, member jurisdiction) with a signed balance (Σdebit − Σcredit):
+positive = the jurisdiction owes the region (it received more than it gave), negative = it is owed.
+One "clearing" account per region carries settlement payments and returns to zero after each one.
+Invariants held by the database (see migrations/0002_invariants.py): positive amounts, append-only
+legs, posted transactions immutable, balanced on posting (and at commit on PostgreSQL), no posting
+into a closed period.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+money = {"max_digits": 14, "decimal_places": 2}
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        COMPENSATION = "compensation", _("补偿往来 compensation")
+        CLEARING = "clearing", _("区域清算 region clearing")
+
+    region = models.ForeignKey("regions.Region", models.PROTECT, related_name="ledger_accounts",
+                               verbose_name=_("region"))
+    jurisdiction = models.ForeignKey("regions.Jurisdiction", models.PROTECT, null=True, blank=True,
+                                     related_name="ledger_accounts", verbose_name=_("jurisdiction"))
+    kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
+    code = models.CharField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id"}
+
+    class Meta:
+        verbose_name = _("账户 account")
+        verbose_name_plural = _("账户 accounts")
+        ordering = ["region_id", "kind", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "jurisdiction"], condition=Q(kind="compensation"),
+                                    name="one_compensation_account"),
+            models.UniqueConstraint(fields=["region"], condition=Q(kind="clearing"), name="one_clearing_account"),
+            models.CheckConstraint(condition=Q(kind="compensation", jurisdiction__isnull=False)
+                                   | Q(kind="clearing", jurisdiction__isnull=True), name="account_kind_scope"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @staticmethod
+    def extra_visibility(principal):
+        return Q(jurisdiction__isnull=True, region_id__in=principal.coordinator_regions | principal.auditor_regions)
+
+
+class SettlementPeriod(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("开放 open")
+        CLOSED = "closed", _("已关闭 closed")
+
+    region = models.ForeignKey("regions.Region", models.PROTECT, related_name="settlement_periods",
+                               verbose_name=_("region"))
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+
+    SCOPE_LOOKUPS = {"region": "region_id"}
+
+    class Meta:
+        verbose_name = _("结算期间 settlement period")
+        verbose_name_plural = _("结算期间 settlement periods")
+        ordering = ["region_id", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "start"], name="period_start_once"),
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="period_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.region} {self.start}–{self.end}"
+
+    def permission_scope(self):
+        from regions.permissions import Scope
+
+        return Scope(region_id=self.region_id)
+
+
+class JournalTransaction(models.Model):
+    class Kind(models.TextChoices):
+        COMPENSATION = "compensation", _("调剂补偿 compensation")
+        RENT = "rent", _("用房租金当量 rent")
+        SETTLEMENT = "settlement", _("结算付款 settlement")
+        REVERSAL = "reversal", _("冲销 reversal")
+
+    region = models.ForeignKey("regions.Region", models.PROTECT, related_name="+", verbose_name=_("region"))
+    period = models.ForeignKey(SettlementPeriod, models.PROTECT, related_name="transactions",
+                               verbose_name=_("period"))
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=300)
+    key = models.CharField(_("idempotency key"), max_length=80, unique=True)
+    reverses = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="reversed_by",
+                                    verbose_name=_("reverses"))
+    transfer = models.ForeignKey("exchange.Transfer", models.PROTECT, null=True, blank=True,
+                                 related_name="ledger_transactions", verbose_name=_("transfer"))
+    posted = models.BooleanField(_("posted"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "legs__account__jurisdiction_id"}
+    SCOPE_NEEDS_DISTINCT = True
+
+    class Meta:
+        verbose_name = _("记账凭证 journal transaction")
+        verbose_name_plural = _("记账凭证 journal transactions")
+        ordering = ["date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer"], condition=Q(kind="compensation"),
+                                    name="one_compensation_per_transfer"),
+            models.CheckConstraint(condition=Q(kind="reversal", reverses__isnull=False)
+                                   | (~Q(kind="reversal") & Q(reverses__isnull=True)), name="reversal_has_original"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} {self.date}"
+
+
+class Leg(models.Model):
+    class Side(models.TextChoices):
+        DEBIT = "debit", _("借 debit")
+        CREDIT = "credit", _("贷 credit")
+
+    transaction = models.ForeignKey(JournalTransaction, models.PROTECT, related_name="legs",
+                                    verbose_name=_("transaction"))
+    account = models.ForeignKey(Account, models.PROTECT, related_name="legs", verbose_name=_("account"))
+    side = models.CharField(_("side"), max_length=6, choices=Side.choices)
+    amount = models.DecimalField(_("amount (CNY)"), **money)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "account__jurisdiction_id"}
+
+    class Meta:
+        verbose_name = _("分录 leg")
+        verbose_name_plural = _("分录 legs")
+        ordering = ["transaction_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="leg_amount_positive"),
+            models.CheckConstraint(condition=Q(side__in=["debit", "credit"]), name="leg_side_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_side_display()} {self.account} {self.amount}"
+
+    @staticmethod
+    def extra_visibility(principal):
+        return Q(account__jurisdiction__isnull=True,
+                 account__region_id__in=principal.coordinator_regions | principal.auditor_regions)
+
+
+class CompensationBreakdown(models.Model):
+    """How each yuan of a transfer's compensation was reached (one per transfer). Figures are stored
+    exactly as computed; `total` is the only rounded figure (CNY, half-up, once)."""
+
+    transfer = models.OneToOneField("exchange.Transfer", models.PROTECT, related_name="compensation",
+                                    verbose_name=_("transfer"))
+    transaction = models.OneToOneField(JournalTransaction, models.PROTECT, null=True, blank=True,
+                                       related_name="breakdown", verbose_name=_("transaction"))
+    standard_set = models.ForeignKey("regions.StandardSet", models.PROTECT, related_name="+")
+    giver_jurisdiction = models.ForeignKey("regions.Jurisdiction", models.PROTECT, related_name="+")
+    receiver_jurisdiction = models.ForeignKey("regions.Jurisdiction", models.PROTECT, related_name="+")
+    residual_amount = models.DecimalField(_("residual value × rate (CNY)"), max_digits=24, decimal_places=10,
+                                          default=0)
+    handling_fee = models.DecimalField(_("handling fee (CNY)"), **money, default=0)
+    transport = models.DecimalField(_("transport (CNY)"), max_digits=24, decimal_places=10, default=0)
+    total = models.DecimalField(_("compensation (CNY)"), **money)
+    details = models.JSONField(_("breakdown"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    SCOPE_LOOKUPS = {"jurisdiction": ["giver_jurisdiction_id", "receiver_jurisdiction_id"]}
+
+    class Meta:
+        verbose_name = _("补偿计算明细 compensation breakdown")
+        verbose_name_plural = _("补偿计算明细 compensation breakdowns")
+
+    def __str__(self):
+        return f"transfer #{self.transfer_id}: {self.total}"
+
+
+class PaymentInstruction(models.Model):
+    """A frozen payment of a closed period: payer's account → payee's account. Confirmed once the
+    settlement transaction referencing it is posted."""
+
+    period = models.ForeignKey(SettlementPeriod, models.PROTECT, related_name="instructions",
+                               verbose_name=_("period"))
+    payer = models.ForeignKey(Account, models.PROTECT, related_name="+", verbose_name=_("payer"))
+    payee = models.ForeignKey(Account, models.PROTECT, related_name="+", verbose_name=_("payee"))
+    amount = models.DecimalField(_("amount (CNY)"), **money)
+    transaction = models.OneToOneField(JournalTransaction, models.PROTECT, null=True, blank=True,
+                                       related_name="instruction", verbose_name=_("settlement transaction"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+
+    SCOPE_LOOKUPS = {"jurisdiction": ["payer__jurisdiction_id", "payee__jurisdiction_id"]}
+
+    class Meta:
+        verbose_name = _("付款指令 payment instruction")
+        verbose_name_plural = _("付款指令 payment instructions")
+        ordering = ["period_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="instruction_amount_positive"),
+            models.CheckConstraint(condition=~Q(payer=models.F("payee")), name="instruction_two_parties"),
+        ]
+
+    def __str__(self):
+        return f"{self.payer} → {self.payee} {self.amount}"
+
+    def permission_scope(self):
+        from regions.permissions import Scope
+
+        return Scope(region_id=self.period.region_id)
+
+
+class ClosingBalance(models.Model):
+    period = models.ForeignKey(SettlementPeriod, models.PROTECT, related_name="closing_balances",
+                               verbose_name=_("period"))
+    account = models.ForeignKey(Account, models.PROTECT, related_name="+", verbose_name=_("account"))
+    balance = models.DecimalField(_("balance (CNY, + owes)"), **money)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "account__jurisdiction_id"}
+
+    class Meta:
+        verbose_name = _("期末余额 closing balance")
+        verbose_name_plural = _("期末余额 closing balances")
+        constraints = [models.UniqueConstraint(fields=["period", "account"], name="closing_balance_once")]
+
+    def __str__(self):
+        return f"{self.account} {self.balance}"
