@@ -111,7 +111,7 @@ def test_full_path_through_graphql(gql, world):
     # the auditor reads the whole trail
     gql.login(users["auditor"])
     trail = payload(gql.operation("TransferTrail", {"transferId": transfer["id"]}), "transferTrail")
-    actions = [e["node"]["action"] for e in trail["edges"]]
+    actions = [e["node"]["action"] for e in trail["edges"] if not e["node"]["action"].startswith("ledger.")]
     assert actions[0] == "transfer.allocated" and actions[-1] == "transfer.completed"
     assert actions.count("approval.approved") == 3
     gql.login(users["outsider"])

@@ -215,7 +215,7 @@ def test_full_path_to_completion_moves_ownership_and_calls_ledger(world, monkeyp
     assert ex.Asset.objects.get(pk=listing.asset_id).status == "transferred"
     assert ex.Listing.objects.get(pk=listing.pk).status == "closed"
     assert calls == [transfer.pk]
-    actions = list(transfer.events.values_list("action", flat=True))
+    actions = [a for a in transfer.events.values_list("action", flat=True) if not a.startswith("ledger.")]
     assert actions == ["transfer.allocated", "approval.opened", "approval.approved", "approval.approved",
                        "transfer.approved", "transfer.completed"]
     assert audit.verify_chain() is None
