@@ -11,6 +11,12 @@ from regions.permissions import restrict
 from .models import Account, ClosingBalance, CompensationBreakdown, Leg, PaymentInstruction, SettlementPeriod
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    """A summed amount as exact CNY (SQLite sums decimals as floating point: 0.1 + 0.2 − 0.3 ≈ 1e−17)."""
+    return Decimal(value or 0).quantize(CENT)
 
 
 def _signed(prefix="", extra=None):
@@ -37,11 +43,11 @@ def with_balances(queryset, as_of: date | None = None):
 def balances(region, as_of=None, *, kind=Account.Kind.COMPENSATION):
     """{account_id: balance} of the region's accounts as of a date (one SQL query, unrestricted: services)."""
     qs = with_balances(Account.objects.filter(region=region, kind=kind), as_of)
-    return dict(qs.values_list("id", "balance"))
+    return {pk: money(balance) for pk, balance in qs.values_list("id", "balance")}
 
 
 def balance_of(account, as_of=None):
-    return with_balances(Account.objects.filter(pk=account.pk), as_of).values_list("balance", flat=True).get()
+    return money(with_balances(Account.objects.filter(pk=account.pk), as_of).values_list("balance", flat=True).get())
 
 
 def accounts_for(user, as_of=None):
@@ -90,5 +96,6 @@ def statement(user, account_id, start: date, end: date):
                         Value(Decimal("0")), output_field=MONEY),
         credits=Coalesce(Sum("amount", filter=Q(transaction__date__range=(start, end), side="credit")),
                          Value(Decimal("0")), output_field=MONEY))
+    figures = {k: money(v) for k, v in figures.items()}
     figures["closing"] = figures["opening"] + figures["debits"] - figures["credits"]
     return account, figures
