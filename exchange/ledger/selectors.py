@@ -50,8 +50,12 @@ def balance_of(account, as_of=None):
     return money(with_balances(Account.objects.filter(pk=account.pk), as_of).values_list("balance", flat=True).get())
 
 
+def restricted_accounts(user):
+    return restrict(Account.objects.select_related("region", "jurisdiction"), user)
+
+
 def accounts_for(user, as_of=None):
-    return with_balances(restrict(Account.objects.select_related("region", "jurisdiction"), user), as_of)
+    return with_balances(restricted_accounts(user), as_of)
 
 
 def periods_for(user):

@@ -1,0 +1,43 @@
+import graphene
+
+from exchange.errors import NotFound
+from exchange.graphql.errors import DomainMutation, decode_id
+from exchange.ledger.models import PaymentInstruction, SettlementPeriod
+from exchange.ledger.services import settlement
+
+from .types import PaymentInstructionType, SettlementPeriodType
+
+
+class CloseSettlementPeriod(DomainMutation):
+    """Close a period (regional coordinator): freeze closing balances, net them into payment instructions."""
+
+    class Input:
+        period_id = graphene.ID(required=True)
+
+    period = graphene.Field(SettlementPeriodType)
+    instructions = graphene.List(graphene.NonNull(PaymentInstructionType))
+
+    @classmethod
+    def perform(cls, info, period_id):
+        period = SettlementPeriod.objects.filter(pk=decode_id(period_id, "SettlementPeriod", "periodId")).first()
+        if period is None:
+            raise NotFound(field="periodId")
+        period = settlement.close_period(info.context.user, period)
+        return cls(period=period, instructions=list(period.instructions.select_related("payer", "payee")))
+
+
+class ConfirmSettlementPayment(DomainMutation):
+    """Confirm a payment instruction was paid (regional coordinator): posts the settlement transaction."""
+
+    class Input:
+        instruction_id = graphene.ID(required=True)
+
+    instruction = graphene.Field(PaymentInstructionType)
+
+    @classmethod
+    def perform(cls, info, instruction_id):
+        pk = decode_id(instruction_id, "PaymentInstruction", "instructionId")
+        instruction = PaymentInstruction.objects.filter(pk=pk).first()
+        if instruction is None:
+            raise NotFound(field="instructionId")
+        return cls(instruction=settlement.confirm_payment(info.context.user, instruction))
