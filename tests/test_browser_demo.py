@@ -5,7 +5,16 @@ demo password. Screenshots in tests/artifacts/demo-*.png. Skipped, with the reas
 import pytest
 
 from exchange import models as ex
-from tests.test_browser import CHROMEDRIVER, CHROMIUM, By, Select, Session, browser, server  # noqa: F401
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    CHROMEDRIVER,
+    CHROMIUM,
+    By,
+    Select,
+    Session,
+    browser,
+    delete_triggers,
+    server,
+)
 
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
 
