@@ -145,6 +145,7 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "approval-reminders": {"task": "exchange.tasks.send_approval_reminders", "schedule": 3600.0},
+    "allocate-closed-windows": {"task": "exchange.tasks.allocate_closed_windows", "schedule": 3600.0},
     "office-space-rent": {"task": "exchange.ledger.tasks.post_monthly_rent", "schedule": 86400.0},
 }
 

@@ -1,5 +1,7 @@
 """Writes on the transfer lifecycle: request (standards screening), allocation (first come or at window
 close), parallel approval steps with working-day deadlines, cancellation/withdrawal, handover."""
+import secrets
+
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
@@ -319,8 +321,12 @@ def withdraw_request(user, request, *, reason):
     return request
 
 
+CERTIFICATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
 def _certificate_code(transfer):
-    return f"DB{transfer.completed_at:%Y}{transfer.pk:08d}"
+    """A random 12-character code (60 bits): the verify endpoint is public, so codes must not be guessable."""
+    return "".join(secrets.choice(CERTIFICATE_ALPHABET) for _ in range(12))
 
 
 @transaction.atomic
