@@ -248,3 +248,17 @@ def test_closing_balances_are_append_only(accounts):
     row = ClosingBalance.objects.create(period=period, account=a, balance=Decimal("1.00"))
     refused("UPDATE ledger_closingbalance SET balance = 2 WHERE id = %s", [row.pk])
     refused("DELETE FROM ledger_closingbalance WHERE id = %s", [row.pk])
+
+
+def test_the_demo_transfer_posts_a_balanced_compensation_with_its_breakdown(db):
+    from django.core.management import call_command
+
+    call_command("load_demo")
+    done = Transfer.objects.get(status="completed")
+    breakdown = CompensationBreakdown.objects.get(transfer=done)
+    legs = list(breakdown.transaction.legs.all())
+    assert breakdown.total > 0 and breakdown.details["quantity"] == 2
+    assert sum(x.amount for x in legs if x.side == "debit") == sum(x.amount for x in legs if x.side == "credit") \
+        == breakdown.total
+    # the settling parties are the region's members: Hangzhou (330100) settles as Zhejiang (330000)
+    assert {(x.side, x.account.jurisdiction.code) for x in legs} == {("debit", "330000"), ("credit", "310000")}

@@ -23,7 +23,8 @@ class CloseSettlementPeriod(DomainMutation):
         if period is None:
             raise NotFound(field="periodId")
         period = settlement.close_period(info.context.user, period)
-        return cls(period=period, instructions=list(period.instructions.select_related("payer", "payee")))
+        instructions = period.instructions.select_related("payer__jurisdiction", "payee__jurisdiction")
+        return cls(period=period, instructions=list(instructions))
 
 
 class ConfirmSettlementPayment(DomainMutation):

@@ -104,15 +104,31 @@ class PaymentInstructionType(DjangoObjectType):
         name = "PaymentInstruction"
         interfaces = (graphene.relay.Node,)
         connection_class = CountableConnection
-        fields = ("id", "period", "payer", "payee", "amount", "confirmed_at")
+        fields = ("id", "period", "amount", "confirmed_at")
 
     pk = graphene.Int(required=True)
+    payer = graphene.String(required=True, description="Paying member jurisdiction's division code.")
+    payee = graphene.String(required=True, description="Receiving member jurisdiction's division code.")
+    payer_name = graphene.String(required=True)
+    payee_name = graphene.String(required=True)
     confirmed = graphene.Boolean(required=True)
     transaction_id = graphene.Int()
 
     @classmethod
     def get_queryset(cls, queryset, info):
         return selectors.instructions_for(_user(info))
+
+    def resolve_payer(root, info):
+        return root.payer.jurisdiction.code
+
+    def resolve_payee(root, info):
+        return root.payee.jurisdiction.code
+
+    def resolve_payer_name(root, info):
+        return root.payer.jurisdiction.name_zh
+
+    def resolve_payee_name(root, info):
+        return root.payee.jurisdiction.name_zh
 
     def resolve_confirmed(root, info):
         return root.transaction_id is not None
