@@ -1,5 +1,4 @@
 """Helpers shared by the exchange services: locking, region membership, geodesic distance."""
-import math
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
@@ -44,11 +43,11 @@ def region_for(jurisdiction, region_id=None):
 
 
 def km_between(a, b):
-    """Great-circle distance in km between two WGS84 points, 2 decimals."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (a.x, a.y, b.x, b.y))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    km = 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
-    return Decimal(str(km)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    """Distance in km between two WGS84 points, 2 decimals: the same ellipsoidal distance that
+    `distanceKm` reports (regions.selectors.geodesic_km), so compensation and the API agree."""
+    from regions.selectors import geodesic_km
+
+    return geodesic_km(a, b).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def pick_message(breach):
