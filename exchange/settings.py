@@ -143,6 +143,7 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_IMPORTS = ["exchange.tasks_import"]
 CELERY_BEAT_SCHEDULE = {
     "approval-reminders": {"task": "exchange.tasks.send_approval_reminders", "schedule": 3600.0},
     "allocate-closed-windows": {"task": "exchange.tasks.allocate_closed_windows", "schedule": 3600.0},

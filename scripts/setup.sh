@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libsqlite3-mod-spatialite gdal-bin libgdal-dev libproj-dev binutils postgresql-15
-  postgresql-15-postgis-3 redis-server fonts-wqy-zenhei poppler-utils python3-venv)
+  postgresql-15-postgis-3 redis-server fonts-wqy-zenhei poppler-utils python3-venv chromium chromium-driver)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

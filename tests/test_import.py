@@ -4,7 +4,6 @@ import base64
 import csv
 from datetime import timedelta
 
-import graphene
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -14,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from exchange.errors import PermissionDenied
-from exchange.graphql import imports
 from exchange.graphql import schema as project_schema
 from exchange.models import Asset, AuditEvent, ImportJob
 from exchange.services import bulk_import
@@ -184,10 +182,7 @@ def test_job_limits_size_and_encoding(world):
 
 
 # --- GraphQL -----------------------------------------------------------------------------------------
-schema = graphene.Schema(
-    query=type("Query", (imports.Query, project_schema.Query), {}),
-    mutation=type("Mutation", (imports.Mutation, project_schema.Mutation), {}),
-)
+schema = project_schema.schema
 
 
 def run(user, name, variables):
