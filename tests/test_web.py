@@ -3,7 +3,6 @@ action through the services (audited), constant SQL per page whatever the number
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -66,9 +65,6 @@ def test_catalogue_filters_by_text(client, world):
     assert listing.title not in client.get(reverse("web:catalogue"), {"text": "打印机"}).content.decode()
 
 
-@pytest.mark.xfail(condition=settings.SPATIALITE, strict=False,
-                   reason="exchange.selectors.listings_for prefilters with location__dwithin in degrees, which "
-                          "SpatiaLite reads as metres on geographic fields (reported)")
 def test_catalogue_filters_by_distance(client, world):
     listing = fx.open_listing(world)
     login(client, world, "staff_b")

@@ -22,6 +22,9 @@ from exchange.models import (
 from regions.permissions import get_principal, restrict
 
 LISTING_RELATED = ("agency__jurisdiction", "jurisdiction", "region", "asset__asset_class", "office_space")
+# Jurisdiction outlines are large; a listing page never needs them (JurisdictionType loads them on demand).
+LISTING_DEFERRED = tuple(f"{path}__{field}" for path in ("agency__jurisdiction", "jurisdiction")
+                         for field in ("boundary", "boundary_simplified"))
 
 
 def asset_classes(user):
@@ -76,7 +79,7 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
     (Chinese too). With a point (`near`, an agency, or the user's own agency) results are ordered nearest
     first and carry `distance_m`; on PostGIS the order is the KNN `<->` operator on the GiST index and
     the geodesic distance is computed only for the rows returned."""
-    qs = restrict(Listing.objects.select_related(*LISTING_RELATED), user)
+    qs = restrict(Listing.objects.select_related(*LISTING_RELATED).defer(*LISTING_DEFERRED), user)
     qs = filter_window(filter_text(qs, text), window, now)
     point = near
     if point is None and (from_agency_id or from_my_agency):
@@ -88,14 +91,19 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
     if point.geom_type != "Point":
         raise ValidationFailed("`near` must be a GeoJSON Point.", field="near")
     point = Point(point.x, point.y, srid=4326)
+    postgis = connection.vendor == "postgresql"
     if within_km is not None:
-        # Index-friendly planar prefilter in degrees (a superset), then the exact geodesic test.
-        degrees = within_km / (111.32 * max(math.cos(math.radians(min(abs(point.y) + within_km / 111.0, 89))),
-                                             0.01)) * 1.05
-        qs = qs.filter(location__dwithin=(point, degrees), location__distance_lte=(point, D(km=within_km)))
+        if postgis:
+            # Index-friendly planar prefilter in degrees (a superset; a plain number in dwithin means degrees
+            # on PostGIS but metres on SpatiaLite, so only here), then the exact geodesic test on both.
+            degrees = within_km / (111.32 * max(math.cos(math.radians(min(abs(point.y) + within_km / 111.0, 89))),
+                                                 0.01)) * 1.05
+            qs = qs.filter(location__dwithin=(point, degrees))
+        qs = qs.filter(location__distance_lte=(point, D(km=within_km)))
     qs = qs.annotate(distance_m=Distance("location", point))
-    if connection.vendor == "postgresql":
-        return qs.order_by(GeometryDistance("location", point), "id")
+    if postgis:
+        # KNN `<->` alone (no tie-break column) lets PostgreSQL walk the GiST index in distance order.
+        return qs.order_by(GeometryDistance("location", point))
     return qs.order_by("distance_m", "id")
 
 
