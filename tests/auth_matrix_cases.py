@@ -6,7 +6,7 @@ refused_user)`. The refused user must get a `permission_denied`/`not_authenticat
 nothing; the allowed user must not be refused. `tests/test_auth_matrix.py` fails, listing the missing
 names, when a mutation of `exchange.graphql.schema.schema` has no row.
 """
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -127,4 +127,199 @@ CASES.update({
     "registerOfficeSpace": register_office_space,
     "addAssetPhoto": add_asset_photo,
     "withdrawListing": withdraw_listing,
+})
+
+
+# --- the transfer lifecycle: requests, allocation, approvals, cancellation, handover -----------------
+def _mode(world, mode):
+    """Switch the world's standard set (in force) to another allocation mode."""
+    from regions.models import StandardSet
+
+    StandardSet.objects.filter(pk=world["standard_set"].pk).update(allocation_mode=mode)
+
+
+def _windows(listing, *, region_closed=False):
+    """Close a listing's own-jurisdiction screening window (and, if asked, the regional one too)."""
+    from exchange.models import Listing
+
+    now = timezone.now()
+    region = now - timedelta(minutes=1) if region_closed else now + timedelta(days=7)
+    Listing.objects.filter(pk=listing.pk).update(own_window_ends_at=now - timedelta(days=2),
+                                                 region_window_ends_at=region)
+    listing.refresh_from_db()
+    return listing
+
+
+def _regional_listing(world):
+    """A listing of agency A open to the whole region (its own-jurisdiction window has closed)."""
+    return _windows(_listed_asset(world))
+
+
+def _request(world, listing):
+    """Agency B's request for the listing, by staff_b: (request, transfer or None)."""
+    from exchange.services import transfers
+
+    with transaction.atomic():
+        return transfers.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
+                                        quantity=1, justification="新入职人员办公需要")
+
+
+def _transfer(world, *, approved=False):
+    """A first-come transfer A → B awaiting its giving and receiving bureaus' approvals (or handover)."""
+    from exchange.services import transfers
+
+    _, transfer = _request(world, _regional_listing(world))
+    if approved:
+        deciders = {"giving_bureau": "bureau_a", "receiving_bureau": "bureau_b", "coordinator": "coordinator"}
+        for step in transfer.steps.all():
+            with transaction.atomic():
+                transfers.decide_step(world["users"][deciders[step.kind]], step, approve=True)
+        transfer.refresh_from_db()
+    return transfer
+
+
+def request_listing(world):
+    # the giver's staff may see the listing but may not request on behalf of agency B
+    u = world["users"]
+    listing = _regional_listing(world)
+    return (op("RequestListing"), {"input": {"listingId": str(listing.pk), "agencyId": str(world["agency_b"].pk),
+                                             "quantity": 1, "justification": "新入职人员办公需要"}},
+            u["staff_b"], u["staff_a"])
+
+
+def withdraw_request(world):
+    # the giver's staff sees the request on its listing, but only the requesting side may withdraw it
+    from regions.models import AllocationMode
+
+    u = world["users"]
+    _mode(world, AllocationMode.WINDOW_CLOSE)
+    request, _ = _request(world, _regional_listing(world))
+    query = """mutation($input: WithdrawRequestInput!) { withdrawRequest(input: $input) {
+      errors { field code message } request { id status } } }"""
+    return query, {"input": {"requestId": str(request.pk), "reason": "不再需要"}}, u["staff_b"], u["staff_a"]
+
+
+def allocate_listing(world):
+    # the listing's own staff sees it, but allocation is run by its bureau (or the coordinator)
+    from regions.models import AllocationMode
+
+    u = world["users"]
+    _mode(world, AllocationMode.WINDOW_CLOSE)
+    listing = _regional_listing(world)
+    _request(world, listing)
+    listing = _windows(listing, region_closed=True)
+    # Not op("ListingAllocate"): AllocateListingPayload.transfers is non-null but is None on every error
+    # payload, so that operation answers any refusal with an opaque `internal` GraphQL error (bug reported).
+    query = """mutation($input: AllocateListingInput!) { allocateListing(input: $input) {
+      errors { field code message } } }"""
+    return query, {"input": {"listingId": str(listing.pk)}}, u["bureau_a"], u["staff_a"]
+
+
+def decide_approval(world):
+    # the receiving bureau sees the giving bureau's step but may not decide it
+    u = world["users"]
+    step = _transfer(world).steps.get(kind="giving_bureau")
+    return (op("DecideApproval"), {"input": {"stepId": str(step.pk), "approve": True}}, u["bureau_a"],
+            u["bureau_b"])
+
+
+def cancel_transfer(world):
+    u = world["users"]
+    transfer = _transfer(world)
+    return (op("TransferCancel"), {"input": {"transferId": str(transfer.pk), "reason": "自用"}}, u["staff_b"],
+            u["auditor"])
+
+
+def confirm_handover(world):
+    # the giver's staff sees the transfer but only the receiving agency confirms receipt
+    u = world["users"]
+    transfer = _transfer(world, approved=True)
+    return (op("ConfirmHandover"), {"input": {"transferId": str(transfer.pk), "receivedQuantity": 1,
+                                              "receivedCondition": "good"}}, u["staff_b"], u["staff_a"])
+
+
+def import_assets(world):
+    # the other agency's staff may not import into agency A
+    from tests import factories as f
+
+    u = world["users"]
+    f.AssetClassFactory()
+    text = ("asset_class,description,quantity,unit,original_value,acquired_on,condition,lon,lat\n"
+            "2010104,联想台式机,1,台,4500.00,2019-03-01,good,121.47,31.23\n")
+    return (op("ImportAssets"), {"input": {"agencyId": str(world["agency_a"].pk), "text": text}}, u["staff_a"],
+            u["staff_b"])
+
+
+CASES.update({
+    "requestListing": request_listing,
+    "withdrawRequest": withdraw_request,
+    "allocateListing": allocate_listing,
+    "decideApproval": decide_approval,
+    "cancelTransfer": cancel_transfer,
+    "confirmHandover": confirm_handover,
+    "importAssets": import_assets,
+})
+
+
+# --- reports --------------------------------------------------------------------------------------
+def request_report(world):
+    # a jurisdiction's report: its own bureau may request it, the neighbouring bureau may not
+    u = world["users"]
+    return (op("ReportRequest"), {"kind": "ALLOCATION_REPORT", "jurisdictionCode": "310000"}, u["bureau_a"],
+            u["bureau_b"])
+
+
+def retry_report(world):
+    # the requester still sees the job it requested, but once its bureau binding is gone it may not retry it
+    from reports.models import ReportJob
+    from tests import factories as f
+
+    u = world["users"]
+    former = f.UserFactory(username="former_bureau_a")
+    job = ReportJob.objects.create(kind="allocation_report", parameters={}, requested_by=former,
+                                   region=world["region"], jurisdiction=world["city_a"],
+                                   status=ReportJob.Status.FAILED, error="RuntimeError: disk on fire")
+    return op("ReportRetry"), {"jobId": str(job.pk)}, u["bureau_a"], former
+
+
+CASES.update({
+    "requestReport": request_report,
+    "retryReport": retry_report,
+})
+
+
+# --- ledger settlement (coordinator only) ---------------------------------------------------------
+def _settlement_period(world):
+    """The open settlement period (March 2026) with one compensation posting B → A in it."""
+    from exchange.ledger.models import SettlementPeriod
+    from exchange.ledger.services import posting
+
+    region = world["region"]
+    a = posting.compensation_account(region, world["city_a"])
+    b = posting.compensation_account(region, world["city_b"])
+    posting.post(region, on=date(2026, 3, 5), kind="compensation", description="t",
+                 key="matrix", legs=[(b, "debit", Decimal("1200.00")), (a, "credit", Decimal("1200.00"))])
+    return SettlementPeriod.objects.get(region=region)
+
+
+def close_settlement_period(world):
+    u = world["users"]
+    period = _settlement_period(world)
+    return op("SettlementClose"), {"periodId": str(period.pk)}, u["coordinator"], u["auditor"]
+
+
+def confirm_settlement_payment(world):
+    from exchange.ledger.services import settlement
+
+    u = world["users"]
+    with transaction.atomic():
+        period = settlement.close_period(u["coordinator"], _settlement_period(world))
+    instruction = period.instructions.get()
+    return (op("SettlementConfirmPayment"), {"instructionId": str(instruction.pk)}, u["coordinator"],
+            u["bureau_b"])
+
+
+CASES.update({
+    "closeSettlementPeriod": close_settlement_period,
+    "confirmSettlementPayment": confirm_settlement_payment,
 })

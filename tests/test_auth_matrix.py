@@ -39,7 +39,8 @@ def _codes(result):
 
 
 @pytest.fixture
-def world(region_world):
+def world(region_world, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")  # photos and import files of allowed runs
     region_world["standard_set"] = f.StandardSetFactory(region=region_world["region"])
     return region_world
 
