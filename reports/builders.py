@@ -1,16 +1,27 @@
 """Build each document's plain data (reports.data) from the database through reports.selectors.
 `progress(percent)` is called as the work advances (the job records it)."""
 from collections import defaultdict
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.errors import InvalidState
+from exchange.ledger import selectors as ledger
+from exchange.ledger.models import (
+    Account,
+    ClosingBalance,
+    CompensationBreakdown,
+    Leg,
+    PaymentInstruction,
+    SettlementPeriod,
+)
 from exchange.models import Asset, Transfer
 from regions.models import Jurisdiction
+from regions.permissions import restrict
 
 from . import data as d
 from . import selectors
@@ -18,6 +29,7 @@ from . import selectors
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = Decimal(86400)
 ONE_PLACE = Decimal("0.1")
+CENT = Decimal("0.01")
 
 
 def _noop(_percent):
@@ -49,14 +61,6 @@ def _display(user):
 
 def _status(choices, value):
     return str(dict(choices).get(value, value))
-
-
-def ledger_model(name):
-    """A model of the ledger app, or None while the ledger does not define it."""
-    try:
-        return apps.get_model("ledger", name)
-    except LookupError:
-        return None
 
 
 # --- transfer certificate -------------------------------------------------------------------------
@@ -109,26 +113,20 @@ def build_transfer_certificate(transfer_id, *, user=None, base_url="", progress=
 
 
 def compensation_lines(transfer):
-    """The compensation breakdown posted by the ledger for this transfer: (lines, total, note)."""
-    breakdown = ledger_model("CompensationBreakdown") or ledger_model("Compensation")
-    if breakdown is None:
-        return (), None, ("补偿明细：台账模块尚未提供补偿数据，本单不含补偿金额。"
-                          " Compensation: the ledger does not provide compensation data yet; none is shown.")
-    return _ledger_compensation(breakdown, transfer)
-
-
-def _ledger_compensation(model, transfer):  # pragma: no cover - filled in when the ledger has models
-    row = model.objects.filter(transfer=transfer).first()
+    """The compensation breakdown posted by the ledger for this transfer: (lines, total, note). The
+    transfer was already read within the user's scope, so its breakdown is read by the transfer alone."""
+    row = CompensationBreakdown.objects.filter(transfer_id=transfer.pk).first()
     if row is None:
         return (), None, "补偿尚未入账 Compensation not posted."
     lines = []
     for name, zh, en in (("residual_amount", "残值补偿", "residual value × rate"),
-                         ("handling_fee", "手续费", "handling fee"), ("transport", "运输费", "transport"),
-                         ("rent_amount", "租金当量", "rent-equivalent")):
-        value = getattr(row, name, None)
+                         ("handling_fee", "手续费", "handling fee"), ("transport", "运输费", "transport")):
+        value = Decimal(getattr(row, name) or 0)
         if value:
-            lines.append(d.MoneyLine(zh, en, value))
-    return tuple(lines), getattr(row, "total", None) or sum((x.amount for x in lines), d.ZERO), ""
+            lines.append(d.MoneyLine(zh, en, value.quantize(CENT, ROUND_HALF_UP)))
+    note = "" if transfer.listing.asset_id else ("办公用房按月计租金当量补偿，见结算单。 Office space is compensated "
+                                                  "monthly as rent-equivalent; see the settlement statement.")
+    return tuple(lines), row.total, note
 
 
 # --- period allocation report ---------------------------------------------------------------------
@@ -152,14 +150,88 @@ def build_allocation_report(region, jurisdiction=None, period_from=None, period_
 
 
 # --- settlement statement -------------------------------------------------------------------------
+def _account_name(account):
+    if account.jurisdiction_id is None:
+        return "区域清算 region clearing"
+    return f"{account.jurisdiction.name_zh} {account.jurisdiction.code}"
+
+
+def _ledger(queryset, user):
+    return queryset if user is None else restrict(queryset, user)
+
+
+def _accounts(user, as_of):
+    if user is None:
+        return ledger.with_balances(Account.objects.select_related("jurisdiction"), as_of)
+    return ledger.accounts_for(user, as_of)
+
+
 def build_settlement_statement(region, jurisdiction=None, period_from=None, period_to=None, *, user=None,
                                progress=_noop):
-    if ledger_model("Account") is None or ledger_model("SettlementPeriod") is None:
-        raise InvalidState(
-            "结算单无法生成：台账模块（exchange/ledger）尚未提供账户、分录与结算期间数据。 The settlement statement "
-            "cannot be issued: the ledger (exchange/ledger) has no accounts, postings or settlement periods yet.",
-            code="invalid_state")
-    raise InvalidState("The ledger's settlement data is not wired into reports yet.")  # pragma: no cover
+    """Balances, netted payment instructions and postings of the region's settlement periods that overlap
+    [period_from, period_to], for the jurisdiction (with its descendants) or the whole region. A closed
+    period's closing balances are the frozen ones; an open period's are live as of its end."""
+    periods = _ledger(SettlementPeriod.objects.filter(region=region), user).order_by("start")
+    if period_from:
+        periods = periods.filter(end__gte=period_from)
+    if period_to:
+        periods = periods.filter(start__lte=period_to)
+    periods = list(periods)
+    if not periods:
+        raise InvalidState(_("No settlement period of the region falls in the requested dates."), field="periodFrom")
+    start, end = period_from or periods[0].start, period_to or periods[-1].end
+    closed = [p for p in periods if p.status == SettlementPeriod.Status.CLOSED]
+    if len(closed) == len(periods):
+        status_zh = "已关闭 closed"
+    elif closed:
+        status_zh = f"部分关闭 partly closed ({len(closed)}/{len(periods)})"
+    else:
+        status_zh = "开放 open（余额为期末实时数 live balances）"
+    scope = selectors.subtree([jurisdiction.pk]) if jurisdiction else None
+    in_scope = Q(region=region) & (Q(jurisdiction_id__in=scope) if scope is not None else Q())
+    progress(20)
+
+    before = {a.pk: a for a in _accounts(user, start - timedelta(days=1)).filter(in_scope)}
+    after = {a.pk: a for a in _accounts(user, end).filter(in_scope)}
+    last = periods[-1]
+    frozen = {}
+    if last.status == SettlementPeriod.Status.CLOSED and last.end <= end:
+        frozen = dict(_ledger(ClosingBalance.objects.filter(period=last), user).values_list("account_id", "balance"))
+    balances = []
+    for pk, account in sorted(after.items(), key=lambda kv: (kv[1].kind != Account.Kind.COMPENSATION,
+                                                             kv[1].code)):
+        opening = ledger.money(before[pk].balance) if pk in before else d.ZERO
+        debits = ledger.money(account.debits) - (ledger.money(before[pk].debits) if pk in before else d.ZERO)
+        credits = ledger.money(account.credits) - (ledger.money(before[pk].credits) if pk in before else d.ZERO)
+        closing = frozen.get(pk, ledger.money(account.balance))
+        if not (opening or debits or credits or closing) and account.kind == Account.Kind.CLEARING:
+            continue
+        balances.append(d.BalanceLine(_account_name(account), opening, debits, credits, closing))
+    progress(45)
+
+    instructions = _ledger(PaymentInstruction.objects.select_related(
+        "payer__jurisdiction", "payee__jurisdiction"), user).filter(period__in=periods).order_by("period__start", "id")
+    if scope is not None:
+        instructions = instructions.filter(Q(payer__jurisdiction_id__in=scope) | Q(payee__jurisdiction_id__in=scope))
+    payments = tuple(d.PaymentLine(
+        payer=_account_name(i.payer), payee=_account_name(i.payee), amount=i.amount,
+        status_zh=f"已确认 confirmed {timezone.localdate(i.confirmed_at).isoformat()}" if i.transaction_id
+        else "待支付 pending") for i in instructions)
+    progress(60)
+
+    legs = _ledger(Leg.objects.filter(transaction__posted=True), user).select_related(
+        "transaction", "account__jurisdiction").filter(
+        transaction__region=region, transaction__date__range=(start, end)).order_by(
+        "transaction__date", "transaction_id", "id")
+    if scope is not None:
+        legs = legs.filter(account__jurisdiction_id__in=scope)
+    postings = tuple(d.PostingLine(
+        posted_on=leg.transaction.date, reference=f"JT-{leg.transaction_id}", account=_account_name(leg.account),
+        description=leg.transaction.description, debit=leg.amount if leg.side == Leg.Side.DEBIT else d.ZERO,
+        credit=leg.amount if leg.side == Leg.Side.CREDIT else d.ZERO) for leg in legs)
+    progress(80)
+    return d.SettlementStatement(heading=heading(region, jurisdiction, start, end), period_status_zh=status_zh,
+                                 balances=tuple(balances), payments=payments, postings=postings)
 
 
 # --- performance scorecard ------------------------------------------------------------------------
@@ -226,7 +298,7 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
     paid = compensation_paid(groups, period_from, period_to)
     lines = []
     for j in sorted(groups, key=lambda x: x.code):
-        comp = paid.get(j) if paid is not None else None
+        comp = paid.get(j)
         lines.append(d.ScoreLine(
             jurisdiction=j.name_zh, items_listed=listed[j], items_taken=taken[j], items_given=given[j],
             value_received=received[j], compensation_paid=comp, value_saved=received[j] - (comp or 0),
@@ -235,18 +307,21 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
             avg_step_days=_mean(step_days[j]),
             red_share=(Decimal(red[j]) / steps[j]).quantize(Decimal("0.001"), ROUND_HALF_UP) if steps[j] else None,
             office_m2=Decimal(office[j]).quantize(Decimal("0.01"))))
-    notes = SCORE_NOTES if paid is not None else SCORE_NOTES + (
-        "补偿：台账模块尚未提供数据，节约额未扣除补偿。 Compensation: the ledger provides no data yet, so "
-        "savings are not reduced by compensation.",)
     return d.Scorecard(heading=heading(region, jurisdiction, period_from, period_to), lines=tuple(lines),
-                       notes=notes)
+                       notes=SCORE_NOTES + (
+                           "补偿：期间内完成调入的调拨按台账补偿明细计的补偿总额。 Compensation: ledger compensation "
+                           "totals of transfers taken (completed) in the period.",))
 
 
 def compensation_paid(groups, period_from, period_to):
-    """Compensation paid per jurisdiction from the ledger, or None while the ledger has no data."""
-    if ledger_model("CompensationBreakdown") is None and ledger_model("Compensation") is None:
-        return None
-    return None  # pragma: no cover - wired when the ledger's models exist
+    """Compensation paid per jurisdiction group (the receiving side) from the ledger's breakdowns of
+    transfers completed in the period."""
+    owner = {jid: j for j, ids in groups.items() for jid in ids}
+    paid = {j: d.ZERO for j in groups}
+    q = Q(receiver_jurisdiction_id__in=owner) & selectors.in_period("transfer__completed_at", period_from, period_to)
+    for jid, total in CompensationBreakdown.objects.filter(q).values_list("receiver_jurisdiction_id", "total"):
+        paid[owner[jid]] += total
+    return paid
 
 
 BUILDERS = {

@@ -40,7 +40,7 @@ def day_range(period_from, period_to):
     return start, end
 
 
-def _in_period(field, period_from, period_to):
+def in_period(field, period_from, period_to):
     start, end = day_range(period_from, period_to)
     q = Q()
     if start:
@@ -71,19 +71,19 @@ def handover_event(transfer):
 
 def period_transfers(scope_jurisdictions, region, period_from, period_to, user=None, statuses=Transfer.ACTIVE):
     """Transfers of the region allocated in the period that touch the scope (giver or receiver side)."""
-    q = Q(region=region, status__in=statuses) & _in_period("allocated_at", period_from, period_to)
+    q = Q(region=region, status__in=statuses) & in_period("allocated_at", period_from, period_to)
     if scope_jurisdictions is not None:
         q &= Q(giver_jurisdiction_id__in=scope_jurisdictions) | Q(receiver_jurisdiction_id__in=scope_jurisdictions)
     return _visible(Transfer.objects.filter(q), user).order_by("allocated_at", "id")
 
 
 def period_listings(jurisdictions, region, period_from, period_to, user=None):
-    q = Q(region=region, jurisdiction_id__in=jurisdictions) & _in_period("opened_at", period_from, period_to)
+    q = Q(region=region, jurisdiction_id__in=jurisdictions) & in_period("opened_at", period_from, period_to)
     return _visible(Listing.objects.filter(q), user)
 
 
 def completed_transfers(jurisdictions, region, period_from, period_to, user=None):
-    q = Q(region=region, status=Transfer.Status.COMPLETED) & _in_period("completed_at", period_from, period_to)
+    q = Q(region=region, status=Transfer.Status.COMPLETED) & in_period("completed_at", period_from, period_to)
     q &= Q(giver_jurisdiction_id__in=jurisdictions) | Q(receiver_jurisdiction_id__in=jurisdictions)
     return _visible(Transfer.objects.filter(q), user)
 
@@ -93,7 +93,7 @@ def bureau_steps(jurisdictions, period_from, period_to, user=None):
     before its end (an overdue pending step counts as red)."""
     _start, end = day_range(period_from, period_to)
     decided = Q(decision__in=[ApprovalStep.Decision.APPROVED, ApprovalStep.Decision.REFUSED],
-                decided_at__isnull=False) & _in_period("decided_at", period_from, period_to)
+                decided_at__isnull=False) & in_period("decided_at", period_from, period_to)
     pending = Q(decision=ApprovalStep.Decision.PENDING) & (Q(opened_at__lt=end) if end else Q())
     return _visible(ApprovalStep.objects.filter(Q(jurisdiction_id__in=jurisdictions) & (decided | pending)), user)
 

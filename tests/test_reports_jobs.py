@@ -9,6 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from exchange.ledger.models import CompensationBreakdown, SettlementPeriod
+from exchange.ledger.services import posting
+from exchange.ledger.services import settlement as ledger_settlement
 from exchange.models import ApprovalStep, AuditEvent, Listing, OfficeSpace, Transfer, TransferRequest
 from exchange.services import audit
 from regions.services.tokens import create_token
@@ -143,10 +146,20 @@ def test_auditor_requests_certificate_scorecard_and_gets_typed_failure_for_settl
     text = pdf_text(download(client, score)[1], tmp_path, "score")
     for expected in ("公物仓绩效评估表", "上海市", "杭州市", "13,500.50", "86.50", "33.3%"):
         assert expected in text, expected
+    region = world["region"]
+    a, b = (posting.compensation_account(region, world[c]) for c in ("city_a", "city_b"))
+    posting.post(region, on=date(2026, 3, 8), kind="compensation", description="调拨补偿 transfer", key="jobs-m1",
+                 legs=[(b, "debit", Decimal("1234.56")), (a, "credit", Decimal("1234.56"))])
+    with transaction.atomic():
+        ledger_settlement.close_period(world["users"]["coordinator"],
+                                       SettlementPeriod.objects.get(region=region, start=date(2026, 3, 1)))
     settlement = request(gql, django_capture_on_commit_callbacks, kind="SETTLEMENT_STATEMENT",
                          regionCode="yrd-test", periodFrom="2026-03-01", periodTo="2026-03-31")["job"]
-    assert settlement["status"] == "FAILED" and "ledger" in settlement["error"]
-    assert download(client, settlement)[0].status_code == 409
+    assert settlement["status"] == "SUCCEEDED", settlement
+    text = pdf_text(download(client, settlement)[1], tmp_path, "settlement")
+    for expected in ("区域利益补偿结算单", "上海市 310000", "杭州市 330100", "1,234.56", "-1,234.56", "待支付 pending",
+                     "已关闭"):
+        assert expected in text, expected
 
 
 # --- scope -------------------------------------------------------------------------------------------
@@ -295,17 +308,23 @@ def test_allocation_builder_figures_and_jurisdiction_scope(world):
 def test_scorecard_builder_figures(world):
     f.AssetFactory(agency=world["agency_a"], status="idle")
     f.AssetFactory(agency=world["agency_a"], status="in_use")
+    t1 = world["t1"]
+    CompensationBreakdown.objects.create(
+        transfer=t1, standard_set=f.StandardSetFactory(region=world["region"]),
+        giver_jurisdiction=t1.giver_jurisdiction, receiver_jurisdiction=t1.receiver_jurisdiction,
+        handling_fee=Decimal("200.00"), total=Decimal("1000.25"), details={})
     data = builders.build_scorecard(world["region"], None, date(2026, 3, 1), date(2026, 4, 30))
     lines = {line.jurisdiction: line for line in data.lines}
     sh, hz = lines["上海市"], lines["杭州市"]
     assert (sh.items_listed, sh.items_given, sh.items_taken) == (1, 2, 0)  # t1's listing opened in February
-    assert (hz.items_taken, hz.value_received, hz.value_saved) == (2, Decimal("13500.50"), Decimal("13500.50"))
+    assert (hz.items_taken, hz.value_received, hz.value_saved) == (2, Decimal("13500.50"), Decimal("12500.25"))
+    assert hz.compensation_paid == Decimal("1000.25") and sh.compensation_paid == Decimal("0.00")
     assert hz.office_m2 == Decimal("86.50") == sh.office_m2
     assert sh.idle_rate == Decimal("0.500")  # transferred assets are off the record; one idle of two
     # Shanghai decided in 1, 1 and 2 days; Hangzhou in 7 (due after 5: red), 2 and 1 days
     assert sh.avg_step_days == Decimal("1.3") and sh.red_share == Decimal("0.000")
     assert hz.avg_step_days == Decimal("3.3") and hz.red_share == Decimal("0.333")
-    assert hz.compensation_paid is None and any("台账" in note for note in data.notes)
+    assert any("台账" in note for note in data.notes)
 
 
 def test_builders_respect_the_requesting_users_scope(world):
