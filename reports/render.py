@@ -198,8 +198,11 @@ def _table(rows, widths, *, header_rows=1, numeric_cols=(), long=False, zebra=Tr
     return table
 
 
-def _header(zh_en_pairs, s):
-    return [Paragraph(f"{zh}<br/><font size=6.5 color='#8a97a6'>{en}</font>", s["cell"]) for zh, en in zh_en_pairs]
+def _header(zh_en_pairs, s, right=()):
+    """Bilingual header cells; the columns in `right` (numeric ones) right-aligned like their figures."""
+    right_style = ParagraphStyle("cell_right", s["cell"], alignment=TA_RIGHT)
+    return [Paragraph(f"{zh}<br/><font size=6.5 color='#8a97a6'>{en}</font>", right_style if i in right else s["cell"])
+            for i, (zh, en) in enumerate(zh_en_pairs)]
 
 
 def _facts(pairs, s, label_width=34 * mm, width=WIDTH / 2 - 2 * mm):
@@ -448,7 +451,7 @@ def render_settlement_statement(data: SettlementStatement, generated_at=None) ->
                     width=WIDTH * 0.7)]
     story.append(Paragraph("一、期末余额 Closing balances", s["h2"]))
     rows = [_header([("账户", "Account"), ("期初 (元)", "Opening"), ("借方 (元)", "Debits"), ("贷方 (元)", "Credits"),
-                     ("期末 (元)", "Closing")], s)]
+                     ("期末 (元)", "Closing")], s, right=(1, 2, 3, 4))]
     rows += [[Paragraph(b.account, s["cell"]), money(b.opening), money(b.debits), money(b.credits), money(b.closing)]
              for b in data.balances]
     if data.balances:
@@ -458,14 +461,15 @@ def render_settlement_statement(data: SettlementStatement, generated_at=None) ->
     story.append(_table(rows, [WIDTH * 0.32] + [WIDTH * 0.17] * 4, numeric_cols=(1, 2, 3, 4), long=True)
                  if data.balances else _empty(s))
     story.append(Paragraph("二、轧差支付指令 Netted payment instructions", s["h2"]))
-    rows = [_header([("付款方", "Payer"), ("收款方", "Payee"), ("金额 (元)", "Amount CNY"), ("状态", "Status")], s)]
-    rows += [[Paragraph(p.payer, s["cell"]), Paragraph(p.payee, s["cell"]), money(p.amount), p.status_zh]
-             for p in data.payments]
-    story.append(_table(rows, [WIDTH * 0.3, WIDTH * 0.3, WIDTH * 0.2, WIDTH * 0.2], numeric_cols=(2,))
+    rows = [_header([("付款方", "Payer"), ("收款方", "Payee"), ("金额 (元)", "Amount CNY"), ("状态", "Status")], s,
+                    right=(2,))]
+    rows += [[Paragraph(p.payer, s["cell"]), Paragraph(p.payee, s["cell"]), money(p.amount),
+              Paragraph(p.status_zh, s["cell"])] for p in data.payments]
+    story.append(_table(rows, [WIDTH * 0.26, WIDTH * 0.26, WIDTH * 0.18, WIDTH * 0.30], numeric_cols=(2,))
                  if data.payments else _empty(s, "无需支付 No payments are due."))
     story.append(Paragraph(f"三、记账明细 Postings ({len(data.postings):,})", s["h2"]))
     rows = [_header([("日期", "Date"), ("凭证", "Reference"), ("账户", "Account"), ("摘要", "Description"),
-                     ("借方 (元)", "Debit"), ("贷方 (元)", "Credit")], s)]
+                     ("借方 (元)", "Debit"), ("贷方 (元)", "Credit")], s, right=(4, 5))]
     rows += [[p.posted_on.isoformat(), _clip(p.reference, 8), _clip(p.account, 10), _clip(p.description, 18),
               money(p.debit) if p.debit else "", money(p.credit) if p.credit else ""] for p in data.postings]
     for start in range(1, max(len(rows), 2), ROWS_PER_TABLE):
