@@ -208,11 +208,7 @@ def allocate_listing(world):
     listing = _regional_listing(world)
     _request(world, listing)
     listing = _windows(listing, region_closed=True)
-    # Not op("ListingAllocate"): AllocateListingPayload.transfers is non-null but is None on every error
-    # payload, so that operation answers any refusal with an opaque `internal` GraphQL error (bug reported).
-    query = """mutation($input: AllocateListingInput!) { allocateListing(input: $input) {
-      errors { field code message } } }"""
-    return query, {"input": {"listingId": str(listing.pk)}}, u["bureau_a"], u["staff_a"]
+    return op("ListingAllocate"), {"input": {"listingId": str(listing.pk)}}, u["bureau_a"], u["staff_a"]
 
 
 def decide_approval(world):

@@ -216,7 +216,7 @@ class AllocateListing(DomainMutation):
     class Input:
         listing_id = graphene.ID(required=True)
 
-    transfers = graphene.List(graphene.NonNull(TransferType), required=True)
+    transfers = graphene.List(graphene.NonNull(TransferType), description="Transfers created; null when refused.")
 
     @classmethod
     def perform(cls, info, listing_id):
