@@ -9,6 +9,7 @@ from django.db import transaction
 from graphql_relay import from_global_id
 
 from exchange.errors import DomainError, NotFound
+from exchange.graphql import idempotency
 
 log = logging.getLogger("exchange.graphql")
 
@@ -43,12 +44,36 @@ def errors_from(exc: DomainError):
 
 class DomainMutation(graphene.relay.ClientIDMutation):
     """Subclasses implement `perform(cls, info, **input)` returning the payload; it runs in one
-    transaction that is rolled back on any error."""
+    transaction that is rolled back on any error.
+
+    Create-mutations set `idempotent = True`: they then accept an optional `idempotencyKey` and their
+    payload has `replayed` (see exchange/graphql/idempotency.py); `idempotent_secret_fields` names payload
+    fields that must never be stored (a replay returns them as null)."""
 
     errors = graphene.List(graphene.NonNull(MutationError), required=True)
+    idempotent = False
+    idempotent_secret_fields = ()
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, input_fields=None, **options):
+        inherited = getattr(cls, "Input", None)
+        if isinstance(inherited, type) and issubclass(inherited, graphene.InputObjectType):
+            # a subclass of a concrete mutation: reuse the parent's generated input fields
+            input_fields = {**{name: field for name, field in inherited._meta.fields.items()
+                               if name not in ("client_mutation_id", "idempotency_key")}, **(input_fields or {})}
+            cls.Input = None
+        if cls.idempotent:
+            input_fields = {**(input_fields or {}), "idempotency_key": graphene.String(
+                description="Optional client key (1–64 characters): a retry with the same key and input returns "
+                            "the first result and changes nothing.")}
+        super().__init_subclass_with_meta__(input_fields=input_fields, **options)
+        if cls.idempotent:
+            cls._meta.fields["replayed"] = graphene.Field(
+                graphene.NonNull(graphene.Boolean),
+                description="True when this is the stored result of an earlier call with the same idempotencyKey.")
 
     @classmethod
     def perform(cls, info, **data):
@@ -57,18 +82,24 @@ class DomainMutation(graphene.relay.ClientIDMutation):
     @classmethod
     def mutate_and_get_payload(cls, root, info, **data):
         data.pop("client_mutation_id", None)
+        key = data.pop("idempotency_key", None) if cls.idempotent else None
         try:
-            with transaction.atomic():
-                payload = cls.perform(info, **data)
+            if key is not None:
+                payload = idempotency.run(cls, info, key, data)
+            else:
+                with transaction.atomic():
+                    payload = cls.perform(info, **data)
         except DomainError as exc:
-            return cls(errors=errors_from(exc))
+            payload = cls(errors=errors_from(exc))
         except Exception:
             request_id = getattr(info.context, "request_id", None) or uuid.uuid4().hex
             log.exception("unexpected error in %s (request %s)", cls.__name__, request_id)
-            return cls(errors=[MutationError(field=None, code="internal",
-                                             message=f"Internal error; quote request id {request_id}.")])
+            payload = cls(errors=[MutationError(field=None, code="internal",
+                                                message=f"Internal error; quote request id {request_id}.")])
         if payload.errors is None:
             payload.errors = []
+        if cls.idempotent and getattr(payload, "replayed", None) is None:
+            payload.replayed = False
         return payload
 
 

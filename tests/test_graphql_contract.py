@@ -1,0 +1,354 @@
+"""The GraphQL contract for member cities: limits refuse abusive requests with typed errors, errors never
+leak exception text, every error has an `extensions.code`, browser sessions need CSRF."""
+import json
+import logging
+
+import graphene
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from exchange.graphql.limits import charge, parse_rate, query_limits_rule
+from graphql import parse, validate
+from regions.models import ApiToken
+from regions.services.tokens import create_token
+
+JURISDICTIONS = "query J($first: Int) { jurisdictions(first: $first) { totalCount edges { node { code } } } }"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def post(client, body, **headers):
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post("/graphql/", data, content_type="application/json", **headers)
+
+
+def codes(body):
+    return [error["extensions"]["code"] for error in body["errors"]]
+
+
+def nested_parents(levels):
+    inner = "code"
+    for _ in range(levels):
+        inner = f"parent {{ {inner} }}"
+    return inner
+
+
+# --- depth ---------------------------------------------------------------------------------------------
+
+
+def test_query_deeper_than_the_maximum_is_refused(gql, region_world, settings):
+    settings.GRAPHQL_MAX_DEPTH = 10
+    gql.login(region_world["users"]["staff_a"])
+    # jurisdictions > edges > node > 7 × parent > code = depth 11
+    query = f"{{ jurisdictions {{ edges {{ node {{ {nested_parents(7)} }} }} }} }}"
+    body = gql.execute(query, status=400)
+    assert codes(body) == ["limit_exceeded"]
+    assert body["errors"][0]["extensions"]["limit"] == "depth"
+    assert body["errors"][0]["extensions"]["actual"] == 11
+    assert "data" not in body
+
+
+def test_query_at_the_maximum_depth_runs(gql, region_world, settings):
+    settings.GRAPHQL_MAX_DEPTH = 10
+    gql.login(region_world["users"]["staff_a"])
+    body = gql.execute(f"{{ jurisdictions {{ edges {{ node {{ {nested_parents(6)} }} }} }} }}")
+    assert "errors" not in body, body
+    assert body["data"]["jurisdictions"]["edges"]
+
+
+def test_depth_counts_fields_inside_fragments(gql, region_world, settings):
+    settings.GRAPHQL_MAX_DEPTH = 10
+    gql.login(region_world["users"]["staff_a"])
+    query = f"""
+        query {{ jurisdictions {{ edges {{ ...Edge }} }} }}
+        fragment Edge on JurisdictionEdge {{ node {{ ... on Jurisdiction {{ ...Deep }} }} }}
+        fragment Deep on Jurisdiction {{ {nested_parents(7)} }}
+    """
+    body = gql.execute(query, status=400)
+    assert body["errors"][0]["extensions"] == {"code": "limit_exceeded", "limit": "depth", "maximum": 10,
+                                               "actual": 11}
+
+
+# --- cost ------------------------------------------------------------------------------------------------
+
+
+class Leaf(graphene.ObjectType):
+    name = graphene.String()
+
+
+class LeafConnection(graphene.relay.Connection):
+    class Meta:
+        node = Leaf
+
+
+class Branch(graphene.ObjectType):
+    leaves = graphene.relay.ConnectionField(LeafConnection)
+
+
+class BranchConnection(graphene.relay.Connection):
+    class Meta:
+        node = Branch
+
+
+class CostQuery(graphene.ObjectType):
+    branches = graphene.relay.ConnectionField(BranchConnection)
+    leaf = graphene.Field(Leaf)
+
+
+COST_SCHEMA = graphene.Schema(query=CostQuery).graphql_schema
+
+
+def cost_of(query, variables=None, maximum=0):
+    """The cost reported by the limits rule when the maximum is 0 (so it always reports)."""
+    from django.test import override_settings
+
+    with override_settings(GRAPHQL_MAX_COST=maximum, GRAPHQL_MAX_DEPTH=100):
+        errors = validate(COST_SCHEMA, parse(query), [query_limits_rule(variables)])
+    return errors[0].extensions["actual"] if errors else None
+
+
+def test_cost_multiplies_nested_page_sizes_with_default_50():
+    assert cost_of("{ branches(first: 10) { edges { node { leaves(first: 20) { edges { node { name } } } } } } }") \
+        == 10 + 10 * 20
+    assert cost_of("{ branches { edges { node { leaves { edges { node { name } } } } } } }") == 50 + 50 * 50
+    assert cost_of("{ leaf { name } }", maximum=-1) == 0
+
+
+def test_cost_reads_variables_defaults_last_and_fragments():
+    query = """query Q($n: Int = 7, $m: Int) { a: branches(first: $n) { ...B } b: branches(last: $m) { ...B } }
+               fragment B on BranchConnection { edges { node { leaves(first: 3) { edges { node { name } } } } } }"""
+    assert cost_of(query, {"m": 2}) == (7 + 7 * 3) + (2 + 2 * 3)
+    assert cost_of(query, {"n": 100, "m": None}) == (100 + 100 * 3) + (50 + 50 * 3)
+
+
+def test_fragment_fan_out_is_measured_quickly():
+    # 30 levels of fragments each spreading the next twice: 2**30 leaves if expanded naively.
+    fragments = "".join(f"fragment F{i} on CostQuery {{ ...F{i + 1} ...F{i + 1} }}\n" for i in range(30))
+    query = "{ ...F0 }\n" + fragments + "fragment F30 on CostQuery { branches(first: 1) { edges { cursor } } }"
+    assert cost_of(query) == 2 ** 30
+
+
+def test_query_over_the_cost_limit_is_refused(gql, region_world, settings):
+    settings.GRAPHQL_MAX_COST = 149
+    gql.login(region_world["users"]["staff_a"])
+    # two connections: 100 + the default page size 50 = 150
+    body = gql.execute("{ a: jurisdictions(first: 100) { totalCount } b: jurisdictions { totalCount } }",
+                       status=400)
+    assert body["errors"][0]["extensions"] == {"code": "limit_exceeded", "limit": "cost", "maximum": 149,
+                                               "actual": 150}
+    settings.GRAPHQL_MAX_COST = 150
+    assert "errors" not in gql.execute("{ a: jurisdictions(first: 100) { totalCount } b: jurisdictions "
+                                       "{ totalCount } }")
+
+
+def test_page_size_from_variables_counts_against_the_cost(gql, region_world, settings):
+    settings.GRAPHQL_MAX_COST = 99
+    gql.login(region_world["users"]["staff_a"])
+    assert codes(gql.execute(JURISDICTIONS, {"first": 100}, status=400)) == ["limit_exceeded"]
+    assert "errors" not in gql.execute(JURISDICTIONS, {"first": 99})
+
+
+# --- batching --------------------------------------------------------------------------------------------
+
+
+def test_batch_within_the_limit_answers_each_operation(gql, region_world, settings):
+    settings.GRAPHQL_MAX_BATCH = 2
+    gql.client.force_login(region_world["users"]["staff_a"])
+    response = post(gql.client, [{"query": JURISDICTIONS, "variables": {"first": 1}, "id": "one"},
+                                 {"query": "{ jurisdiction(code: \"330100\") { nameEn } }", "id": "two"}])
+    assert response.status_code == 200
+    first, second = response.json()
+    assert first["id"] == "one" and len(first["data"]["jurisdictions"]["edges"]) == 1
+    assert second["id"] == "two" and second["data"]["jurisdiction"]["nameEn"] == "Hangzhou"
+
+
+def test_batch_over_the_limit_is_refused(gql, region_world, settings):
+    settings.GRAPHQL_MAX_BATCH = 2
+    gql.client.force_login(region_world["users"]["staff_a"])
+    response = post(gql.client, [{"query": JURISDICTIONS}] * 3)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {"code": "limit_exceeded", "limit": "batch",
+                                                          "maximum": 2, "actual": 3}
+
+
+def test_empty_batch_and_non_object_bodies_are_bad_requests(client, db):
+    for body in ([], [1, 2], "3", "not json {"):
+        response = post(client, body if isinstance(body, str) else json.dumps(body))
+        assert response.status_code == 400, body
+        assert codes(response.json()) == ["bad_request"]
+
+
+# --- introspection ---------------------------------------------------------------------------------------
+
+
+def test_introspection_is_refused_when_disabled(gql, region_world, settings):
+    settings.GRAPHQL_INTROSPECTION = False
+    gql.login(region_world["users"]["staff_a"])
+    body = gql.execute("{ __schema { queryType { name } } }", status=400)
+    assert codes(body) == ["introspection_disabled"]
+    body = gql.execute('{ __type(name: "Jurisdiction") { name } }', status=400)
+    assert codes(body) == ["introspection_disabled"]
+    assert gql.execute("{ __typename }")["data"] == {"__typename": "Query"}
+
+
+def test_introspection_works_when_enabled(gql, region_world, settings):
+    settings.GRAPHQL_INTROSPECTION = True
+    gql.login(region_world["users"]["staff_a"])
+    assert gql.execute("{ __schema { queryType { name } } }")["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+# --- body size -------------------------------------------------------------------------------------------
+
+
+def test_body_larger_than_the_maximum_is_refused_with_413(client, db, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(client, {"query": "{ __typename }", "variables": {"pad": "x" * 2000}})
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["extensions"]["code"] == "limit_exceeded"
+    assert response.json()["errors"][0]["extensions"]["limit"] == "body_size"
+    assert post(client, {"query": "{ __typename }"}).status_code == 200
+
+
+# --- rate limit ------------------------------------------------------------------------------------------
+
+
+def test_rate_parsing():
+    assert parse_rate("600/m") == (600, 60)
+    assert parse_rate("10/5s") == (10, 5)
+    assert parse_rate("1000/hour") == (1000, 3600)
+    with pytest.raises(ValueError):
+        parse_rate("lots")
+
+
+def test_rate_window_resets(settings):
+    settings.GRAPHQL_TOKEN_RATE = "2/m"
+    assert charge("test:1", now=60.0) is None
+    assert charge("test:1", now=61.0) is None
+    assert charge("test:1", now=90.0) == 30
+    assert charge("test:1", now=120.0) is None  # next window
+
+
+def test_token_over_its_rate_gets_429_with_retry_after(gql, region_world, settings):
+    settings.GRAPHQL_TOKEN_RATE = "3/m"
+    bureau = region_world["users"]["bureau_a"]
+    _token, key = _token_for(bureau, region_world["city_a"])
+    gql.token(key)
+    for _ in range(3):
+        assert "errors" not in gql.execute(JURISDICTIONS)
+    response = post(gql.client, {"query": JURISDICTIONS}, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "rate_limited" and error["extensions"]["retryAfter"] >= 1
+    # Keyed by caller: the same person through a session, and another token, are counted separately.
+    gql.login(bureau)
+    assert "errors" not in gql.execute(JURISDICTIONS)
+    _other, other_key = _token_for(bureau, region_world["city_a"])
+    assert "errors" not in gql.token(other_key).execute(JURISDICTIONS)
+
+
+def test_batch_operations_each_count_against_the_rate(gql, region_world, settings):
+    settings.GRAPHQL_TOKEN_RATE = "3/m"
+    gql.client.force_login(region_world["users"]["staff_a"])
+    assert post(gql.client, [{"query": "{ __typename }"}] * 3).status_code == 200
+    assert post(gql.client, {"query": "{ __typename }"}).status_code == 429
+
+
+def _token_for(user, jurisdiction):
+    from django.db import transaction
+
+    with transaction.atomic():
+        return create_token(user, jurisdiction, name="city system", can_write=True)
+
+
+# --- errors ----------------------------------------------------------------------------------------------
+
+
+def test_unexpected_query_error_is_opaque_and_logged_with_the_request_id(gql, region_world, monkeypatch, caplog):
+    def broken(user):
+        raise RuntimeError("password=hunter2 in the connection string")
+
+    monkeypatch.setattr("regions.selectors.jurisdictions_for", broken)
+    gql.login(region_world["users"]["staff_a"])
+    with caplog.at_level(logging.ERROR, logger="exchange.graphql"):
+        response = post(gql.client, {"query": JURISDICTIONS})
+    assert response.status_code == 200
+    body = response.json()
+    assert "hunter2" not in response.content.decode()
+    error = body["errors"][0]
+    request_id = response["X-Request-Id"]
+    assert error["extensions"] == {"code": "internal", "requestId": request_id}
+    assert request_id in error["message"] and error["path"] == ["jurisdictions"]
+    assert body["data"] == {"jurisdictions": None}
+    logged = [r for r in caplog.records if request_id in r.getMessage()]
+    assert logged and "hunter2" in str(logged[0].exc_info[1])
+
+
+def test_client_request_id_is_echoed_and_garbage_replaced(client, db):
+    response = post(client, {"query": "{ __typename }"}, HTTP_X_REQUEST_ID="city-sys-42")
+    assert response["X-Request-Id"] == "city-sys-42"
+    response = post(client, {"query": "{ __typename }"}, HTTP_X_REQUEST_ID="bad id\nwith newline")
+    assert response["X-Request-Id"] != "bad id\nwith newline" and len(response["X-Request-Id"]) == 32
+
+
+def test_unexpected_mutation_error_is_opaque(gql, region_world, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr("regions.services.tokens.create_token", broken)
+    gql.login(region_world["users"]["bureau_a"])
+    body = gql.execute('mutation { createApiToken(input: {jurisdictionCode: "310000", name: "x"}) '
+                       "{ key errors { field code message } } }")
+    errors = body["data"]["createApiToken"]["errors"]
+    assert [e["code"] for e in errors] == ["INTERNAL"]
+    assert "secret" not in json.dumps(body) and "request id" in errors[0]["message"]
+    assert not ApiToken.objects.exists()
+
+
+def test_domain_error_in_a_mutation_is_typed_and_changes_nothing(gql, region_world):
+    gql.login(region_world["users"]["bureau_a"])
+    body = gql.execute('mutation { createApiToken(input: {jurisdictionCode: "330100", name: "x"}) '
+                       "{ key errors { field code message } } }")
+    assert body["data"]["createApiToken"]["errors"][0]["code"] == "PERMISSION_DENIED"
+    assert body["data"]["createApiToken"]["key"] is None
+    assert not ApiToken.objects.exists()
+
+
+def test_every_error_has_a_code(gql, region_world):
+    gql.login(region_world["users"]["staff_a"])
+    assert codes(gql.execute("{ jurisdictions { ", status=400)) == ["invalid_query"]
+    assert codes(gql.execute("{ nosuchfield }", status=400)) == ["invalid_query"]
+    assert codes(gql.execute('{ node(id: "not-base64!") { id } }')) == ["not_found"]
+    assert codes(gql.execute('{ jurisdiction(code: "999999") { code } }')) == ["not_found"]
+    response = gql.client.get("/graphql/", {"query": 'mutation { revokeApiToken(input: {tokenId: "1"}) { errors '
+                                                     "{ code } } }"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 405 and codes(response.json()) == ["method_not_allowed"]
+
+
+def test_unknown_token_is_401_with_code(client, db):
+    response = post(client, {"query": "{ __typename }"}, HTTP_AUTHORIZATION="Bearer gwc_nope")
+    assert response.status_code == 401 and codes(response.json()) == ["not_authenticated"]
+
+
+# --- CSRF for browser sessions ---------------------------------------------------------------------------
+
+
+def test_session_post_needs_the_csrf_token_but_api_tokens_do_not(region_world):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(region_world["users"]["staff_a"])
+    response = post(browser, {"query": JURISDICTIONS})
+    assert response.status_code == 403 and codes(response.json()) == ["csrf_failed"]
+    browser.get("/graphql/", HTTP_ACCEPT="text/html")  # GraphiQL page sets the csrftoken cookie
+    token = browser.cookies["csrftoken"].value
+    assert "errors" not in post(browser, {"query": JURISDICTIONS}, HTTP_X_CSRFTOKEN=token).json()
+
+    _token, key = _token_for(region_world["users"]["bureau_a"], region_world["city_a"])
+    system = Client(enforce_csrf_checks=True)
+    assert "errors" not in post(system, {"query": JURISDICTIONS}, HTTP_AUTHORIZATION=f"Bearer {key}").json()
