@@ -1,9 +1,9 @@
 """Every client operation in graphql/operations/ parses and validates against the schema, so an
 operation added or a schema change that breaks one fails here (behaviour is tested by each app)."""
 import pytest
-from graphql import parse, validate
 
 from exchange.graphql.schema import schema
+from graphql import parse, validate
 from tests.conftest import OPERATIONS
 
 FILES = sorted(OPERATIONS.glob("*.graphql"))
