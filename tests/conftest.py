@@ -30,6 +30,14 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters live in the cache; user ids repeat across rolled-back tests on SQLite."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def region_world(db):
     """Two member cities of one region (A near Shanghai, B near Hangzhou) with one agency each, a

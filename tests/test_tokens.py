@@ -112,3 +112,17 @@ def test_token_listing_is_query_count_constant(region_world, gql, assert_num_que
 
     query = (OPERATIONS / "TokenList.graphql").read_text(encoding="utf-8")
     assert_num_queries_constant(query, lambda n: {"first": n})
+
+
+def test_create_api_token_retry_with_same_key_creates_one_token_and_never_replays_the_secret(gql, region_world):
+    from regions.models import ApiToken
+
+    gql.login(region_world["users"]["bureau_a"])
+    query = ('mutation($k: String) { createApiToken(input: {jurisdictionCode: "310000", name: "erp", '
+             "idempotencyKey: $k}) { key replayed token { prefix } errors { code } } }")
+    first = gql.execute(query, {"k": "retry-1"})["data"]["createApiToken"]
+    again = gql.execute(query, {"k": "retry-1"})["data"]["createApiToken"]
+    assert first["key"] and first["replayed"] is False and first["errors"] == []
+    assert again["replayed"] is True and again["key"] is None
+    assert again["token"]["prefix"] == first["token"]["prefix"]
+    assert ApiToken.objects.count() == 1

@@ -23,7 +23,11 @@ class ApiTokenType(DjangoObjectType):
 
 
 class CreateApiToken(DomainMutation):
-    """Create an API token for a member city's system. The key is returned once, here only."""
+    """Create an API token for a member city's system. The key is returned once, here only: a retry with the
+    same idempotencyKey replays the token but never the key, which is not stored."""
+
+    idempotent = True
+    idempotent_secret_fields = ("key",)
 
     class Input:
         jurisdiction_code = graphene.String(required=True)
