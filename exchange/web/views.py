@@ -19,7 +19,7 @@ from exchange import selectors
 from exchange.errors import DomainError
 from exchange.models import ApprovalStep, Transfer, TransferRequest
 from exchange.services import items, transfers
-from exchange.web import forms, reads
+from exchange.web import forms
 from exchange.web.base import add_domain_error, attempt, page
 from regions.permissions import Scope, allows, get_principal
 from regions.selectors import agencies_for, jurisdictions_for, regions_for
@@ -103,7 +103,7 @@ def listing_detail(request, pk):
         data = form.cleaned_data
         agency = next(a for a in agencies if a.pk == data["agency"])
         if request.POST.get("action") == "check":
-            ok, check = attempt(form, reads.standards_check, request.user, listing, agency, data["quantity"])
+            ok, check = attempt(form, transfers.standards_check, request.user, listing, agency, data["quantity"])
         else:
             ok, result = attempt(form, transfers.create_request, request.user, listing=listing, agency=agency,
                                  quantity=data["quantity"], justification=data["justification"],
@@ -162,7 +162,7 @@ def asset_new(request):
 @login_required
 def my_requests(request):
     principal = get_principal(request.user)
-    qs = reads.requests_for(request.user).filter(
+    qs = selectors.requests_for(request.user).filter(
         Q(agency_id__in=principal.staff_agencies) | Q(agency__jurisdiction_id__in=principal.bureau_jurisdictions))
     rows = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return page(request, "web/my_requests.html", {"rows": rows})
@@ -171,7 +171,7 @@ def my_requests(request):
 @login_required
 @require_POST
 def withdraw_request(request, pk):
-    found = reads.requests_for(request.user).filter(pk=pk).first()
+    found = selectors.requests_for(request.user).filter(pk=pk).first()
     if found is None:
         raise Http404
     try:
@@ -306,7 +306,7 @@ def dashboard(request):
     return page(request, "web/dashboard.html", {
         "flows": flows, "red": Paginator(red, PAGE_SIZE).get_page(request.GET.get("page")),
         "counts": [(label, counts.get(value, 0)) for value, label in Transfer.Status.choices],
-        "pending_requests": reads.requests_for(request.user).filter(
+        "pending_requests": selectors.requests_for(request.user).filter(
             status=TransferRequest.Status.PENDING).count()})
 
 
