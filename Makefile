@@ -15,7 +15,7 @@ run: demo
 	$(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 worker: setup
-	.venv/bin/celery -A exchange worker --beat --loglevel=info
+	.venv/bin/celery -A config worker --beat --loglevel=info
 
 test: setup
 	.venv/bin/pytest $(PYTEST_ARGS)
@@ -24,11 +24,11 @@ test-postgis: setup
 	bash scripts/test-postgis.sh $(PYTEST_ARGS)
 
 schema: setup
-	$(PY) manage.py graphql_schema --schema exchange.graphql.schema.schema --out graphql/schema.graphql
+	$(PY) manage.py graphql_schema --schema config.schema.schema --out graphql/schema.graphql
 	@echo "wrote graphql/schema.graphql"
 
 schema-check: setup
-	@$(PY) manage.py graphql_schema --schema exchange.graphql.schema.schema --out var/schema.check.graphql >/dev/null
+	@$(PY) manage.py graphql_schema --schema config.schema.schema --out var/schema.check.graphql >/dev/null
 	@diff -u graphql/schema.graphql var/schema.check.graphql && echo "schema: no drift" \
 	  || (echo "schema drift: run 'make schema' and commit graphql/schema.graphql" >&2; exit 1)
 

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
@@ -416,12 +416,12 @@ def bench_import(tmp):
 def bench_ledger(region, users):
     from django.apps import apps
 
-    from exchange.ledger import services as ledger
     from exchange.models import Transfer
+    from ledger import services as ledger
 
-    ledger_models = list(apps.get_app_config("ledger").get_models()) if apps.is_installed("exchange.ledger") else []
+    ledger_models = list(apps.get_app_config("ledger").get_models()) if apps.is_installed("ledger") else []
     if not ledger_models:
-        return unavailable(["ledger_posts_per_s"], "exchange.ledger has no models yet: on_transfer_completed is "
+        return unavailable(["ledger_posts_per_s"], "ledger has no models yet: on_transfer_completed is "
                                                    "still the pre-wired no-op, nothing to post")
     transfers = list(Transfer.objects.filter(allocation_reason="bench").order_by("id"))
     Transfer.objects.filter(pk__in=[t.pk for t in transfers]).update(
@@ -445,16 +445,16 @@ def bench_ledger(region, users):
     results["ledger_posts_per_s"] = round((posts if posts else len(transfers)) / seconds, 1)
     results["ledger_rows_written"] = sum(written.values())
     notes["ledger_posts_per_s"] = (
-        "exchange.ledger.services.on_transfer_completed on 150 completed transfers between demo agencies, one "
+        "ledger.services.on_transfer_completed on 150 completed transfers between demo agencies, one "
         "transaction each, invariants (DB constraints/triggers) on; rate = journal transactions posted per second "
         "(transfers within one member jurisdiction post nothing and are not counted)")
 
 
 # --- concurrency -----------------------------------------------------------------------------------
 def bench_concurrency(region):
-    from exchange.errors import DomainError
     from exchange.models import Listing, Transfer, TransferRequest
     from exchange.services import transfers as core
+    from kernel.errors import DomainError
     from regions.models import Agency
 
     listing = Listing.objects.filter(title__startswith="bench asset", transfers__isnull=True).select_related(

@@ -5,8 +5,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from exchange import models
-from exchange.errors import DomainError
 from exchange.services import items, transfers
+from kernel.errors import DomainError
+from kernel.models import AuditEvent
 from regions.permissions import restrict
 
 
@@ -160,13 +161,13 @@ class ApprovalStepAdmin(ScopedAdmin):
                   _("approved"))
 
 
-@admin.register(models.AuditEvent)
+@admin.register(AuditEvent)
 class AuditEventAdmin(ScopedAdmin):
     list_display = ("at", "actor", "role", "action", "object_type", "object_id", "transfer")
     list_filter = ("action", "object_type")
     search_fields = ("action", "object_id", "actor__username")
     list_select_related = ("actor",)
-    readonly_fields = [f.name for f in models.AuditEvent._meta.fields]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
 
 @admin.register(models.ImportJob)

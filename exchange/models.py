@@ -1,5 +1,5 @@
 """Core exchange models: items (assets, office space), listings, requests, transfers, approval steps,
-audit events. Invariants that the database can hold are constraints here (see also migrations)."""
+the import job. Invariants that the database can hold are constraints here (see also migrations)."""
 from decimal import Decimal
 
 from django.conf import settings
@@ -409,37 +409,6 @@ class ApprovalStep(models.Model):
             models.When(due_at__lte=when, then=models.Value(0)),
             models.When(yellow_at__lte=when, then=models.Value(1)),
             default=models.Value(2), output_field=models.IntegerField())
-
-
-class AuditEvent(models.Model):
-    """Append-only, hash-chained trace of every change of state (database triggers refuse UPDATE and
-    DELETE). `hash` = SHA-256 of the previous hash and this event's canonical JSON."""
-
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
-                              verbose_name=_("actor"))
-    via_token = models.ForeignKey("regions.ApiToken", models.PROTECT, null=True, blank=True, related_name="+")
-    role = models.CharField(_("role"), max_length=40, blank=True)
-    action = models.CharField(_("action"), max_length=60, db_index=True)
-    object_type = models.CharField(_("object type"), max_length=60)
-    object_id = models.CharField(_("object id"), max_length=40)
-    transfer = models.ForeignKey(Transfer, models.PROTECT, null=True, blank=True, related_name="events")
-    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+")
-    jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, null=True, blank=True, related_name="+")
-    before = models.JSONField(_("before"), null=True, blank=True)
-    after = models.JSONField(_("after"), null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-
-    SCOPE_LOOKUPS = {"region": "region_id", "jurisdiction": "jurisdiction_id"}
-
-    class Meta:
-        verbose_name = _("留痕事件 audit event")
-        verbose_name_plural = _("留痕事件 audit events")
-        ordering = ["id"]
-
-    def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
 
 class ImportJob(models.Model):

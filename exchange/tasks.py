@@ -3,7 +3,7 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from exchange.errors import DomainError
+from kernel.errors import DomainError
 
 
 @shared_task(name="exchange.tasks.send_approval_reminders")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from exchange.errors import DomainError
+from kernel.errors import DomainError
 from regions import models
 from regions.permissions import Scope, allows, get_principal, restrict
 from regions.services import standards, tokens

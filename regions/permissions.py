@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from exchange.errors import NotAuthenticated, PermissionDenied
+from kernel.errors import NotAuthenticated, PermissionDenied
 
 from .models import Jurisdiction, Membership, Role, RoleBinding
 

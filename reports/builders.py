@@ -9,9 +9,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exchange.errors import InvalidState
-from exchange.ledger import selectors as ledger
-from exchange.ledger.models import (
+from exchange.models import Asset, Transfer
+from kernel.errors import InvalidState
+from ledger import selectors as ledger
+from ledger.models import (
     Account,
     ClosingBalance,
     CompensationBreakdown,
@@ -19,7 +20,6 @@ from exchange.ledger.models import (
     PaymentInstruction,
     SettlementPeriod,
 )
-from exchange.models import Asset, Transfer
 from regions.models import Jurisdiction
 from regions.permissions import restrict
 

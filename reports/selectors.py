@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from exchange.errors import NotFound
-from exchange.models import ApprovalStep, Asset, AuditEvent, Listing, Transfer
+from exchange.models import ApprovalStep, Asset, Listing, Transfer
+from kernel.errors import NotFound
+from kernel.models import AuditEvent
 from regions.models import Jurisdiction, Membership
 from regions.permissions import get_principal, restrict
 

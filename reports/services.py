@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exchange.errors import DomainError, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from exchange.models import Transfer
-from exchange.services import audit
+from kernel import audit
+from kernel.errors import DomainError, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from regions.models import Jurisdiction, Region
 from regions.permissions import Scope, allows, get_principal
 

@@ -3,7 +3,7 @@ certificate by its code (public, JSON)."""
 from django.http import FileResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from exchange.errors import DomainError, InvalidState, NotAuthenticated, NotFound, PermissionDenied
+from kernel.errors import DomainError, InvalidState, NotAuthenticated, NotFound, PermissionDenied
 from regions.services.tokens import authenticate
 
 from . import services

@@ -4,7 +4,7 @@ Add a row per mutation: `CASES["mutationName"] = builder`, where `builder(world)
 fixture (plus `world["standard_set"]`, a set in force) and returns `(query, variables, allowed_user,
 refused_user)`. The refused user must get a `permission_denied`/`not_authenticated` typed error and change
 nothing; the allowed user must not be refused. `tests/test_auth_matrix.py` fails, listing the missing
-names, when a mutation of `exchange.graphql.schema.schema` has no row.
+names, when a mutation of `config.schema.schema` has no row.
 """
 from datetime import date, timedelta
 from decimal import Decimal
@@ -287,8 +287,8 @@ CASES.update({
 # --- ledger settlement (coordinator only) ---------------------------------------------------------
 def _settlement_period(world):
     """The open settlement period (March 2026) with one compensation posting B → A in it."""
-    from exchange.ledger.models import SettlementPeriod
-    from exchange.ledger.services import posting
+    from ledger.models import SettlementPeriod
+    from ledger.services import posting
 
     region = world["region"]
     a = posting.compensation_account(region, world["city_a"])
@@ -305,7 +305,7 @@ def close_settlement_period(world):
 
 
 def confirm_settlement_payment(world):
-    from exchange.ledger.services import settlement
+    from ledger.services import settlement
 
     u = world["users"]
     with transaction.atomic():

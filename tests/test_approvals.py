@@ -5,9 +5,10 @@ import pytest
 from django.core import mail
 
 from exchange import selectors
-from exchange.models import ApprovalStep, AuditEvent
+from exchange.models import ApprovalStep
 from exchange.services.reminders import send_approval_reminders
 from exchange.tasks import send_approval_reminders as reminder_task
+from kernel.models import AuditEvent
 from tests import factories_exchange as fx
 from tests.test_exchange_services import request
 

@@ -3,8 +3,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from exchange.models import AuditEvent
-from exchange.services import audit
+from kernel import audit
+from kernel.models import AuditEvent
 from tests import factories_exchange as fx
 from tests.test_exchange_services import request
 

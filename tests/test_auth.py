@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from exchange.errors import NotAuthenticated, PermissionDenied
 from exchange.models import Asset
+from kernel.errors import NotAuthenticated, PermissionDenied
 from regions.models import ApiToken, StandardSet
 from regions.permissions import Scope, get_principal, require, restrict
 from regions.services import tokens

@@ -3,8 +3,8 @@ refused role gets a typed refusal and changes nothing, while its allowed role is
 import pytest
 from django.apps import apps
 
-from exchange.graphql.schema import schema
-from exchange.models import AuditEvent
+from config.schema import schema
+from kernel.models import AuditEvent
 from tests import factories as f
 from tests.auth_matrix_cases import CASES
 

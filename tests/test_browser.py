@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from exchange import models as ex
+from kernel.models import AuditEvent
 from tests import factories_exchange as fx
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -181,7 +182,7 @@ def test_request_approve_handover_in_the_browser(browser, server, region_world):
     s.shot("08-completed")
     transfer.refresh_from_db()
     assert transfer.status == "completed" and transfer.received_quantity == 2 and transfer.certificate_code
-    actions = list(ex.AuditEvent.objects.filter(transfer=transfer).values_list("action", flat=True))
+    actions = list(AuditEvent.objects.filter(transfer=transfer).values_list("action", flat=True))
     assert actions[0] == "transfer.allocated"
     assert {"approval.approved", "transfer.approved", "transfer.completed"} <= set(actions)
 

@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 from django.db import connection, connections
 
-from exchange.errors import DomainError
 from exchange.models import Listing, Transfer, TransferRequest
-from exchange.services import audit
+from kernel import audit
+from kernel.errors import DomainError
 from tests import factories as f
 from tests import factories_exchange as fx
 

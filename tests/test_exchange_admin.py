@@ -2,6 +2,7 @@
 import pytest
 
 from exchange.models import Listing
+from kernel.models import AuditEvent
 from tests import factories_exchange as fx
 
 
@@ -14,12 +15,13 @@ def staff_client(client, region_world):
     return client
 
 
-@pytest.mark.parametrize("path", ["asset", "officespace", "listing", "transferrequest", "transfer", "approvalstep",
-                                  "auditevent", "importjob", "assetclass"])
+@pytest.mark.parametrize("path", ["exchange/asset", "exchange/officespace", "exchange/listing",
+                                  "exchange/transferrequest", "exchange/transfer", "exchange/approvalstep",
+                                  "kernel/auditevent", "exchange/importjob", "exchange/assetclass"])
 def test_changelists_open_for_bureau_staff(staff_client, region_world, path):
     fx.open_listing(region_world)
     staff_client.force_login(region_world["users"]["bureau_a"])
-    assert staff_client.get(f"/admin/exchange/{path}/").status_code == 200
+    assert staff_client.get(f"/admin/{path}/").status_code == 200
 
 
 def test_lists_are_scoped_and_actions_use_the_services(staff_client, region_world):
@@ -36,9 +38,7 @@ def test_lists_are_scoped_and_actions_use_the_services(staff_client, region_worl
 def test_audit_events_cannot_be_changed_or_deleted_in_admin(staff_client, region_world):
     fx.open_listing(region_world)
     staff_client.force_login(region_world["users"]["auditor"])
-    from exchange.models import AuditEvent
-
     event = AuditEvent.objects.first()
-    assert staff_client.get(f"/admin/exchange/auditevent/{event.pk}/delete/").status_code == 403
-    page = staff_client.get(f"/admin/exchange/auditevent/{event.pk}/change/")
+    assert staff_client.get(f"/admin/kernel/auditevent/{event.pk}/delete/").status_code == 403
+    page = staff_client.get(f"/admin/kernel/auditevent/{event.pk}/change/")
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()

@@ -3,7 +3,7 @@ import pytest
 
 from exchange import demo
 from exchange.models import Listing, Transfer
-from exchange.services.audit import verify_chain
+from kernel.audit import verify_chain
 from regions import demo as regions_demo
 
 

@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from exchange.models import ApprovalStep, AuditEvent, Listing, Transfer
+from exchange.models import ApprovalStep, Listing, Transfer
+from kernel.models import AuditEvent
 from tests import factories as f
 from tests import factories_exchange as fx
 from tests.test_exchange_services import approve_all, request

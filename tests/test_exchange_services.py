@@ -7,7 +7,9 @@ import pytest
 from django.utils import timezone
 
 from exchange import models as ex
-from exchange.errors import (
+from exchange.services import items, transfers
+from kernel import audit
+from kernel.errors import (
     AlreadyAllocated,
     InvalidState,
     LimitExceeded,
@@ -15,7 +17,7 @@ from exchange.errors import (
     StandardsBreach,
     ValidationFailed,
 )
-from exchange.services import audit, items, transfers
+from kernel.models import AuditEvent
 from regions.models import AllocationMode, OfficeSpaceNorm
 from tests import factories as f
 from tests import factories_exchange as fx
@@ -48,7 +50,7 @@ def test_register_asset_defaults_location_and_audits(world):
                                  asset_class=f.AssetClassFactory(), description="联想台式机",
                                  original_value=Decimal("4500.00"), acquired_on=date(2017, 3, 1))
     assert asset.location == world["agency_a"].location and asset.status == "in_use"
-    assert ex.AuditEvent.objects.filter(action="asset.registered", object_id=str(asset.pk)).exists()
+    assert AuditEvent.objects.filter(action="asset.registered", object_id=str(asset.pk)).exists()
 
 
 @pytest.mark.parametrize("field,value", [("acquired_on", date(2999, 1, 1)), ("original_value", Decimal("-1")),
@@ -59,7 +61,7 @@ def test_register_asset_rejects_bad_input_and_changes_nothing(world, field, valu
     with pytest.raises(ValidationFailed):
         items.register_asset(world["users"]["staff_a"], agency=world["agency_a"],
                              asset_class=f.AssetClassFactory(), **data)
-    assert not ex.Asset.objects.exists() and not ex.AuditEvent.objects.exists()
+    assert not ex.Asset.objects.exists() and not AuditEvent.objects.exists()
 
 
 def test_register_asset_outside_scope_is_denied(world):
@@ -195,7 +197,7 @@ def test_cancel_before_handover_returns_quantity(world):
 
 def test_full_path_to_completion_moves_ownership_and_calls_ledger(world, monkeypatch):
     calls = []
-    monkeypatch.setattr("exchange.ledger.services.on_transfer_completed", lambda t, u: calls.append(t.pk))
+    monkeypatch.setattr("ledger.services.on_transfer_completed", lambda t, u: calls.append(t.pk))
     listing = fx.open_listing(world)
     _, transfer = request(world, listing)
     with pytest.raises(InvalidState):  # not approved yet

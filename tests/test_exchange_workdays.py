@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from exchange.workdays import add_working_days, is_working_day, working_days_between
+from kernel.workdays import add_working_days, is_working_day, working_days_between
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -3,7 +3,7 @@ page-size limits and query-count stability."""
 import pytest
 from django.conf import settings
 
-from exchange.graphql.scalars import Geometry
+from api.scalars import Geometry
 
 
 def test_locale_and_time_zone():

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from exchange.graphql.limits import charge, parse_rate, query_limits_rule
+from api.limits import charge, parse_rate, query_limits_rule
 from graphql import parse, validate
 from regions.models import ApiToken
 from regions.services.tokens import create_token

@@ -12,11 +12,11 @@ from django.db import transaction
 from django.urls import path
 from graphql_relay import to_global_id
 
-from exchange.graphql import idempotency
-from exchange.graphql.errors import DomainMutation
-from exchange.graphql.types_base import ScopedObjectType
-from exchange.graphql.views import ExchangeGraphQLView
-from exchange.models import AuditEvent
+from api import idempotency
+from api.errors import DomainMutation
+from api.scoped import ScopedObjectType
+from config.graphql_view import ExchangeGraphQLView
+from kernel.models import AuditEvent
 from regions.graphql.mutations import CreateApiToken
 from regions.models import Agency, ApiToken, IdempotencyKey
 from regions.services.tokens import create_token
@@ -194,7 +194,7 @@ def test_dump_and_load_round_trip(region_world):
 
 
 def test_non_idempotent_mutations_have_no_key_argument():
-    from exchange.graphql.schema import schema as real_schema
+    from config.schema import schema as real_schema
 
     revoke = real_schema.graphql_schema.get_type("RevokeApiTokenInput")
     assert "idempotencyKey" not in revoke.fields

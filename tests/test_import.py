@@ -12,10 +12,11 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from exchange.errors import PermissionDenied
-from exchange.graphql import schema as project_schema
-from exchange.models import Asset, AuditEvent, ImportJob
+from config import schema as project_schema
+from exchange.models import Asset, ImportJob
 from exchange.services import bulk_import
+from kernel.errors import PermissionDenied
+from kernel.models import AuditEvent
 from tests import factories as f
 
 HEADER = "asset_class,description,quantity,unit,original_value,acquired_on,condition,lon,lat\n"

@@ -8,8 +8,10 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from exchange.ledger import selectors, services
-from exchange.ledger.models import (
+from exchange.models import OfficeSpace, Transfer
+from exchange.services import transfers
+from ledger import selectors, services
+from ledger.models import (
     Account,
     ClosingBalance,
     CompensationBreakdown,
@@ -17,10 +19,8 @@ from exchange.ledger.models import (
     Leg,
     SettlementPeriod,
 )
-from exchange.ledger.services import posting
-from exchange.ledger.tasks import post_monthly_rent
-from exchange.models import OfficeSpace, Transfer
-from exchange.services import transfers
+from ledger.services import posting
+from ledger.tasks import post_monthly_rent
 from regions.models import RentNorm
 from tests import factories_exchange as fx
 
@@ -149,7 +149,7 @@ def test_monthly_rent_posts_once_per_occupancy_and_month(accounts, world):
     assert [t.date for t in rents] == [date(2026, 2, 28), date(2026, 3, 31)]
     assert all(t.legs.get(side="debit").amount == Decimal("4020.00") for t in rents)  # 80 × 50.25 × 1
     assert rents[0].legs.get(side="debit").account.jurisdiction == world["city_b"]
-    assert post_monthly_rent.name == "exchange.ledger.tasks.post_monthly_rent"
+    assert post_monthly_rent.name == "ledger.tasks.post_monthly_rent"
     today = timezone.localdate()
     missing = (today.year - 2026) * 12 + today.month - 4  # April .. last month, caught up by the task
     assert post_monthly_rent() == missing and post_monthly_rent() == 0

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from exchange.ledger.models import PaymentInstruction, SettlementPeriod
-from exchange.ledger.services import posting
+from ledger.models import PaymentInstruction, SettlementPeriod
+from ledger.services import posting
 from tests import factories as f
 
 OPS = Path(__file__).resolve().parent.parent / "graphql" / "operations"

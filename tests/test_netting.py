@@ -8,11 +8,11 @@ from django.db import DatabaseError, connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchange.errors import InvalidState, PermissionDenied
-from exchange.ledger import selectors
-from exchange.ledger.models import ClosingBalance, PaymentInstruction, SettlementPeriod
-from exchange.ledger.services import posting, settlement
-from exchange.ledger.services.netting import net
+from kernel.errors import InvalidState, PermissionDenied
+from ledger import selectors
+from ledger.models import ClosingBalance, PaymentInstruction, SettlementPeriod
+from ledger.services import posting, settlement
+from ledger.services.netting import net
 from tests import factories as f
 
 transfers_strategy = st.lists(

@@ -2,7 +2,7 @@
 operation added or a schema change that breaks one fails here (behaviour is tested by each app)."""
 import pytest
 
-from exchange.graphql.schema import schema
+from config.schema import schema
 from graphql import parse, validate
 from tests.conftest import OPERATIONS
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from exchange.models import AuditEvent
+from kernel.models import AuditEvent
 from regions.models import ApiToken, AssetClassNorm, StandardSet
 from regions.services import tokens
 from tests import factories as f

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
 
+from kernel.geo import geodesic_km
 from regions import demo, selectors
 from regions.models import Jurisdiction
 from tests import factories as f
@@ -50,7 +51,7 @@ def test_point_outside_the_region_resolves_to_nothing(yrd):
 
 def test_vincenty_matches_the_reference_geodesic():
     # Vincenty (1975) test line Flinders Peak -> Buninyong: 54 972.271 m
-    km = selectors.geodesic_km(Point(144.42486789, -37.95103342), Point(143.92649554, -37.65282114))
+    km = geodesic_km(Point(144.42486789, -37.95103342), Point(143.92649554, -37.65282114))
     assert km == Decimal("54.972")
 
 

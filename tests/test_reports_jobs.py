@@ -9,11 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from exchange.ledger.models import CompensationBreakdown, SettlementPeriod
-from exchange.ledger.services import posting
-from exchange.ledger.services import settlement as ledger_settlement
-from exchange.models import ApprovalStep, AuditEvent, Listing, OfficeSpace, Transfer, TransferRequest
-from exchange.services import audit
+from exchange.models import ApprovalStep, Listing, OfficeSpace, Transfer, TransferRequest
+from kernel import audit
+from kernel.models import AuditEvent
+from ledger.models import CompensationBreakdown, SettlementPeriod
+from ledger.services import posting
+from ledger.services import settlement as ledger_settlement
 from regions.services.tokens import create_token
 from reports import builders, services
 from reports.models import ReportJob

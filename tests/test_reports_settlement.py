@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from exchange.errors import InvalidState
-from exchange.ledger import selectors as ledger
-from exchange.ledger.models import ClosingBalance, CompensationBreakdown, PaymentInstruction, SettlementPeriod
-from exchange.ledger.services import posting, settlement
+from kernel.errors import InvalidState
+from ledger import selectors as ledger
+from ledger.models import ClosingBalance, CompensationBreakdown, PaymentInstruction, SettlementPeriod
+from ledger.services import posting, settlement
 from reports import builders, render
 from tests import factories as f
 from tests.test_reports_jobs import make_transfer

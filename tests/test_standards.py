@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from exchange.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
-from exchange.models import AuditEvent, OfficeSpace
+from exchange.models import OfficeSpace
+from kernel.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from kernel.models import AuditEvent
 from regions.models import AssetClassNorm, Headcount, OfficeSpaceNorm, Rank, RentNorm, StandardSet
 from regions.services import standards as svc
 from tests import factories as f

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from exchange.models import AuditEvent
+from kernel.models import AuditEvent
 from regions.models import ApiToken
 from regions.services import tokens
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from exchange import models as ex
 from exchange.services import transfers
+from kernel.models import AuditEvent
 from tests import factories_exchange as fx
 from tests.conftest import count_queries
 
@@ -100,7 +101,7 @@ def test_catalogue_query_count_does_not_grow_with_rows(client, world):
 
 def test_check_button_shows_breaches_and_saves_nothing(client, world):
     listing = fx.open_listing(world, original_value="6000.00")  # above the 5000 CNY cap
-    events = ex.AuditEvent.objects.count()
+    events = AuditEvent.objects.count()
     response = login(client, world, "staff_b").post(reverse("web:listing", args=[listing.pk]),
                                                     request_data(world, action="check"))
     assert response.status_code == 200
@@ -108,7 +109,7 @@ def test_check_button_shows_breaches_and_saves_nothing(client, world):
     page = response.content.decode()
     assert 'id="check-result"' in page and "[price_cap]" in page
     assert "新入职人员办公需要" in page  # what the user typed is kept
-    assert ex.TransferRequest.objects.count() == 0 and ex.AuditEvent.objects.count() == events
+    assert ex.TransferRequest.objects.count() == 0 and AuditEvent.objects.count() == events
 
 
 def test_check_button_passes_a_request_within_standards(client, world):
@@ -154,7 +155,7 @@ def test_submit_creates_request_through_the_service_and_audits(client, world):
     transfer = ex.Transfer.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("web:transfer", args=[transfer.pk])
     assert transfer.receiver == world["agency_b"] and transfer.request.created_by == world["users"]["staff_b"]
-    assert set(ex.AuditEvent.objects.values_list("action", flat=True)) >= {"request.created", "transfer.allocated"}
+    assert set(AuditEvent.objects.values_list("action", flat=True)) >= {"request.created", "transfer.allocated"}
     page = client.get(reverse("web:my_requests")).content.decode()
     assert listing.title in page and f"#{transfer.pk}" in page
 
@@ -234,7 +235,7 @@ def test_approve_then_handover_completes_the_transfer(client, world):
     assert response.status_code == 302
     transfer.refresh_from_db()
     assert transfer.status == "completed" and transfer.certificate_code
-    assert ex.AuditEvent.objects.filter(action="transfer.completed", transfer=transfer).exists()
+    assert AuditEvent.objects.filter(action="transfer.completed", transfer=transfer).exists()
 
 
 def test_cancel_needs_a_reason(client, world):
@@ -282,7 +283,7 @@ def test_list_an_idle_asset(client, world):
     listing = ex.Listing.objects.get()
     assert response["Location"] == reverse("web:listing", args=[listing.pk])
     assert listing.quantity == 2 and listing.asset.status == "listed"
-    assert set(ex.AuditEvent.objects.values_list("action", flat=True)) == {"asset.registered", "listing.opened"}
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {"asset.registered", "listing.opened"}
 
 
 def test_english_switch(client, world):
@@ -311,7 +312,7 @@ def test_report_request_progress_and_download(client, world, django_capture_on_c
         response = client.post(reverse("web:reports"), data | {"period_from": "2026-01-01", "period_to": "2026-12-31"})
     assert response.status_code == 302
     job = ReportJob.objects.get()
-    assert ex.AuditEvent.objects.filter(action="report.requested").exists()
+    assert AuditEvent.objects.filter(action="report.requested").exists()
     page = client.get(reverse("web:reports")).content.decode()
     assert f'id="job-{job.pk}"' in page and "<progress" in page
     job.refresh_from_db()
@@ -342,7 +343,7 @@ def test_certificate_from_the_transfer_page(client, world, django_capture_on_com
 def test_offline_admin_map_widget_needs_no_network():
     from django.contrib.gis.geos import Point
 
-    from exchange.web.widgets import OfflineMapWidget
+    from workbench.widgets import OfflineMapWidget
 
     widget = OfflineMapWidget(attrs={"geom_type": "POINT"})
     html = widget.render("location", Point(121.47, 31.23, srid=4326))
@@ -409,7 +410,7 @@ def test_window_close_request_then_withdraw_with_reason(client, window_world):
     login(client, world, "staff_b").post(reverse("web:withdraw_request", args=[req.pk]), {"reason": "不再需要"})
     req.refresh_from_db()
     assert req.status == "withdrawn"
-    assert ex.AuditEvent.objects.filter(action="request.withdrawn").exists()
+    assert AuditEvent.objects.filter(action="request.withdrawn").exists()
 
 
 def test_giving_bureau_allocates_at_window_close(client, window_world):

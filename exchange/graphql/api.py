@@ -1,10 +1,11 @@
 """Exchange queries and mutations (merged into the project schema by exchange/graphql/schema.py)."""
 import graphene
 
+from api.connection import PagedConnectionField
+from api.errors import decode_id
+from api.scalars import Geometry
 from exchange import selectors
 from exchange.graphql import mutations as m
-from exchange.graphql.connection import PagedConnectionField
-from exchange.graphql.errors import decode_id
 from exchange.graphql.filters import (
     ApprovalStepFilter,
     AssetClassFilter,
@@ -14,7 +15,6 @@ from exchange.graphql.filters import (
     OfficeSpaceFilter,
     TransferFilter,
 )
-from exchange.graphql.scalars import Geometry
 from exchange.graphql.types import (
     ApprovalStepType,
     AssetClassType,

@@ -2,6 +2,7 @@
 import django_filters
 
 from exchange import models, selectors
+from kernel.models import AuditEvent
 
 
 class AssetClassFilter(django_filters.FilterSet):
@@ -88,5 +89,5 @@ class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
 
     class Meta:
-        model = models.AuditEvent
+        model = AuditEvent
         fields = ["action"]

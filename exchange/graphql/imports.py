@@ -7,12 +7,12 @@ import django_filters
 import graphene
 from django.db import transaction
 
-from exchange.errors import NotFound, ValidationFailed
-from exchange.graphql.connection import CountableConnection, PagedConnectionField
-from exchange.graphql.errors import DomainMutation, decode_id
-from exchange.graphql.types_base import ScopedObjectType
+from api.connection import CountableConnection, PagedConnectionField
+from api.errors import DomainMutation, decode_id
+from api.scoped import ScopedObjectType
 from exchange.models import ImportJob
 from exchange.services import bulk_import
+from kernel.errors import NotFound, ValidationFailed
 from regions.models import Agency
 
 

@@ -7,10 +7,9 @@ import binascii
 
 import graphene
 
+from api.errors import DomainMutation, decode_id
+from api.scalars import Geometry
 from exchange import selectors
-from exchange.errors import NotFound, ValidationFailed
-from exchange.graphql.errors import DomainMutation, decode_id
-from exchange.graphql.scalars import Geometry
 from exchange.graphql.types import (
     ApprovalStepType,
     AssetPhotoType,
@@ -22,6 +21,7 @@ from exchange.graphql.types import (
 )
 from exchange.models import AssetClass, Listing, TransferRequest
 from exchange.services import items, transfers
+from kernel.errors import NotFound, ValidationFailed
 from regions.models import Agency, Region
 from regions.permissions import get_principal, restrict
 

@@ -3,9 +3,10 @@
 import graphene
 from graphene_django import DjangoObjectType
 
+from api import scalars  # noqa: F401  (geometry converter)
+from api.connection import CountableConnection
 from exchange import models
-from exchange.graphql import scalars  # noqa: F401  (geometry converter)
-from exchange.graphql.connection import CountableConnection
+from kernel.models import AuditEvent
 
 
 def _node_meta(model, name, fields):
@@ -130,7 +131,7 @@ class TransferType(DjangoObjectType):
 
 
 class AuditEventType(DjangoObjectType):
-    Meta = _node_meta(models.AuditEvent, "AuditEvent", (
+    Meta = _node_meta(AuditEvent, "AuditEvent", (
         "id", "at", "role", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash"))
 
     actor = graphene.String(description="Username of the actor (null for the system).")

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from exchange.dbtriggers import append_only
+from kernel.dbtriggers import append_only
 
 
 class Migration(migrations.Migration):

@@ -8,17 +8,17 @@ from django.db import connection
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from exchange.errors import NotFound, ValidationFailed
 from exchange.models import (
     ApprovalStep,
     Asset,
     AssetClass,
-    AuditEvent,
     Listing,
     OfficeSpace,
     Transfer,
     TransferRequest,
 )
+from kernel.errors import NotFound, ValidationFailed
+from kernel.models import AuditEvent
 from regions.permissions import get_principal, restrict
 
 LISTING_RELATED = ("agency__jurisdiction", "jurisdiction", "region", "asset__asset_class", "office_space")

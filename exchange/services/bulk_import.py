@@ -23,9 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exchange.errors import LimitExceeded, ValidationFailed
 from exchange.models import Asset, AssetClass, Condition, ImportJob
-from exchange.services import audit
+from kernel import audit
+from kernel.errors import LimitExceeded, ValidationFailed
 from regions.permissions import Scope, require
 
 COLUMNS = ("asset_class", "description", "quantity", "unit", "original_value", "acquired_on", "condition",

@@ -1,10 +1,8 @@
-"""Helpers shared by the exchange services: locking, region membership, geodesic distance."""
-from decimal import ROUND_HALF_UP, Decimal
-
+"""Helpers shared by the exchange services: locking, region membership, messages."""
 from django.db import connection
 from django.utils import timezone, translation
 
-from exchange.errors import NotFound, ValidationFailed
+from kernel.errors import NotFound, ValidationFailed
 from regions.models import Jurisdiction, Membership
 
 
@@ -40,14 +38,6 @@ def region_for(jurisdiction, region_id=None):
     if not regions:
         raise NotFound("The jurisdiction is not a member of any region.", field="agencyId")
     return regions[0]
-
-
-def km_between(a, b):
-    """Distance in km between two WGS84 points, 2 decimals: the same ellipsoidal distance that
-    `distanceKm` reports (regions.selectors.geodesic_km), so compensation and the API agree."""
-    from regions.selectors import geodesic_km
-
-    return geodesic_km(a, b).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def pick_message(breach):

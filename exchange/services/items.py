@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exchange.errors import InvalidState, LimitExceeded, ValidationFailed
 from exchange.models import Asset, AssetPhoto, Condition, Listing, OfficeSpace, TransferRequest
-from exchange.services import audit
 from exchange.services.common import locked, region_for, require_text
+from kernel import audit
+from kernel.errors import InvalidState, LimitExceeded, ValidationFailed
 from regions.permissions import Scope, require
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024

@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from exchange.models import ApprovalStep
-from exchange.services import audit
+from kernel import audit
 from regions.models import Role, RoleBinding
 
 

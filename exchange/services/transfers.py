@@ -7,11 +7,12 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exchange.errors import AlreadyAllocated, InvalidState, PermissionDenied, StandardsBreach, ValidationFailed
 from exchange.models import ApprovalStep, Asset, Condition, Listing, OfficeSpace, Transfer, TransferRequest
-from exchange.services import audit
-from exchange.services.common import ancestry, km_between, locked, pick_message, regions_of, require_text
-from exchange.workdays import add_working_days
+from exchange.services.common import ancestry, locked, pick_message, regions_of, require_text
+from kernel import audit
+from kernel.errors import AlreadyAllocated, InvalidState, PermissionDenied, StandardsBreach, ValidationFailed
+from kernel.geo import km_between
+from kernel.workdays import add_working_days
 from regions.models import AllocationMode
 from regions.permissions import Scope, require
 
@@ -333,7 +334,7 @@ def _certificate_code(transfer):
 def confirm_handover(user, transfer, *, received_quantity, received_condition, note=""):
     """The receiving agency confirms what it received; ownership moves, the transfer completes and the
     ledger posts the compensation, all in this transaction."""
-    from exchange.ledger.services import on_transfer_completed
+    from ledger.services import on_transfer_completed
 
     require(user, "handover.confirm", Scope(jurisdiction_id=transfer.receiver_jurisdiction_id,
                                             agency_id=transfer.receiver_id))

@@ -1,9 +1,9 @@
 import graphene
 from graphene_django import DjangoObjectType
 
-from exchange.errors import NotFound
-from exchange.graphql.connection import CountableConnection
-from exchange.graphql.errors import DomainMutation, decode_id
+from api.connection import CountableConnection
+from api.errors import DomainMutation, decode_id
+from kernel.errors import NotFound
 from regions.models import ApiToken, Jurisdiction, Region, StandardSet
 from regions.services import standards, tokens
 

@@ -1,6 +1,6 @@
 import graphene
 
-from exchange.graphql.connection import PagedConnectionField
+from api.connection import PagedConnectionField
 from regions import selectors
 
 from .filters import AgencyFilter, ApiTokenFilter, JurisdictionFilter, RegionFilter, StandardSetFilter
@@ -62,8 +62,8 @@ class Query(graphene.ObjectType):
 
     def resolve_distance_km(root, info, from_agency=None, to_agency=None, from_jurisdiction=None,
                             to_jurisdiction=None):
-        from exchange.errors import ValidationFailed
-        from exchange.graphql.errors import decode_id
+        from api.errors import decode_id
+        from kernel.errors import ValidationFailed
 
         user = info.context.user
         if from_agency and to_agency:

@@ -1,7 +1,7 @@
 import graphene
 from graphene_django import DjangoObjectType
 
-from exchange.graphql.connection import CountableConnection
+from api.connection import CountableConnection
 from regions import models
 
 
@@ -25,7 +25,7 @@ class JurisdictionType(DjangoObjectType):
         fields = ("id", "code", "level", "parent", "name_zh", "name_en", "boundary_simplified", "centroid")
 
     pk = graphene.Int(required=True)
-    boundary = graphene.Field("exchange.graphql.scalars.Geometry",
+    boundary = graphene.Field("api.scalars.Geometry",
                               description="Full-resolution boundary (large; prefer boundarySimplified).")
 
     def resolve_boundary(root, info):

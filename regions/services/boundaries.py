@@ -8,7 +8,7 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
-from exchange.errors import ValidationFailed
+from kernel.errors import ValidationFailed
 from regions.models import Jurisdiction
 
 SIMPLIFY_TOLERANCE = 0.01  # degrees, for the display outline

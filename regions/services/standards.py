@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from exchange.errors import InvalidState, NotFound, ValidationFailed
-from exchange.services import audit
+from kernel import audit
+from kernel.errors import InvalidState, NotFound, ValidationFailed
 from regions.models import (
     AllocationMode,
     AssetClassNorm,

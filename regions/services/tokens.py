@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from exchange.errors import NotAuthenticated, ValidationFailed
-from exchange.services import audit
+from kernel import audit
+from kernel.errors import NotAuthenticated, ValidationFailed
 from regions.models import ApiToken
 from regions.permissions import principal_for_token, require
 

@@ -1,7 +1,7 @@
 import graphene
 
-from exchange.errors import NotFound
-from exchange.graphql.errors import DomainMutation, decode_id
+from api.errors import DomainMutation, decode_id
+from kernel.errors import NotFound
 from reports import selectors, services
 
 from .types import ReportJobType, ReportKindEnum

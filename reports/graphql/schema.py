@@ -1,9 +1,9 @@
 """Report jobs: request, retry, status and progress, list."""
 import graphene
 
-from exchange.errors import NotFound
-from exchange.graphql.connection import PagedConnectionField
-from exchange.graphql.errors import decode_id
+from api.connection import PagedConnectionField
+from api.errors import decode_id
+from kernel.errors import NotFound
 from reports import selectors
 
 from .filters import ReportJobFilter

@@ -2,7 +2,7 @@ import graphene
 from django.urls import reverse
 from graphene_django import DjangoObjectType
 
-from exchange.graphql.connection import CountableConnection
+from api.connection import CountableConnection
 from reports import selectors
 from reports.models import ReportJob, ReportKind
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from exchange.errors import DomainError
 from exchange.services import bulk_import
+from kernel.errors import DomainError
 from regions.models import Agency
 
 

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exchange.errors import DomainError
+from kernel.errors import DomainError
 from regions.services.boundaries import import_boundaries
 
 

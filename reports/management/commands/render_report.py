@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exchange.errors import DomainError
+from kernel.errors import DomainError
 from regions.models import Jurisdiction, Region
 from reports import samples, services
 from reports.data import data_sha256

@@ -1,0 +1,171 @@
+"""The /graphql/ endpoint: session login for people, `Authorization: Bearer gwc_…` for systems.
+
+Before anything is executed a request is checked against the limits (body size → 413, authentication →
+401, CSRF for browser sessions → 403, batch size → 400, per-caller rate → 429 with Retry-After, then depth,
+cost and introspection as validation rules → 400). Every error in a response carries `extensions.code`;
+an unexpected exception is logged with the request id and answered with an opaque `internal` error that
+quotes the id (also sent as the `X-Request-Id` response header).
+"""
+import json
+import logging
+import re
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from graphene_django.views import GraphQLView, HttpError
+
+from api import limits
+from api.limits import caller_key
+from graphql import GraphQLError
+from kernel.errors import DomainError, NotAuthenticated
+from regions.services.tokens import authenticate
+
+log = logging.getLogger("exchange.graphql")
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+class ContractError(HttpError):
+    """A refusal before execution: an HTTP status and `{"errors": [{message, extensions: {code, …}}]}`."""
+
+    def __init__(self, status, code, message, headers=None, **extensions):
+        response = HttpResponse(status=status, content_type="application/json")
+        for name, value in (headers or {}).items():
+            response[name] = value
+        super().__init__(response, message)
+        self.extensions = {"code": code, **extensions}
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ExchangeGraphQLView(GraphQLView):
+    def dispatch(self, request, *args, **kwargs):
+        client_id = request.headers.get("X-Request-Id", "")
+        request.request_id = client_id if CLIENT_REQUEST_ID.fullmatch(client_id) else uuid.uuid4().hex
+        try:
+            self.check_body_size(request)
+            self.authenticate(request)
+            response = super().dispatch(request, *args, **kwargs)
+        except ContractError as exc:
+            response = exc.response
+            response.content = self.json_encode(request, {"errors": [self.format_error(exc)]})
+        response["X-Request-Id"] = request.request_id
+        return response
+
+    # --- checks before execution ------------------------------------------------------------------------
+
+    @staticmethod
+    def check_body_size(request):
+        maximum = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if maximum is not None and length > maximum:
+            raise ContractError(413, "limit_exceeded", f"The request body exceeds {maximum} bytes.",
+                                limit="body_size", maximum=maximum, actual=length)
+
+    @staticmethod
+    def authenticate(request):
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            try:
+                request.user = authenticate(header.removeprefix("Bearer ").strip())
+            except NotAuthenticated as exc:
+                raise ContractError(401, exc.code, exc.message) from exc
+        elif request.method == "POST" and request.user.is_authenticated:
+            # A browser session: the view is csrf_exempt for token clients, so sessions are checked here.
+            if CsrfViewMiddleware(lambda _request: None).process_view(request, None, (), {}) is not None:
+                raise ContractError(403, "csrf_failed", "CSRF check failed: send the X-CSRFToken header with a "
+                                                        "session, or use an API token.")
+
+    def parse_body(self, request):
+        try:
+            if self.get_content_type(request) == "application/json":
+                data = self.parse_json(request)
+            else:
+                data = super().parse_body(request)
+        except RequestDataTooBig as exc:
+            maximum = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise ContractError(413, "limit_exceeded", f"The request body exceeds {maximum} bytes.",
+                                limit="body_size", maximum=maximum) from exc
+        self.charge(request, len(data) if isinstance(data, list) else 1)
+        return data
+
+    def parse_json(self, request):
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ContractError(400, "bad_request", "The body is not valid JSON.") from exc
+        if isinstance(data, list):  # a batch: several operations, answered as a list in the same order
+            maximum = settings.GRAPHQL_MAX_BATCH
+            if not data or not all(isinstance(entry, dict) for entry in data):
+                raise ContractError(400, "bad_request", "A batch is a non-empty list of {query, variables} objects.")
+            if len(data) > maximum:
+                raise ContractError(400, "limit_exceeded", f"A batch may hold at most {maximum} operations "
+                                    f"(got {len(data)}).", limit="batch", maximum=maximum, actual=len(data))
+            self.batch = True
+            return data
+        if not isinstance(data, dict):
+            raise ContractError(400, "bad_request", "The body must be a JSON object {query, variables}.")
+        return data
+
+    @staticmethod
+    def charge(request, operations):
+        wait = limits.charge(caller_key(request), operations)
+        if wait is not None:
+            raise ContractError(429, "rate_limited",
+                                f"Rate limit {settings.GRAPHQL_TOKEN_RATE} exceeded; retry in {wait} s.",
+                                headers={"Retry-After": str(wait)}, retryAfter=wait)
+
+    # --- execution --------------------------------------------------------------------------------------
+
+    def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        self.validation_rules = limits.validation_rules(variables if isinstance(variables, dict) else None)
+        result = super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        if result is not None and result.errors:
+            result.errors = [self.typed_error(request, error) for error in result.errors]
+        return result
+
+    @staticmethod
+    def typed_error(request, error):
+        """Every error gets an `extensions.code`; unexpected exceptions become an opaque `internal` error."""
+        original = error.original_error if isinstance(error, GraphQLError) else error
+        if isinstance(error, GraphQLError) and (original is None or isinstance(original, GraphQLError)):
+            if (error.extensions or {}).get("code"):
+                return error
+            code = "invalid_query" if error.path is None else "invalid"
+            return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, original,
+                                {**(error.extensions or {}), "code": code})
+        nodes, path = (error.nodes, error.path) if isinstance(error, GraphQLError) else (None, None)
+        if isinstance(original, DomainError):
+            return GraphQLError(original.message, nodes, path=path,
+                                extensions={"code": original.code, "field": original.field})
+        if _raised_by_relay_node(original):  # malformed or foreign global ID in node(id:)
+            return GraphQLError(str(original), nodes, path=path, extensions={"code": "not_found"})
+        log.error("unexpected error at %s (request %s)", path, request.request_id,
+                  exc_info=(type(original), original, original.__traceback__))
+        return GraphQLError(f"Internal error; quote request id {request.request_id}.", nodes, path=path,
+                            extensions={"code": "internal", "requestId": request.request_id})
+
+    @staticmethod
+    def format_error(error):
+        if isinstance(error, ContractError):
+            return {"message": error.message, "extensions": error.extensions}
+        if isinstance(error, HttpError):  # graphene's own refusals: GET mutation, wrong method, no query
+            code = "method_not_allowed" if error.response.status_code == 405 else "bad_request"
+            return {"message": error.message, "extensions": {"code": code}}
+        return GraphQLView.format_error(error)
+
+
+def _raised_by_relay_node(exc):
+    if str(exc).startswith(("Unable to parse global ID", "Relay Node ")):  # graphene's node(id:) refusals
+        return True
+    traceback = exc.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback is not None and PurePath(traceback.tb_frame.f_code.co_filename).match("graphene/relay/node.py")

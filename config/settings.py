@@ -1,0 +1,189 @@
+"""Settings read from the environment (django-environ).
+
+Embedded default: SpatiaLite file DB and eager Celery. Set DATABASE_URL=postgis://... and
+CELERY_BROKER_URL=redis://... for production; DJANGO_ENV=production turns on the secure settings.
+"""
+import sqlite3
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
+
+DJANGO_ENV = env("DJANGO_ENV", default="development")
+PRODUCTION = DJANGO_ENV == "production"
+
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION:
+    SECRET_KEY = env("SECRET_KEY")  # no default: production must set it
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+else:
+    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789abcdef")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django_filters",
+    "graphene_django",
+    "axes",
+    "kernel",
+    "api",
+    "regions",
+    "exchange",
+    "ledger",
+    "reports",
+    "workbench",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL", default=f"spatialite:///{BASE_DIR / 'db.sqlite3'}")
+_SCHEMES = {"spatialite": "django.contrib.gis.db.backends.spatialite",
+            "postgis": "django.contrib.gis.db.backends.postgis"}
+_scheme = DATABASE_URL.split(":", 1)[0]
+if _scheme not in _SCHEMES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL scheme {_scheme!r} is not supported; use spatialite:///path/db.sqlite3 "
+        "or postgis://user:pass@host:port/name"
+    )
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+DATABASES["default"]["ENGINE"] = _SCHEMES[_scheme]
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+SPATIALITE = _scheme == "spatialite"
+if SPATIALITE:
+    SPATIALITE_LIBRARY_PATH = env("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
+    try:
+        _probe = sqlite3.connect(":memory:")
+        _probe.enable_load_extension(True)
+        _probe.load_extension(SPATIALITE_LIBRARY_PATH)
+        _probe.close()
+    except AttributeError as exc:
+        raise ImproperlyConfigured(
+            "this Python's sqlite3 cannot load extensions; run `make setup` (it builds .venv from "
+            "Debian's /usr/bin/python3)"
+        ) from exc
+    except sqlite3.OperationalError as exc:
+        raise ImproperlyConfigured(
+            "SpatiaLite (mod_spatialite) cannot be loaded; run `make setup` or "
+            "`apt-get install libsqlite3-mod-spatialite`"
+        ) from exc
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -------------------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# --- i18n -------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]  # native names, never translated
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+
+# --- Celery -----------------------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_IMPORTS = ["exchange.tasks_import"]
+CELERY_BEAT_SCHEDULE = {
+    "approval-reminders": {"task": "exchange.tasks.send_approval_reminders", "schedule": 3600.0},
+    "allocate-closed-windows": {"task": "exchange.tasks.allocate_closed_windows", "schedule": 3600.0},
+    "office-space-rent": {"task": "ledger.tasks.post_monthly_rent", "schedule": 86400.0},
+}
+
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="gongwucang@localhost")
+
+# --- GraphQL ----------------------------------------------------------------------------------------
+GRAPHENE = {
+    "SCHEMA": "config.schema.schema",
+    "RELAY_CONNECTION_MAX_LIMIT": 200,
+    "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
+    "MIDDLEWARE": ["api.middleware.DomainErrorMiddleware"],
+}
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=20000)
+GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=5)
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=not PRODUCTION)
+GRAPHQL_TOKEN_RATE = env("GRAPHQL_TOKEN_RATE", default="600/m")
+
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]  # Debian 12 ships GDAL 3.6; we read no untrusted rasters/SRS
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,0 +1,67 @@
+"""Append-only, hash-chained audit trail. `record` must be called inside the service's transaction."""
+import hashlib
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+
+from kernel.models import AuditEvent
+
+GENESIS = "0" * 64
+CHAIN_LOCK = 7_140_001  # pg advisory lock key that serializes appends to the chain
+
+
+def _canonical(event):
+    return json.dumps(
+        {
+            "at": event.at.isoformat(), "actor": event.actor_id, "token": event.via_token_id, "role": event.role,
+            "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
+            "transfer": event.transfer_id, "before": event.before, "after": event.after,
+        },
+        sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False,
+    )
+
+
+def event_hash(prev_hash, event):
+    return hashlib.sha256((prev_hash + _canonical(event)).encode()).hexdigest()
+
+
+def _jsonable(data):
+    return None if data is None else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def record(user, action, obj, *, before=None, after=None, transfer=None, region=None, jurisdiction=None,
+           role=""):
+    """Append one event. A transaction-scoped advisory lock (PostgreSQL; SQLite serializes writers
+    itself) makes concurrent writers chain one after another instead of forking the chain."""
+    assert transaction.get_connection().in_atomic_block, "audit.record must run inside the service transaction"
+    principal = getattr(user, "_principal", None)
+    token = getattr(principal, "token", None)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+    last = AuditEvent.objects.order_by("-id").only("hash").first()
+    prev = last.hash if last else GENESIS
+    event = AuditEvent(
+        actor=user if getattr(user, "pk", None) else None, via_token=token, role=role or _roles(principal),
+        action=action, object_type=obj._meta.label_lower if hasattr(obj, "_meta") else str(type(obj).__name__),
+        object_id=str(getattr(obj, "pk", obj)), transfer=transfer, region=region, jurisdiction=jurisdiction,
+        before=_jsonable(before), after=_jsonable(after), prev_hash=prev,
+    )
+    event.hash = event_hash(prev, event)
+    event.save(force_insert=True)
+    return event
+
+
+def _roles(principal):
+    return ",".join(sorted(principal.roles)) if principal else ""
+
+
+def verify_chain(events=None):
+    """Return the first event whose link is broken, or None when the whole chain verifies."""
+    prev = GENESIS
+    for event in events if events is not None else AuditEvent.objects.order_by("id").iterator():
+        if event.prev_hash != prev or event.hash != event_hash(prev, event):
+            return event
+        prev = event.hash
+    return None

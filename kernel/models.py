@@ -1,0 +1,38 @@
+"""The audit trail's one table. It keeps the name `exchange_auditevent` it was created with (the
+append-only triggers are attached to it); related models are named by label, so the kernel imports no app."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained trace of every change of state (database triggers refuse UPDATE and
+    DELETE). `hash` = SHA-256 of the previous hash and this event's canonical JSON."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("actor"))
+    via_token = models.ForeignKey("regions.ApiToken", models.PROTECT, null=True, blank=True, related_name="+")
+    role = models.CharField(_("role"), max_length=40, blank=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40)
+    transfer = models.ForeignKey("exchange.Transfer", models.PROTECT, null=True, blank=True, related_name="events")
+    region = models.ForeignKey("regions.Region", models.PROTECT, null=True, blank=True, related_name="+")
+    jurisdiction = models.ForeignKey("regions.Jurisdiction", models.PROTECT, null=True, blank=True, related_name="+")
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    SCOPE_LOOKUPS = {"region": "region_id", "jurisdiction": "jurisdiction_id"}
+
+    class Meta:
+        db_table = "exchange_auditevent"
+        verbose_name = _("留痕事件 audit event")
+        verbose_name_plural = _("留痕事件 audit events")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"

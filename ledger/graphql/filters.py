@@ -1,0 +1,49 @@
+import django_filters
+
+from ledger import selectors
+from ledger.models import Account, Leg, PaymentInstruction, SettlementPeriod
+
+
+class AccountFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="region__code")
+    jurisdiction = django_filters.CharFilter(field_name="jurisdiction__code")
+    kind = django_filters.ChoiceFilter(choices=Account.Kind.choices)
+    as_of = django_filters.DateFilter(method="filter_as_of", label="Balances as of this date (default: all)")
+
+    class Meta:
+        model = Account
+        fields = ["region", "jurisdiction", "kind", "as_of"]
+
+    def filter_as_of(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, where balances are annotated once
+
+    def filter_queryset(self, queryset):
+        return selectors.with_balances(super().filter_queryset(queryset), self.form.cleaned_data.get("as_of"))
+
+
+class PeriodFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="region__code")
+    status = django_filters.ChoiceFilter(choices=SettlementPeriod.Status.choices)
+
+    class Meta:
+        model = SettlementPeriod
+        fields = ["region", "status"]
+
+
+class InstructionFilter(django_filters.FilterSet):
+    period = django_filters.NumberFilter(field_name="period_id")
+    confirmed = django_filters.BooleanFilter(field_name="transaction", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = PaymentInstruction
+        fields = ["period", "confirmed"]
+
+
+class LegFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id")
+    date_from = django_filters.DateFilter(field_name="transaction__date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="transaction__date", lookup_expr="lte")
+
+    class Meta:
+        model = Leg
+        fields = ["account", "date_from", "date_to"]

@@ -1,0 +1,175 @@
+import graphene
+from graphene_django import DjangoObjectType
+
+from api.connection import CountableConnection
+from ledger import selectors
+from ledger.models import (
+    Account,
+    ClosingBalance,
+    CompensationBreakdown,
+    Leg,
+    PaymentInstruction,
+    SettlementPeriod,
+)
+
+
+def _user(info):
+    return info.context.user
+
+
+class LedgerAccountType(DjangoObjectType):
+    class Meta:
+        model = Account
+        name = "LedgerAccount"
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
+        convert_choices_to_enum = False
+        fields = ("id", "kind", "code", "name", "region", "jurisdiction")
+
+    pk = graphene.Int(required=True)
+    balance = graphene.Decimal(required=True, description="Σdebit − Σcredit of posted legs (CNY; + owes).")
+    debits = graphene.Decimal(required=True)
+    credits = graphene.Decimal(required=True)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return selectors.restricted_accounts(_user(info))
+
+    def resolve_balance(root, info):
+        if not hasattr(root, "balance"):  # fetched without the SQL annotation (e.g. as a statement's account)
+            return selectors.balance_of(root)
+        return selectors.money(root.balance)
+
+    def resolve_debits(root, info):
+        return selectors.money(getattr(root, "debits", None))
+
+    def resolve_credits(root, info):
+        return selectors.money(getattr(root, "credits", None))
+
+
+class LedgerLegType(DjangoObjectType):
+    class Meta:
+        model = Leg
+        name = "LedgerLeg"
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
+        convert_choices_to_enum = False
+        fields = ("id", "side", "amount", "account")
+
+    date = graphene.Date(required=True)
+    kind = graphene.String(required=True)
+    description = graphene.String(required=True)
+    transaction_id = graphene.Int(required=True)
+    transfer_id = graphene.Int()
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return selectors.legs_for(_user(info))
+
+    def resolve_date(root, info):
+        return root.transaction.date
+
+    def resolve_kind(root, info):
+        return root.transaction.kind
+
+    def resolve_description(root, info):
+        return root.transaction.description
+
+    def resolve_transaction_id(root, info):
+        return root.transaction_id
+
+    def resolve_transfer_id(root, info):
+        return root.transaction.transfer_id
+
+
+class SettlementPeriodType(DjangoObjectType):
+    class Meta:
+        model = SettlementPeriod
+        name = "SettlementPeriod"
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
+        convert_choices_to_enum = False
+        fields = ("id", "region", "start", "end", "status", "closed_at")
+
+    pk = graphene.Int(required=True)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return selectors.periods_for(_user(info))
+
+
+class PaymentInstructionType(DjangoObjectType):
+    class Meta:
+        model = PaymentInstruction
+        name = "PaymentInstruction"
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "period", "amount", "confirmed_at")
+
+    pk = graphene.Int(required=True)
+    payer = graphene.String(required=True, description="Paying member jurisdiction's division code.")
+    payee = graphene.String(required=True, description="Receiving member jurisdiction's division code.")
+    payer_name = graphene.String(required=True)
+    payee_name = graphene.String(required=True)
+    confirmed = graphene.Boolean(required=True)
+    transaction_id = graphene.Int()
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return selectors.instructions_for(_user(info))
+
+    def resolve_payer(root, info):
+        return root.payer.jurisdiction.code
+
+    def resolve_payee(root, info):
+        return root.payee.jurisdiction.code
+
+    def resolve_payer_name(root, info):
+        return root.payer.jurisdiction.name_zh
+
+    def resolve_payee_name(root, info):
+        return root.payee.jurisdiction.name_zh
+
+    def resolve_confirmed(root, info):
+        return root.transaction_id is not None
+
+    def resolve_transaction_id(root, info):
+        return root.transaction_id
+
+
+class ClosingBalanceType(DjangoObjectType):
+    class Meta:
+        model = ClosingBalance
+        name = "ClosingBalance"
+        fields = ("account", "balance")
+
+
+class CompensationType(DjangoObjectType):
+    class Meta:
+        model = CompensationBreakdown
+        name = "CompensationBreakdown"
+        fields = ("residual_amount", "handling_fee", "transport", "total", "created_at", "giver_jurisdiction",
+                  "receiver_jurisdiction")
+
+    transfer_id = graphene.Int(required=True)
+    transaction_id = graphene.Int()
+    details = graphene.JSONString(required=True, description="Every figure and formula used, as computed.")
+
+    def resolve_transfer_id(root, info):
+        return root.transfer_id
+
+    def resolve_transaction_id(root, info):
+        return root.transaction_id
+
+    def resolve_details(root, info):
+        return root.details
+
+
+class StatementType(graphene.ObjectType):
+    account = graphene.Field(LedgerAccountType, required=True)
+    start = graphene.Date(required=True)
+    end = graphene.Date(required=True)
+    opening = graphene.Decimal(required=True)
+    debits = graphene.Decimal(required=True)
+    credits = graphene.Decimal(required=True)
+    closing = graphene.Decimal(required=True)

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from workbench import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.catalogue, name="catalogue"),
+    path("map.geojson", views.map_data, name="map_data"),
+    path("listings/<int:pk>/", views.listing_detail, name="listing"),
+    path("assets/new/", views.asset_new, name="asset_new"),
+    path("requests/", views.my_requests, name="my_requests"),
+    path("requests/<int:pk>/withdraw/", views.withdraw_request, name="withdraw_request"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("approvals/<int:pk>/decide/", views.decide, name="decide"),
+    path("transfers/", views.transfer_list, name="transfers"),
+    path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("ledger/", views.ledger, name="ledger"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/<int:pk>/download/", views.report_download, name="report_download"),
+]

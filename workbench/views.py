@@ -1,0 +1,380 @@
+"""Workbench pages. Reads go through `exchange.selectors` (which call `restrict`); each action is one
+service call inside one transaction (`attempt`), so it is checked, validated and audited exactly as
+the GraphQL mutation that calls the same service."""
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from exchange import selectors
+from exchange.models import ApprovalStep, Transfer, TransferRequest
+from exchange.services import items, transfers
+from kernel.errors import DomainError
+from regions.permissions import Scope, allows, get_principal
+from regions.selectors import agencies_for, jurisdictions_for, regions_for
+from workbench import forms
+from workbench.base import add_domain_error, attempt, page
+
+PAGE_SIZE = 20
+
+
+def my_agencies(user):
+    """Agencies the user may act for: their own agency (staff) or those of their jurisdictions (bureau)."""
+    principal = get_principal(user)
+    return list(agencies_for(user).filter(Q(pk__in=principal.staff_agencies)
+                                          | Q(jurisdiction_id__in=principal.bureau_jurisdictions))
+                .order_by("-is_affairs_bureau", "code"))
+
+
+def _or_404(call, *args):
+    try:
+        return call(*args)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
+# --- catalogue and map -----------------------------------------------------------------------------
+def _catalogue_listings(request):
+    agencies = my_agencies(request.user)
+    default = agencies[0].pk if agencies else None  # distances from the user's own agency by default
+    form = forms.CatalogueFilter(request.GET or None, agencies=agencies, initial={"from_agency": default})
+    filters = form.cleaned_data if form.is_valid() else {}
+    from_agency = filters.get("from_agency") or default
+    qs = None
+    try:
+        qs = selectors.listings_for(request.user, text=filters.get("text"), window=filters.get("window") or None,
+                                    from_agency_id=from_agency, within_km=filters.get("within_km"))
+    except DomainError as exc:
+        add_domain_error(form, exc, aliases={"from_agency_id": "from_agency"})
+    if qs is None:
+        qs = selectors.listings_for(request.user)
+    return form, qs.filter(status="open")
+
+
+@login_required
+def catalogue(request):
+    form, qs = _catalogue_listings(request)
+    listings = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page(request, "web/catalogue.html", {"form": form, "listings": listings, "query": query.urlencode()})
+
+
+def _feature(geometry, properties):
+    return {"type": "Feature", "geometry": json.loads(geometry.geojson), "properties": properties}
+
+
+@login_required
+def map_data(request):
+    """GeoJSON for the catalogue map: city and province outlines from our boundary data, and the points
+    of the listings that match the catalogue's filters (first 500)."""
+    _form, qs = _catalogue_listings(request)
+    outlines = jurisdictions_for(request.user).filter(level__in=["province", "city"],
+                                                      boundary_simplified__isnull=False)
+    features = [_feature(j.boundary_simplified, {"kind": "jurisdiction", "level": j.level, "code": j.code,
+                                                 "name": j.name_zh, "name_en": j.name_en}) for j in outlines]
+    for listing in qs[:500]:
+        features.append(_feature(listing.location, {
+            "kind": "listing", "id": listing.pk, "title": listing.title, "agency": listing.agency.name_zh,
+            "url": reverse("web:listing", args=[listing.pk]), "available": listing.quantity_available}))
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+# --- item page: request with a standards check before submitting -----------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def listing_detail(request, pk):
+    listing = _or_404(selectors.listing, request.user, pk)
+    agencies = [a for a in my_agencies(request.user) if a.pk != listing.agency_id]
+    if request.POST.get("action") == "allocate":
+        return _allocate(request, listing)
+    form = forms.RequestForm(request.POST or None, agencies=agencies)
+    check = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        agency = next(a for a in agencies if a.pk == data["agency"])
+        if request.POST.get("action") == "check":
+            ok, check = attempt(form, transfers.standards_check, request.user, listing, agency, data["quantity"])
+        else:
+            ok, result = attempt(form, transfers.create_request, request.user, listing=listing, agency=agency,
+                                 quantity=data["quantity"], justification=data["justification"],
+                                 needed_by=data["needed_by"], exception_requested=data["exception_requested"],
+                                 exception_justification=data["exception_justification"],
+                                 aliases={"agency_id": "agency", "listing_id": None})
+            if ok:
+                request_obj, transfer = result
+                submitted = _("申领 #%(id)s 已提交。 Request #%(id)s submitted.")
+                messages.success(request, submitted % {"id": request_obj.pk})
+                if transfer is not None:
+                    return redirect("web:transfer", transfer.pk)
+                return redirect("web:my_requests")
+    can_allocate = (listing.status == "open" and timezone.now() >= listing.own_window_ends_at
+                    and allows(get_principal(request.user), "allocation.run", listing.permission_scope()))
+    return page(request, "web/listing.html", {"listing": listing, "form": form, "check": check,
+                                              "can_request": bool(agencies), "can_allocate": can_allocate})
+
+
+def _allocate(request, listing):
+    """The giving side allocates the pending requests of the closed window(s) (window-close modes)."""
+    try:
+        with transaction.atomic():
+            made = transfers.allocate_at_window_close(listing, request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已分配 %(n)s 笔调拨。 %(n)s transfer(s) allocated.") % {"n": len(made)})
+    return redirect("web:listing", listing.pk)
+
+
+# --- register and list an idle asset --------------------------------------------------------------
+def register_and_list(user, **data):
+    asset = items.register_asset(user, **data)
+    return items.mark_idle(user, asset=asset)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def asset_new(request):
+    agencies = my_agencies(request.user)
+    form = forms.AssetForm(request.POST or None, agencies=agencies,
+                           classes=selectors.asset_classes(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["agency"] = next(a for a in agencies if a.pk == data["agency"])
+        data["asset_class"] = selectors.asset_classes(request.user).get(pk=data["asset_class"])
+        ok, listing = attempt(form, register_and_list, request.user, **data)
+        if ok:
+            messages.success(request, _("已挂牌进入公物仓。 Listed in the shared warehouse."))
+            return redirect("web:listing", listing.pk)
+    return page(request, "web/asset_new.html", {"form": form})
+
+
+# --- my requests ------------------------------------------------------------------------------------
+@login_required
+def my_requests(request):
+    principal = get_principal(request.user)
+    qs = selectors.requests_for(request.user).filter(
+        Q(agency_id__in=principal.staff_agencies) | Q(agency__jurisdiction_id__in=principal.bureau_jurisdictions))
+    rows = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return page(request, "web/my_requests.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def withdraw_request(request, pk):
+    found = selectors.requests_for(request.user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    try:
+        with transaction.atomic():
+            transfers.withdraw_request(request.user, found, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, f"#{pk}: {exc.message}")
+    else:
+        messages.success(request, _("申领 #%(id)s 已撤回。 Request #%(id)s withdrawn.") % {"id": pk})
+    return redirect("web:my_requests")
+
+
+# --- approval queue ---------------------------------------------------------------------------------
+def my_pending_steps(user):
+    principal = get_principal(user)
+    mine = (Q(kind=ApprovalStep.Kind.COORDINATOR, region_id__in=principal.coordinator_regions)
+            | (~Q(kind=ApprovalStep.Kind.COORDINATOR) & Q(jurisdiction_id__in=principal.bureau_jurisdictions)))
+    return selectors.approval_steps_for(user).filter(
+        mine, decision=ApprovalStep.Decision.PENDING, transfer__status=Transfer.Status.APPROVING)
+
+
+@login_required
+def approvals(request):
+    steps = my_pending_steps(request.user).order_by("light_rank", "due_at", "id")
+    rows = Paginator(steps, PAGE_SIZE).get_page(request.GET.get("page"))
+    return page(request, "web/approvals.html", {"rows": rows, "form": forms.DecisionForm()})
+
+
+@login_required
+@require_POST
+def decide(request, pk):
+    step = my_pending_steps(request.user).filter(pk=pk).first()
+    if step is None:
+        raise Http404
+    form = forms.DecisionForm(request.POST)
+    approve = request.POST.get("decision") == "approve"
+    if form.is_valid():
+        ok, _step = attempt(form, transfers.decide_step, request.user, step, approve=approve,
+                            reason=form.cleaned_data["reason"])
+        if ok:
+            messages.success(request, _("已同意。 Approved.") if approve else _("已驳回。 Refused."))
+            return redirect("web:approvals")
+    steps = my_pending_steps(request.user).order_by("light_rank", "due_at", "id")
+    return page(request, "web/approvals.html", {
+        "rows": Paginator(steps, PAGE_SIZE).get_page(1), "form": forms.DecisionForm(),
+        "failed": {"step": step.pk, "form": form}}, status=400)
+
+
+# --- transfers list: what awaits handover, what is under way ----------------------------------------
+@login_required
+def transfer_list(request):
+    status = request.GET.get("status") or ""
+    qs = selectors.transfers_for(request.user)
+    if status in Transfer.Status.values:
+        qs = qs.filter(status=status)
+    rows = Paginator(qs.order_by("-allocated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return page(request, "web/transfers.html", {"rows": rows, "status": status, "statuses": Transfer.Status.choices,
+                                                "query": f"status={status}" if status else ""})
+
+
+# --- transfer page: handover confirmation, cancellation ---------------------------------------------
+def _transfer_page(request, transfer, handover=None, cancel=None, status=200):
+    principal = get_principal(request.user)
+    receiver = Scope(jurisdiction_id=transfer.receiver_jurisdiction_id, agency_id=transfer.receiver_id)
+    can_confirm = transfer.status == Transfer.Status.HANDOVER and allows(principal, "handover.confirm", receiver)
+    can_cancel = transfer.status in (Transfer.Status.APPROVING, Transfer.Status.HANDOVER) and any(
+        allows(principal, "transfer.cancel", scope) for scope in (
+            transfer.permission_scope(),
+            Scope(region_id=transfer.region_id, jurisdiction_id=transfer.giver_jurisdiction_id,
+                  agency_id=transfer.giver_id)))
+    handover = handover or forms.HandoverForm(initial={"received_quantity": transfer.quantity,
+                                                       "received_condition": "good"})
+    return page(request, "web/transfer.html", {
+        "transfer": transfer, "steps": list(transfer.steps.all()), "can_confirm": can_confirm,
+        "trail": selectors.transfer_trail(request.user, transfer.pk), "compensation": _compensation(request, transfer),
+        "can_cancel": can_cancel, "handover": handover, "cancel": cancel or forms.CancelForm()}, status=status)
+
+
+def _compensation(request, transfer):
+    if transfer.status != Transfer.Status.COMPLETED:
+        return None
+    from ledger import selectors as ledger_selectors
+
+    try:
+        return ledger_selectors.compensation_for(request.user, transfer.pk)
+    except DomainError:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transfer_detail(request, pk):
+    transfer = _or_404(selectors.transfer, request.user, pk)
+    if request.method == "GET":
+        return _transfer_page(request, transfer)
+    if request.POST.get("action") == "cancel":
+        form = forms.CancelForm(request.POST)
+        if form.is_valid():
+            ok, _t = attempt(form, transfers.cancel_transfer, request.user, transfer,
+                             reason=form.cleaned_data["reason"])
+            if ok:
+                messages.success(request, _("调拨已取消。 Transfer cancelled."))
+                return redirect("web:transfer", pk)
+        return _transfer_page(request, transfer, cancel=form, status=400)
+    form = forms.HandoverForm(request.POST)
+    if form.is_valid():
+        ok, _t = attempt(form, transfers.confirm_handover, request.user, transfer, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("交接已确认，调拨完成。 Handover confirmed; the transfer is complete."))
+            return redirect("web:transfer", pk)
+    return _transfer_page(request, transfer, handover=form, status=400)
+
+
+# --- coordinator dashboard ------------------------------------------------------------------------
+@login_required
+def dashboard(request):
+    principal = get_principal(request.user)
+    if not (principal.coordinator_regions or principal.auditor_regions):
+        raise Http404
+    visible = selectors.transfers_for(request.user)
+    flows = (visible.filter(status__in=Transfer.ACTIVE).order_by()
+             .values("giver_jurisdiction_id", "receiver_jurisdiction_id")
+             .annotate(n=Count("id"), value=Sum("value")).order_by("-n"))
+    flows = list(flows[:50])
+    names = {j.pk: j for j in jurisdictions_for(request.user).filter(
+        pk__in={f["giver_jurisdiction_id"] for f in flows} | {f["receiver_jurisdiction_id"] for f in flows})}
+    for flow in flows:
+        flow["giver"], flow["receiver"] = names[flow["giver_jurisdiction_id"]], names[flow["receiver_jurisdiction_id"]]
+    red = selectors.approval_steps_for(request.user).filter(
+        decision=ApprovalStep.Decision.PENDING, due_at__lte=timezone.now()).order_by("due_at", "id")
+    counts = {row["status"]: row["n"] for row in visible.order_by().values("status").annotate(n=Count("id"))}
+    return page(request, "web/dashboard.html", {
+        "flows": flows, "red": Paginator(red, PAGE_SIZE).get_page(request.GET.get("page")),
+        "counts": [(label, counts.get(value, 0)) for value, label in Transfer.Status.choices],
+        "pending_requests": selectors.requests_for(request.user).filter(
+            status=TransferRequest.Status.PENDING).count()})
+
+
+# --- reports: request, progress, download -----------------------------------------------------------
+def _report_form(request, data=None):
+    from reports.models import ReportKind
+
+    principal = get_principal(request.user)
+    kinds = [(k, label) for k, label in ReportKind.choices if k != ReportKind.TRANSFER_CERTIFICATE]
+    regions = regions_for(request.user).filter(pk__in=principal.regions)
+    jurisdictions = jurisdictions_for(request.user).filter(
+        pk__in=principal.readable_jurisdictions, level__in=["province", "city"]).order_by("code")
+    return forms.ReportForm(data, kinds=kinds, regions=regions, jurisdictions=jurisdictions)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reports(request):
+    from reports import selectors as report_selectors
+    from reports import services as report_services
+
+    form = _report_form(request, request.POST or None)
+    if request.method == "POST" and "transfer" in request.POST:  # "certificate" button of a transfer page
+        transfer_id = request.POST["transfer"]
+        try:
+            with transaction.atomic():
+                report_services.request_report(request.user, "transfer_certificate", transfer_id=transfer_id,
+                                               base_url=request.build_absolute_uri("/"))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("web:transfer", transfer_id) if transfer_id.isdigit() else redirect("web:reports")
+        messages.success(request, _("调拨单已申请。 Certificate requested."))
+        return redirect("web:reports")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ok, _job = attempt(form, report_services.request_report, request.user, data["kind"],
+                           region_code=data["region"], jurisdiction_code=data["jurisdiction"] or None,
+                           period_from=data["period_from"], period_to=data["period_to"],
+                           base_url=request.build_absolute_uri("/"),
+                           aliases={"region_code": "region", "jurisdiction_code": "jurisdiction"})
+        if ok:
+            messages.success(request, _("报表已申请。 Report requested."))
+            return redirect("web:reports")
+    jobs = report_selectors.jobs_for(request.user).order_by("-created_at", "-id")
+    rows = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    busy = any(job.status in ("queued", "running") for job in rows)
+    return page(request, "web/reports.html", {"form": form, "rows": rows, "busy": busy},
+                status=400 if form.errors else 200)
+
+
+@login_required
+def report_download(request, pk):
+    from reports import services as report_services
+
+    job = _or_404(report_services.job_for_download, request.user, pk)
+    response = FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
+                            filename=getattr(job, "filename", None) or f"report-{job.pk}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- ledger balances ----------------------------------------------------------------------------------
+@login_required
+def ledger(request):
+    from ledger import selectors as ledger_selectors
+
+    accounts = list(ledger_selectors.accounts_for(request.user).order_by("region_id", "kind", "code"))
+    legs = ledger_selectors.legs_for(request.user).order_by("-transaction__date", "-transaction_id", "-id")
+    rows = Paginator(legs, PAGE_SIZE).get_page(request.GET.get("page"))
+    instructions = ledger_selectors.instructions_for(request.user).filter(confirmed_at__isnull=True)[:50]
+    return page(request, "web/ledger.html", {"accounts": accounts, "rows": rows, "instructions": instructions})
