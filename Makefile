@@ -12,10 +12,10 @@ demo: setup
 
 run: demo
 	@echo "Gongwucang on http://127.0.0.1:$(PORT)/  (GraphiQL /graphql/, admin /admin/, /healthz)"
-	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+	@PORT=$(PORT) bash scripts/run.sh
 
 worker: setup
-	.venv/bin/celery -A config worker --beat --loglevel=info
+	.venv/bin/celery -A config worker --beat --schedule var/celerybeat-schedule --loglevel=info
 
 test: setup
 	.venv/bin/pytest $(PYTEST_ARGS)

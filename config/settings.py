@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "regions",
     "exchange",
     "ledger",
+    "notifications",
+    "lifecycle",
     "reports",
     "workbench",
 ]
@@ -71,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -141,8 +144,20 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 
 # --- Celery -----------------------------------------------------------------------------------------
+# Three modes: CELERY_BROKER_URL (Redis) in production; CELERY_EMBEDDED=1 (set by `make run`): kombu's
+# filesystem transport on a folder under var/, so a fresh machine runs a worker and beat with no broker
+# server; neither (tests, shell): tasks run eagerly in-process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_EMBEDDED = not CELERY_BROKER_URL and env.bool("CELERY_EMBEDDED", default=False)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL and not CELERY_EMBEDDED
+if CELERY_EMBEDDED:
+    CELERY_QUEUE_DIR = Path(env("CELERY_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery")))
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_QUEUE_DIR / "queue"), "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"), "store_processed": False,
+    }
+    CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_IMPORTS = ["exchange.tasks_import"]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("graphql/", ExchangeGraphQLView.as_view(graphiql=True), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("reports/", include("reports.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("workbench.urls")),
 ]
 if settings.DEBUG:

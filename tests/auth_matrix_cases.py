@@ -319,3 +319,17 @@ CASES.update({
     "closeSettlementPeriod": close_settlement_period,
     "confirmSettlementPayment": confirm_settlement_payment,
 })
+
+
+# --- lifecycle (issue 19): inbox, disposal, wants, purchase checks, loans, webhooks -----------------------
+def mark_notifications_read(world):
+    from notifications.services import notify
+
+    u = world["users"]
+    note = notify([u["staff_a"]], "loan_due", key="matrix")[0]
+    return (op("NotificationsMarkRead"), {"input": {"ids": [str(note.pk)]}}, u["staff_a"], u["staff_b"])
+
+
+CASES.update({
+    "markNotificationsRead": mark_notifications_read,
+})

@@ -10,12 +10,16 @@ from kernel import audit
 from regions.models import Role, RoleBinding
 
 
-def _recipients(step):
+def deciders(step):
+    """Role bindings of those who decide the step: the region's coordinators, or the managers of its
+    jurisdiction."""
     if step.kind == ApprovalStep.Kind.COORDINATOR:
-        bindings = RoleBinding.objects.filter(role=Role.COORDINATOR, region_id=step.region_id)
-    else:
-        bindings = RoleBinding.objects.filter(role=Role.BUREAU_MANAGER, jurisdiction_id=step.jurisdiction_id)
-    return sorted({e for e in bindings.values_list("user__email", flat=True) if e})
+        return RoleBinding.objects.filter(role=Role.COORDINATOR, region_id=step.region_id)
+    return RoleBinding.objects.filter(role=Role.BUREAU_MANAGER, jurisdiction_id=step.jurisdiction_id)
+
+
+def _recipients(step):
+    return sorted({e for e in deciders(step).values_list("user__email", flat=True) if e})
 
 
 def _message(step, light):

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LifecycleConfig(AppConfig):
+    """The rest of the 公物仓 lifecycle around transfers: notices of its steps, disposal, wants,
+    purchase checks, loans, webhooks."""
+
+    name = "lifecycle"
+    label = "lifecycle"
+    verbose_name = _("公物仓全周期 Lifecycle")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from lifecycle import notices
+        from kernel.models import AuditEvent
+
+        post_save.connect(notices.on_audit_event, sender=AuditEvent, dispatch_uid="lifecycle.notices")

@@ -1,0 +1,35 @@
+"""The text of each kind of notification, rendered with gettext at read time so every reader gets their
+own language. Parameters are plain values stored on the notification."""
+from django.utils.translation import gettext as _
+
+TEMPLATES = {
+    "step_opened": lambda: _("Transfer #%(transfer)s (%(title)s) awaits your approval by %(due)s."),
+    "step_yellow": lambda: _("Yellow light: your approval of transfer #%(transfer)s (%(title)s) is due by %(due)s."),
+    "step_red": lambda: _("Red light: your approval of transfer #%(transfer)s (%(title)s) was due on %(due)s."),
+    "request_allocated": lambda: _("Your request for %(title)s was allocated: transfer #%(transfer)s."),
+    "request_refused": lambda: _("Your request for %(title)s was not allocated. %(reason)s"),
+    "handover_awaiting": lambda: _("Transfer #%(transfer)s (%(title)s) is approved and awaits your handover."),
+    "want_matched": lambda: _("An item matching your want “%(want)s” is listed %(km)s km away: %(title)s."),
+    "loan_due": lambda: _("Loan #%(loan)s (%(title)s) is due back on %(due)s."),
+    "loan_overdue": lambda: _("Loan #%(loan)s (%(title)s) is overdue since %(due)s."),
+    "disposal_pending": lambda: _("Nobody claimed %(title)s in the regional window: propose its disposal."),
+}
+
+
+class _Lenient(dict):
+    def __missing__(self, key):
+        return "?"
+
+
+def render(kind, params):
+    template = TEMPLATES.get(kind)
+    if template is None:
+        return kind
+    params = dict(params or {})
+    if kind == "request_refused" and not params.get("reason"):
+        params["reason"] = _("Other requests were served first.")
+    return template() % _Lenient(params)
+
+
+def subject(kind, params):
+    return f"[公物仓] {render(kind, params)}"[:180]

@@ -1,0 +1,47 @@
+"""The in-app inbox: one row per recipient and event. The text is rendered when read (in the reader's
+language) from `kind` and `params`; `key` makes every notification once-only per recipient, so a task
+that re-runs, or a message delivered twice, notifies nobody twice."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        STEP_OPENED = "step_opened", _("待我审批 step opened for me")
+        STEP_YELLOW = "step_yellow", _("审批即将到期 step due soon")
+        STEP_RED = "step_red", _("审批已超期 step overdue")
+        REQUEST_ALLOCATED = "request_allocated", _("申领已分配 request allocated")
+        REQUEST_REFUSED = "request_refused", _("申领未获分配 request refused")
+        HANDOVER_AWAITING = "handover_awaiting", _("待我交接 handover awaiting me")
+        WANT_MATCHED = "want_matched", _("心愿单匹配 watched item listed")
+        LOAN_DUE = "loan_due", _("借用即将到期 loan due")
+        LOAN_OVERDUE = "loan_overdue", _("借用已逾期 loan overdue")
+        DISPOSAL_PENDING = "disposal_pending", _("待处置 disposal awaiting")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications",
+                                  verbose_name=_("recipient"))
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    key = models.CharField(_("event key"), max_length=120)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知 notification")
+        verbose_name_plural = _("通知 notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key")]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+
+    def __str__(self):
+        return f"{self.recipient} · {self.kind} · {self.key}"
+
+    @property
+    def message(self):
+        from notifications.messages import render
+
+        return render(self.kind, self.params)
