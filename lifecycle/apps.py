@@ -14,7 +14,7 @@ class LifecycleConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
-        from lifecycle import notices
         from kernel.models import AuditEvent
+        from lifecycle import notices
 
         post_save.connect(notices.on_audit_event, sender=AuditEvent, dispatch_uid="lifecycle.notices")

@@ -4,8 +4,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from workbench.base import page
 from notifications import selectors, services
+from workbench.base import page
 
 
 @login_required

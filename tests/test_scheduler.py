@@ -47,7 +47,7 @@ def test_every_periodic_task_has_an_idempotency_case():
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     missing = scheduled - set(CASES)
     assert not missing, f"periodic tasks without an idempotency case in {__file__}: {sorted(missing)}"
-    for name, case in CASES.items():
+    for case in CASES.values():
         if isinstance(case, str):
             path, test = case.split("::")
             assert f"def {test}(" in (ROOT / path).read_text(), case
