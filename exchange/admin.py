@@ -75,7 +75,7 @@ class AssetAdmin(ScopedAdmin):
     inlines = [AssetPhotoInline]
     actions = ["mark_idle"]
 
-    @admin.action(description=_("标记闲置并挂牌 mark idle and list"))
+    @admin.action(description=_("mark idle and list"))
     def mark_idle(self, request, queryset):
         self._run(request, queryset, lambda user, asset: items.mark_idle(user, asset=asset), _("listed"))
 
@@ -88,7 +88,7 @@ class OfficeSpaceAdmin(ScopedAdmin):
     list_select_related = ("agency",)
     actions = ["mark_idle"]
 
-    @admin.action(description=_("标记闲置并挂牌 mark idle and list"))
+    @admin.action(description=_("mark idle and list"))
     def mark_idle(self, request, queryset):
         self._run(request, queryset, lambda user, space: items.mark_idle(user, office_space=space), _("listed"))
 
@@ -102,7 +102,7 @@ class ListingAdmin(ScopedAdmin):
     list_select_related = ("agency", "jurisdiction")
     actions = ["allocate"]
 
-    @admin.action(description=_("窗口期结束分配 allocate at window close"))
+    @admin.action(description=_("allocate at window close"))
     def allocate(self, request, queryset):
         self._run(request, queryset, lambda user, listing: transfers.allocate_at_window_close(listing, user),
                   _("allocated"))
@@ -135,7 +135,7 @@ class TransferAdmin(ScopedAdmin):
 
 
 class LightFilter(admin.SimpleListFilter):
-    title = _("灯色 light")
+    title = _("light")
     parameter_name = "light"
 
     def lookups(self, request, model_admin):
@@ -155,7 +155,7 @@ class ApprovalStepAdmin(ScopedAdmin):
     list_select_related = ("transfer__giver", "transfer__receiver", "jurisdiction", "decided_by")
     actions = ["approve"]
 
-    @admin.action(description=_("同意 approve"))
+    @admin.action(description=_("approve"))
     def approve(self, request, queryset):
         self._run(request, queryset, lambda user, step: transfers.decide_step(user, step, approve=True),
                   _("approved"))

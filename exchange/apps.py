@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ExchangeConfig(AppConfig):
     name = "exchange"
-    verbose_name = _("公物仓 Exchange")
+    verbose_name = _("Exchange")

@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from regions.models import Agency, Jurisdiction, Region
 from regions.permissions import Scope
@@ -19,10 +20,10 @@ class AssetClass(models.Model):
     """A class of GB/T 14885 (固定资产分类与代码)."""
 
     class Kind(models.TextChoices):
-        EQUIPMENT = "equipment", _("设备 equipment")
-        FURNITURE = "furniture", _("家具 furniture")
-        VEHICLE = "vehicle", _("车辆 vehicle")
-        OTHER = "other", _("其他 other")
+        EQUIPMENT = "equipment", _("equipment")
+        FURNITURE = "furniture", _("furniture")
+        VEHICLE = "vehicle", _("vehicle")
+        OTHER = "other", _("other")
 
     code = models.CharField(_("code (GB/T 14885)"), max_length=16, unique=True)
     name_zh = models.CharField(_("Chinese name"), max_length=100)
@@ -30,8 +31,8 @@ class AssetClass(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
 
     class Meta:
-        verbose_name = _("资产分类 asset class")
-        verbose_name_plural = _("资产分类 asset classes")
+        verbose_name = _("asset class")
+        verbose_name_plural = _("asset classes")
         ordering = ["code"]
 
     def __str__(self):
@@ -39,20 +40,20 @@ class AssetClass(models.Model):
 
 
 class Condition(models.TextChoices):
-    NEW = "new", _("全新 new")
-    GOOD = "good", _("良好 good")
-    FAIR = "fair", _("一般 fair")
-    POOR = "poor", _("较差 poor")
+    NEW = "new", _("new")
+    GOOD = "good", _("good")
+    FAIR = "fair", _("fair")
+    POOR = "poor", _("poor")
 
 
 class Asset(models.Model):
     class Status(models.TextChoices):
-        IN_USE = "in_use", _("在用 in use")
-        IDLE = "idle", _("闲置 idle")
-        LISTED = "listed", _("已挂牌 listed")
-        ALLOCATED = "allocated", _("已分配 allocated")
-        TRANSFERRED = "transferred", _("已调出 transferred")
-        DISPOSED = "disposed", _("已处置 disposed")
+        IN_USE = "in_use", _("in use")
+        IDLE = "idle", _("idle")
+        LISTED = "listed", _("listed")
+        ALLOCATED = "allocated", _("allocated")
+        TRANSFERRED = "transferred", _("transferred")
+        DISPOSED = "disposed", _("disposed")
 
     agency = models.ForeignKey(Agency, models.PROTECT, related_name="assets", verbose_name=_("agency"))
     asset_class = models.ForeignKey(AssetClass, models.PROTECT, related_name="assets",
@@ -72,8 +73,8 @@ class Asset(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
 
     class Meta:
-        verbose_name = _("资产 asset")
-        verbose_name_plural = _("资产 assets")
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(original_value__gte=0), name="asset_value_not_negative"),
@@ -99,17 +100,17 @@ class AssetPhoto(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("资产照片 asset photo")
-        verbose_name_plural = _("资产照片 asset photos")
+        verbose_name = _("asset photo")
+        verbose_name_plural = _("asset photos")
 
 
 class OfficeSpace(models.Model):
     class Status(models.TextChoices):
-        IN_USE = "in_use", _("在用 in use")
-        IDLE = "idle", _("闲置 idle")
-        LISTED = "listed", _("已挂牌 listed")
-        ALLOCATED = "allocated", _("已分配 allocated")
-        OCCUPIED = "occupied", _("已调剂使用 reallocated")
+        IN_USE = "in_use", _("in use")
+        IDLE = "idle", _("idle")
+        LISTED = "listed", _("listed")
+        ALLOCATED = "allocated", _("allocated")
+        OCCUPIED = "occupied", _("reallocated")
 
     agency = models.ForeignKey(Agency, models.PROTECT, related_name="office_spaces", verbose_name=_("agency"))
     building = models.CharField(_("building"), max_length=200)
@@ -126,8 +127,8 @@ class OfficeSpace(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
 
     class Meta:
-        verbose_name = _("办公用房 office space")
-        verbose_name_plural = _("办公用房 office spaces")
+        verbose_name = _("office space")
+        verbose_name_plural = _("office spaces")
         constraints = [
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="office_area_positive"),
             models.CheckConstraint(condition=Q(available_to__isnull=True)
@@ -146,15 +147,15 @@ class Listing(models.Model):
     allocation in one conditional UPDATE; the CHECK (>= 0) makes over-allocation impossible."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("挂牌中 open")
-        ALLOCATED = "allocated", _("已全部分配 fully allocated")
-        CLOSED = "closed", _("已结束 closed")
-        WITHDRAWN = "withdrawn", _("已撤回 withdrawn")
+        OPEN = "open", pgettext_lazy("listing", "open")
+        ALLOCATED = "allocated", _("fully allocated")
+        CLOSED = "closed", pgettext_lazy("listing", "closed")
+        WITHDRAWN = "withdrawn", _("withdrawn")
 
     class Window(models.TextChoices):
-        JURISDICTION = "jurisdiction", _("本地区 own jurisdiction")
-        REGION = "region", _("全区域 whole region")
-        DISPOSAL = "disposal", _("处置 disposal")
+        JURISDICTION = "jurisdiction", _("own jurisdiction")
+        REGION = "region", _("whole region")
+        DISPOSAL = "disposal", _("disposal")
 
     region = models.ForeignKey(Region, models.PROTECT, related_name="listings", verbose_name=_("region"))
     agency = models.ForeignKey(Agency, models.PROTECT, related_name="listings", verbose_name=_("giving agency"))
@@ -179,8 +180,8 @@ class Listing(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id", "agency": "agency_id"}
 
     class Meta:
-        verbose_name = _("挂牌 listing")
-        verbose_name_plural = _("挂牌 listings")
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
         ordering = ["-opened_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity_available__gte=0), name="listing_never_overallocated"),
@@ -220,10 +221,10 @@ class Listing(models.Model):
 
 class TransferRequest(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("待分配 pending")
-        ALLOCATED = "allocated", _("已分配 allocated")
-        NOT_ALLOCATED = "not_allocated", _("未获分配 not allocated")
-        WITHDRAWN = "withdrawn", _("已撤回 withdrawn")
+        PENDING = "pending", pgettext_lazy("request", "pending")
+        ALLOCATED = "allocated", _("allocated")
+        NOT_ALLOCATED = "not_allocated", _("not allocated")
+        WITHDRAWN = "withdrawn", _("withdrawn")
 
     listing = models.ForeignKey(Listing, models.PROTECT, related_name="requests", verbose_name=_("listing"))
     agency = models.ForeignKey(Agency, models.PROTECT, related_name="requests",
@@ -247,8 +248,8 @@ class TransferRequest(models.Model):
                      "agency": ["agency_id", "listing__agency_id"]}
 
     class Meta:
-        verbose_name = _("申领 request")
-        verbose_name_plural = _("申领 requests")
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
         ordering = ["created_at", "id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="request_quantity_positive")]
 
@@ -263,11 +264,11 @@ class Transfer(models.Model):
     """An allocation of (part of) a listing to one request, through approvals to handover."""
 
     class Status(models.TextChoices):
-        APPROVING = "approving", _("审批中 approving")
-        HANDOVER = "handover", _("待交接 awaiting handover")
-        COMPLETED = "completed", _("已完成 completed")
-        REFUSED = "refused", _("已驳回 refused")
-        CANCELLED = "cancelled", _("已取消 cancelled")
+        APPROVING = "approving", _("approving")
+        HANDOVER = "handover", _("awaiting handover")
+        COMPLETED = "completed", _("completed")
+        REFUSED = "refused", _("refused")
+        CANCELLED = "cancelled", _("cancelled")
 
     ACTIVE = ("approving", "handover", "completed")
 
@@ -302,8 +303,8 @@ class Transfer(models.Model):
                      "agency": ["giver_id", "receiver_id"]}
 
     class Meta:
-        verbose_name = _("调拨 transfer")
-        verbose_name_plural = _("调拨 transfers")
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
         ordering = ["-allocated_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="transfer_quantity_positive"),
@@ -323,20 +324,20 @@ class Transfer(models.Model):
 
 class ApprovalStep(models.Model):
     class Kind(models.TextChoices):
-        GIVING_BUREAU = "giving_bureau", _("调出方机关事务管理局 giving bureau")
-        RECEIVING_BUREAU = "receiving_bureau", _("调入方机关事务管理局 receiving bureau")
-        COORDINATOR = "coordinator", _("区域协调机构 regional coordinator")
+        GIVING_BUREAU = "giving_bureau", _("giving bureau")
+        RECEIVING_BUREAU = "receiving_bureau", _("receiving bureau")
+        COORDINATOR = "coordinator", pgettext_lazy("approval step", "regional coordinator")
 
     class Decision(models.TextChoices):
-        PENDING = "pending", _("待审批 pending")
-        APPROVED = "approved", _("同意 approved")
-        REFUSED = "refused", _("驳回 refused")
-        CLOSED = "closed", _("已关闭 closed")
+        PENDING = "pending", _("pending")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+        CLOSED = "closed", _("closed")
 
     class Light(models.TextChoices):
-        GREEN = "green", _("绿灯 green")
-        YELLOW = "yellow", _("黄灯 yellow")
-        RED = "red", _("红灯 red")
+        GREEN = "green", _("green")
+        YELLOW = "yellow", _("yellow")
+        RED = "red", _("red")
 
     transfer = models.ForeignKey(Transfer, models.CASCADE, related_name="steps", verbose_name=_("transfer"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -358,8 +359,8 @@ class ApprovalStep(models.Model):
                      "agency": ["transfer__giver_id", "transfer__receiver_id"]}
 
     class Meta:
-        verbose_name = _("审批环节 approval step")
-        verbose_name_plural = _("审批环节 approval steps")
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["transfer", "kind"], name="one_step_per_kind"),
@@ -415,10 +416,10 @@ class ImportJob(models.Model):
     """A bulk asset import (CSV) run by Celery, with progress and a per-row error report."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中 queued")
-        RUNNING = "running", _("进行中 running")
-        SUCCEEDED = "succeeded", _("已完成 succeeded")
-        FAILED = "failed", _("失败 failed")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
 
     agency = models.ForeignKey(Agency, models.PROTECT, related_name="import_jobs", verbose_name=_("agency"))
     file = models.FileField(_("file"), upload_to="imports/")
@@ -435,8 +436,8 @@ class ImportJob(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
 
     class Meta:
-        verbose_name = _("批量导入 import job")
-        verbose_name_plural = _("批量导入 import jobs")
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         ordering = ["-created_at"]
 
     def permission_scope(self):

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class KernelConfig(AppConfig):
     name = "kernel"
-    verbose_name = _("留痕 Audit trail")
+    verbose_name = _("Audit trail")

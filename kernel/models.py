@@ -30,8 +30,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         db_table = "exchange_auditevent"
-        verbose_name = _("留痕事件 audit event")
-        verbose_name_plural = _("留痕事件 audit events")
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["id"]
 
     def __str__(self):

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class LedgerConfig(AppConfig):
     name = "ledger"
     label = "ledger"
-    verbose_name = _("补偿台账 Compensation ledger")
+    verbose_name = _("Compensation ledger")

@@ -12,14 +12,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 money = {"max_digits": 14, "decimal_places": 2}
 
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        COMPENSATION = "compensation", _("补偿往来 compensation")
-        CLEARING = "clearing", _("区域清算 region clearing")
+        COMPENSATION = "compensation", _("compensation")
+        CLEARING = "clearing", _("region clearing")
 
     region = models.ForeignKey("regions.Region", models.PROTECT, related_name="ledger_accounts",
                                verbose_name=_("region"))
@@ -32,8 +33,8 @@ class Account(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id"}
 
     class Meta:
-        verbose_name = _("账户 account")
-        verbose_name_plural = _("账户 accounts")
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["region_id", "kind", "code"]
         constraints = [
             models.UniqueConstraint(fields=["region", "jurisdiction"], condition=Q(kind="compensation"),
@@ -53,8 +54,8 @@ class Account(models.Model):
 
 class SettlementPeriod(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("开放 open")
-        CLOSED = "closed", _("已关闭 closed")
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
 
     region = models.ForeignKey("regions.Region", models.PROTECT, related_name="settlement_periods",
                                verbose_name=_("region"))
@@ -67,8 +68,8 @@ class SettlementPeriod(models.Model):
     SCOPE_LOOKUPS = {"region": "region_id"}
 
     class Meta:
-        verbose_name = _("结算期间 settlement period")
-        verbose_name_plural = _("结算期间 settlement periods")
+        verbose_name = _("settlement period")
+        verbose_name_plural = _("settlement periods")
         ordering = ["region_id", "start"]
         constraints = [
             models.UniqueConstraint(fields=["region", "start"], name="period_start_once"),
@@ -86,10 +87,10 @@ class SettlementPeriod(models.Model):
 
 class JournalTransaction(models.Model):
     class Kind(models.TextChoices):
-        COMPENSATION = "compensation", _("调剂补偿 compensation")
-        RENT = "rent", _("用房租金当量 rent")
-        SETTLEMENT = "settlement", _("结算付款 settlement")
-        REVERSAL = "reversal", _("冲销 reversal")
+        COMPENSATION = "compensation", pgettext_lazy("transaction", "compensation")
+        RENT = "rent", _("rent")
+        SETTLEMENT = "settlement", _("settlement")
+        REVERSAL = "reversal", _("reversal")
 
     region = models.ForeignKey("regions.Region", models.PROTECT, related_name="+", verbose_name=_("region"))
     period = models.ForeignKey(SettlementPeriod, models.PROTECT, related_name="transactions",
@@ -109,8 +110,8 @@ class JournalTransaction(models.Model):
     SCOPE_NEEDS_DISTINCT = True
 
     class Meta:
-        verbose_name = _("记账凭证 journal transaction")
-        verbose_name_plural = _("记账凭证 journal transactions")
+        verbose_name = _("journal transaction")
+        verbose_name_plural = _("journal transactions")
         ordering = ["date", "id"]
         constraints = [
             models.UniqueConstraint(fields=["transfer"], condition=Q(kind="compensation"),
@@ -125,8 +126,8 @@ class JournalTransaction(models.Model):
 
 class Leg(models.Model):
     class Side(models.TextChoices):
-        DEBIT = "debit", _("借 debit")
-        CREDIT = "credit", _("贷 credit")
+        DEBIT = "debit", _("debit")
+        CREDIT = "credit", _("credit")
 
     transaction = models.ForeignKey(JournalTransaction, models.PROTECT, related_name="legs",
                                     verbose_name=_("transaction"))
@@ -137,8 +138,8 @@ class Leg(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "account__jurisdiction_id"}
 
     class Meta:
-        verbose_name = _("分录 leg")
-        verbose_name_plural = _("分录 legs")
+        verbose_name = _("leg")
+        verbose_name_plural = _("legs")
         ordering = ["transaction_id", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="leg_amount_positive"),
@@ -176,8 +177,8 @@ class CompensationBreakdown(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": ["giver_jurisdiction_id", "receiver_jurisdiction_id"]}
 
     class Meta:
-        verbose_name = _("补偿计算明细 compensation breakdown")
-        verbose_name_plural = _("补偿计算明细 compensation breakdowns")
+        verbose_name = _("compensation breakdown")
+        verbose_name_plural = _("compensation breakdowns")
 
     def __str__(self):
         return f"transfer #{self.transfer_id}: {self.total}"
@@ -201,8 +202,8 @@ class PaymentInstruction(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": ["payer__jurisdiction_id", "payee__jurisdiction_id"]}
 
     class Meta:
-        verbose_name = _("付款指令 payment instruction")
-        verbose_name_plural = _("付款指令 payment instructions")
+        verbose_name = _("payment instruction")
+        verbose_name_plural = _("payment instructions")
         ordering = ["period_id", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="instruction_amount_positive"),
@@ -227,8 +228,8 @@ class ClosingBalance(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "account__jurisdiction_id"}
 
     class Meta:
-        verbose_name = _("期末余额 closing balance")
-        verbose_name_plural = _("期末余额 closing balances")
+        verbose_name = _("closing balance")
+        verbose_name_plural = _("closing balances")
         constraints = [models.UniqueConstraint(fields=["period", "account"], name="closing_balance_once")]
 
     def __str__(self):

@@ -8,7 +8,7 @@ class LifecycleConfig(AppConfig):
 
     name = "lifecycle"
     label = "lifecycle"
-    verbose_name = _("公物仓全周期 Lifecycle")
+    verbose_name = _("Lifecycle")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

@@ -9,16 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
-        STEP_OPENED = "step_opened", _("待我审批 step opened for me")
-        STEP_YELLOW = "step_yellow", _("审批即将到期 step due soon")
-        STEP_RED = "step_red", _("审批已超期 step overdue")
-        REQUEST_ALLOCATED = "request_allocated", _("申领已分配 request allocated")
-        REQUEST_REFUSED = "request_refused", _("申领未获分配 request refused")
-        HANDOVER_AWAITING = "handover_awaiting", _("待我交接 handover awaiting me")
-        WANT_MATCHED = "want_matched", _("心愿单匹配 watched item listed")
-        LOAN_DUE = "loan_due", _("借用即将到期 loan due")
-        LOAN_OVERDUE = "loan_overdue", _("借用已逾期 loan overdue")
-        DISPOSAL_PENDING = "disposal_pending", _("待处置 disposal awaiting")
+        STEP_OPENED = "step_opened", _("step opened for me")
+        STEP_YELLOW = "step_yellow", _("step due soon")
+        STEP_RED = "step_red", _("step overdue")
+        REQUEST_ALLOCATED = "request_allocated", _("request allocated")
+        REQUEST_REFUSED = "request_refused", _("request refused")
+        HANDOVER_AWAITING = "handover_awaiting", _("handover awaiting me")
+        WANT_MATCHED = "want_matched", _("watched item listed")
+        LOAN_DUE = "loan_due", _("loan due")
+        LOAN_OVERDUE = "loan_overdue", _("loan overdue")
+        DISPOSAL_PENDING = "disposal_pending", _("disposal awaiting")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications",
                                   verbose_name=_("recipient"))
@@ -31,8 +31,8 @@ class Notification(models.Model):
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("通知 notification")
-        verbose_name_plural = _("通知 notifications")
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key")]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]

@@ -77,11 +77,11 @@ class JurisdictionAdmin(ReadOnlyAdmin):
     readonly_fields = ("centroid_geojson", "outline_geojson")
     inlines = [MembershipInline]
 
-    @admin.display(description=_("代表点 representative point (GeoJSON)"))
+    @admin.display(description=_("representative point (GeoJSON)"))
     def centroid_geojson(self, obj):
         return geojson(obj.centroid)
 
-    @admin.display(description=_("简化边界 simplified boundary (GeoJSON)"))
+    @admin.display(description=_("simplified boundary (GeoJSON)"))
     def outline_geojson(self, obj):
         return geojson(obj.boundary_simplified)
 
@@ -112,11 +112,11 @@ class AgencyAdmin(ScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("headcounts")
 
-    @admin.display(description=_("编制人数 headcount"))
+    @admin.display(description=_("headcount"))
     def total(self, obj):
         return obj.total_headcount
 
-    @admin.display(description=_("地址点 address point (GeoJSON)"))
+    @admin.display(description=_("address point (GeoJSON)"))
     def location_geojson(self, obj):
         return geojson(obj.location)
 
@@ -152,7 +152,7 @@ class ApiTokenAdmin(ScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("吊销所选令牌 revoke the selected tokens"))
+    @admin.action(description=_("revoke the selected tokens"))
     def revoke(self, request, queryset):
         done = 0
         for token in queryset:
@@ -202,8 +202,7 @@ class StandardSetForm(forms.ModelForm):
         data = super().clean()
         effective = data.get("effective_from") if self.instance.pk is None else self.instance.effective_from
         if effective is not None and effective <= timezone.localdate():
-            raise ValidationError(_("生效中或已生效的标准不可修改；请新建一个未来生效的版本。"
-                                    "Standards in force are never changed; create a version effective later."))
+            raise ValidationError(_("Standards in force are never changed; create a version effective later."))
         return data
 
 

@@ -16,8 +16,8 @@ class Region(models.Model):
     name_en = models.CharField(_("English name"), max_length=100)
 
     class Meta:
-        verbose_name = _("区域 region")
-        verbose_name_plural = _("区域 regions")
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
         ordering = ["code"]
 
     def __str__(self):
@@ -26,9 +26,9 @@ class Region(models.Model):
 
 class Jurisdiction(models.Model):
     class Level(models.TextChoices):
-        PROVINCE = "province", _("省级 province")
-        CITY = "city", _("地市级 city")
-        COUNTY = "county", _("区县级 county/district")
+        PROVINCE = "province", _("province")
+        CITY = "city", _("city")
+        COUNTY = "county", _("county/district")
 
     code = models.CharField(_("division code"), max_length=6, unique=True, validators=[division_code])
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
@@ -42,8 +42,8 @@ class Jurisdiction(models.Model):
     centroid = models.PointField(_("representative point"), srid=4326, null=True, blank=True)
 
     class Meta:
-        verbose_name = _("行政区 jurisdiction")
-        verbose_name_plural = _("行政区 jurisdictions")
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
         ordering = ["code"]
 
     def __str__(self):
@@ -61,8 +61,8 @@ class Membership(models.Model):
     left_on = models.DateField(_("left on"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("成员资格 membership")
-        verbose_name_plural = _("成员资格 memberships")
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["region", "jurisdiction", "joined_on"], name="membership_once"),
             models.CheckConstraint(condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
@@ -76,16 +76,16 @@ class Membership(models.Model):
 class Rank(models.TextChoices):
     """Post ranks used by the office-space standard (党政机关办公用房建设标准)."""
 
-    MINISTER = "minister", _("部级正职 minister")
-    VICE_MINISTER = "vice_minister", _("部级副职 vice-minister")
-    HEAD = "head", _("正职 head")
-    DEPUTY = "deputy", _("副职 deputy")
-    BUREAU_HEAD = "bureau_head", _("厅局级正职 bureau head")
-    DEPUTY_BUREAU_HEAD = "deputy_bureau_head", _("厅局级副职 deputy bureau head")
-    DIVISION_HEAD = "division_head", _("处级正职 division head")
-    DEPUTY_DIVISION_HEAD = "deputy_division_head", _("处级副职 deputy division head")
-    SECTION_HEAD = "section_head", _("科级正职 section head")
-    STAFF = "staff", _("以下人员 staff")
+    MINISTER = "minister", _("minister")
+    VICE_MINISTER = "vice_minister", _("vice-minister")
+    HEAD = "head", _("head")
+    DEPUTY = "deputy", _("deputy")
+    BUREAU_HEAD = "bureau_head", _("bureau head")
+    DEPUTY_BUREAU_HEAD = "deputy_bureau_head", _("deputy bureau head")
+    DIVISION_HEAD = "division_head", _("division head")
+    DEPUTY_DIVISION_HEAD = "deputy_division_head", _("deputy division head")
+    SECTION_HEAD = "section_head", _("section head")
+    STAFF = "staff", _("staff")
 
 
 class Agency(models.Model):
@@ -101,8 +101,8 @@ class Agency(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id", "agency": "id"}
 
     class Meta:
-        verbose_name = _("机关单位 agency")
-        verbose_name_plural = _("机关单位 agencies")
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
         ordering = ["jurisdiction__code", "code"]
 
     def __str__(self):
@@ -124,16 +124,16 @@ class Headcount(models.Model):
     count = models.PositiveIntegerField(_("count"))
 
     class Meta:
-        verbose_name = _("编制人数 headcount")
-        verbose_name_plural = _("编制人数 headcounts")
+        verbose_name = _("headcount")
+        verbose_name_plural = _("headcounts")
         constraints = [models.UniqueConstraint(fields=["agency", "rank"], name="headcount_rank_once")]
 
 
 class Role(models.TextChoices):
-    COORDINATOR = "coordinator", _("区域协调员 regional coordinator")
-    BUREAU_MANAGER = "bureau_manager", _("机关事务管理局 bureau manager")
-    AGENCY_STAFF = "agency_staff", _("单位资产管理员 agency staff")
-    AUDITOR = "auditor", _("审计员 auditor")
+    COORDINATOR = "coordinator", _("regional coordinator")
+    BUREAU_MANAGER = "bureau_manager", _("bureau manager")
+    AGENCY_STAFF = "agency_staff", _("agency staff")
+    AUDITOR = "auditor", _("auditor")
 
 
 class RoleBinding(models.Model):
@@ -148,8 +148,8 @@ class RoleBinding(models.Model):
     agency = models.ForeignKey(Agency, models.CASCADE, null=True, blank=True, verbose_name=_("agency"))
 
     class Meta:
-        verbose_name = _("角色授权 role binding")
-        verbose_name_plural = _("角色授权 role bindings")
+        verbose_name = _("role binding")
+        verbose_name_plural = _("role bindings")
         constraints = [
             models.CheckConstraint(
                 name="role_binding_scope_matches_role",
@@ -185,8 +185,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("接口令牌 API token")
-        verbose_name_plural = _("接口令牌 API tokens")
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
@@ -205,9 +205,9 @@ class ApiToken(models.Model):
 
 # --- Standards registry ----------------------------------------------------------------------------
 class AllocationMode(models.TextChoices):
-    FIRST_COME = "first_come", _("先到先得 first come")
-    WINDOW_CLOSE = "window_close", _("窗口期结束统一分配 at window close")
-    OPTIMIZED = "optimized", _("窗口期结束优化分配 optimized at window close")
+    FIRST_COME = "first_come", _("first come")
+    WINDOW_CLOSE = "window_close", _("at window close")
+    OPTIMIZED = "optimized", _("optimized at window close")
 
 
 class StandardSet(models.Model):
@@ -234,8 +234,8 @@ class StandardSet(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("配置标准版本 standard set")
-        verbose_name_plural = _("配置标准版本 standard sets")
+        verbose_name = _("standard set")
+        verbose_name_plural = _("standard sets")
         ordering = ["region", "-effective_from"]
         constraints = [models.UniqueConstraint(fields=["region", "effective_from"], name="one_set_per_day")]
 
@@ -253,14 +253,14 @@ class StandardSet(models.Model):
 class OfficeSpaceNorm(models.Model):
     standard_set = models.ForeignKey(StandardSet, models.CASCADE, related_name="office_norms")
     level = models.CharField(_("jurisdiction level"), max_length=10, choices=[
-        ("central", _("中央 central")), *Jurisdiction.Level.choices])
+        ("central", _("central")), *Jurisdiction.Level.choices])
     rank = models.CharField(_("rank"), max_length=24, choices=Rank.choices)
     area_m2 = models.DecimalField(_("office room area per person (m²)"), max_digits=6, decimal_places=1,
                                   validators=[MinValueValidator(Decimal("0"))])
 
     class Meta:
-        verbose_name = _("办公用房标准 office space norm")
-        verbose_name_plural = _("办公用房标准 office space norms")
+        verbose_name = _("office space norm")
+        verbose_name_plural = _("office space norms")
         constraints = [models.UniqueConstraint(fields=["standard_set", "level", "rank"], name="office_norm_once")]
 
 
@@ -276,8 +276,8 @@ class AssetClassNorm(models.Model):
                                             decimal_places=3, default=Decimal("1.000"))
 
     class Meta:
-        verbose_name = _("资产配置标准 asset class norm")
-        verbose_name_plural = _("资产配置标准 asset class norms")
+        verbose_name = _("asset class norm")
+        verbose_name_plural = _("asset class norms")
         constraints = [models.UniqueConstraint(fields=["standard_set", "class_code"], name="class_norm_once")]
 
 
@@ -289,8 +289,8 @@ class RentNorm(models.Model):
     rent_per_m2_month = models.DecimalField(_("rent-equivalent (CNY/m²/month)"), max_digits=8, decimal_places=2)
 
     class Meta:
-        verbose_name = _("租金当量标准 rent norm")
-        verbose_name_plural = _("租金当量标准 rent norms")
+        verbose_name = _("rent norm")
+        verbose_name_plural = _("rent norms")
         constraints = [models.UniqueConstraint(fields=["standard_set", "jurisdiction"], name="rent_norm_once")]
 
 
@@ -306,6 +306,6 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("幂等键 idempotency key")
-        verbose_name_plural = _("幂等键 idempotency keys")
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [models.UniqueConstraint(fields=["owner", "operation", "key"], name="idempotency_once")]

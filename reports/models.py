@@ -9,10 +9,10 @@ from regions.permissions import Scope
 
 
 class ReportKind(models.TextChoices):
-    TRANSFER_CERTIFICATE = "transfer_certificate", _("调拨单 transfer certificate")
-    ALLOCATION_REPORT = "allocation_report", _("调剂调拨情况报告 period allocation report")
-    SETTLEMENT_STATEMENT = "settlement_statement", _("结算单 settlement statement")
-    SCORECARD = "scorecard", _("绩效评估表 performance scorecard")
+    TRANSFER_CERTIFICATE = "transfer_certificate", _("transfer certificate")
+    ALLOCATION_REPORT = "allocation_report", _("period allocation report")
+    SETTLEMENT_STATEMENT = "settlement_statement", _("settlement statement")
+    SCORECARD = "scorecard", _("performance scorecard")
 
 
 def report_path(instance, filename):
@@ -21,10 +21,10 @@ def report_path(instance, filename):
 
 class ReportJob(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中 queued")
-        RUNNING = "running", _("生成中 running")
-        SUCCEEDED = "succeeded", _("已完成 succeeded")
-        FAILED = "failed", _("失败 failed")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
 
     kind = models.CharField(_("kind"), max_length=24, choices=ReportKind.choices)
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
@@ -50,8 +50,8 @@ class ReportJob(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("报表任务 report job")
-        verbose_name_plural = _("报表任务 report jobs")
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="report_progress_percent"),

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Idempotent setup: Debian packages (only the missing ones), .venv from a Python whose sqlite3 can
-# load extensions, pinned requirements (only when requirements.txt changed), migrations.
+# load extensions, pinned requirements (only when requirements.txt changed), compiled translations
+# (locale/*/LC_MESSAGES/django.po -> .mo), migrations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libsqlite3-mod-spatialite gdal-bin libgdal-dev libproj-dev binutils postgresql-15
-  postgresql-15-postgis-3 redis-server fonts-wqy-zenhei poppler-utils python3-venv chromium chromium-driver)
+  postgresql-15-postgis-3 redis-server fonts-wqy-zenhei poppler-utils python3-venv chromium chromium-driver gettext)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -43,5 +44,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 mkdir -p var
+.venv/bin/python manage.py compilemessages --ignore ".venv" --ignore "var" -v 0
 .venv/bin/python manage.py migrate --no-input -v 0
 echo "setup: ready"

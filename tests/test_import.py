@@ -174,7 +174,7 @@ def test_job_fails_with_row_errors_and_imports_nothing(world):
 
 def test_job_limits_size_and_encoding(world):
     user = world["users"]["staff_a"]
-    with pytest.raises(Exception, match="larger"):
+    with pytest.raises(Exception, match="文件超过"):
         bulk_import.start_import_job(user, world["agency_a"], filename="a.csv",
                                      content=b"x" * (bulk_import.MAX_UPLOAD_BYTES + 1))
     with pytest.raises(Exception, match="UTF-8"):

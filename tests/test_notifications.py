@@ -75,7 +75,7 @@ def test_losers_at_window_close_hear_they_were_not_allocated(region_world):
     transfers.allocate_at_window_close(listing, now=listing.region_window_ends_at + timedelta(seconds=1))
     assert kinds(staff_b) == ["request_allocated"]
     assert kinds(late) == ["request_refused"]
-    assert "served first" in Notification.objects.get(recipient=late).message
+    assert "其他申领已优先分配" in Notification.objects.get(recipient=late).message
 
 
 def test_notify_is_once_per_key_and_recipient(world):

@@ -329,7 +329,7 @@ def test_certificate_from_the_transfer_page(client, world, django_capture_on_com
     transfer = make_transfer(world)
     login(client, world, "staff_b")
     response = client.post(reverse("web:reports"), {"transfer": transfer.pk}, follow=True)
-    assert "only for a completed transfer" in response.content.decode()
+    assert "只有已完成的调拨才能出具调拨单" in response.content.decode()
     assert not ReportJob.objects.exists()
     for key, kind in (("bureau_a", "giving_bureau"), ("bureau_b", "receiving_bureau")):
         transfers.decide_step(world["users"][key], transfer.steps.get(kind=kind), approve=True)

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class WorkbenchConfig(AppConfig):
     name = "workbench"
-    verbose_name = _("工作台 Workbench")
+    verbose_name = _("Workbench")

@@ -6,12 +6,12 @@ from exchange.models import Condition, Listing
 
 
 class CatalogueFilter(forms.Form):
-    text = forms.CharField(label=_("关键词 Keywords"), required=False, max_length=100)
-    window = forms.ChoiceField(label=_("筛选窗口 Window"), required=False,
-                               choices=[("", _("全部 all"))] + list(Listing.Window.choices))
-    from_agency = forms.TypedChoiceField(label=_("距离起点 Distance from"), required=False, coerce=int,
+    text = forms.CharField(label=_("Keywords"), required=False, max_length=100)
+    window = forms.ChoiceField(label=_("Window"), required=False,
+                               choices=[("", _("all"))] + list(Listing.Window.choices))
+    from_agency = forms.TypedChoiceField(label=_("Distance from"), required=False, coerce=int,
                                          empty_value=None)
-    within_km = forms.FloatField(label=_("范围 (公里) Within (km)"), required=False, min_value=1, max_value=5000)
+    within_km = forms.FloatField(label=_("Within (km)"), required=False, min_value=1, max_value=5000)
 
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -19,14 +19,14 @@ class CatalogueFilter(forms.Form):
 
 
 class RequestForm(forms.Form):
-    agency = forms.TypedChoiceField(label=_("申领单位 Requesting agency"), coerce=int)
-    quantity = forms.IntegerField(label=_("数量 Quantity"), min_value=1, initial=1)
-    justification = forms.CharField(label=_("申领理由 Justification"), widget=forms.Textarea(attrs={"rows": 3}),
+    agency = forms.TypedChoiceField(label=_("Requesting agency"), coerce=int)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    justification = forms.CharField(label=_("Justification"), widget=forms.Textarea(attrs={"rows": 3}),
                                     required=False)
-    needed_by = forms.DateField(label=_("需用日期 Needed by"), required=False,
+    needed_by = forms.DateField(label=_("Needed by"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
-    exception_requested = forms.BooleanField(label=_("申请例外 Ask for an exception"), required=False)
-    exception_justification = forms.CharField(label=_("例外理由 Exception justification"), required=False,
+    exception_requested = forms.BooleanField(label=_("Ask for an exception"), required=False)
+    exception_justification = forms.CharField(label=_("Exception justification"), required=False,
                                               widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, agencies=(), **kwargs):
@@ -35,31 +35,31 @@ class RequestForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    reason = forms.CharField(label=_("意见 Reason"), required=False, max_length=1000)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=1000)
 
 
 class HandoverForm(forms.Form):
-    received_quantity = forms.IntegerField(label=_("实收数量 Quantity received"), min_value=0)
-    received_condition = forms.ChoiceField(label=_("验收状况 Condition received"), choices=Condition.choices)
-    note = forms.CharField(label=_("备注 Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    received_quantity = forms.IntegerField(label=_("Quantity received"), min_value=0)
+    received_condition = forms.ChoiceField(label=_("Condition received"), choices=Condition.choices)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("取消理由 Reason for cancelling"), required=False, max_length=1000)
+    reason = forms.CharField(label=_("Reason for cancelling"), required=False, max_length=1000)
 
 
 class AssetForm(forms.Form):
     """Register an asset and list it at once (two services, one transaction)."""
 
-    agency = forms.TypedChoiceField(label=_("所属单位 Agency"), coerce=int)
-    asset_class = forms.TypedChoiceField(label=_("资产分类 Asset class"), coerce=int)
-    description = forms.CharField(label=_("名称描述 Description"), required=False, max_length=300)
-    quantity = forms.IntegerField(label=_("数量 Quantity"), min_value=1, initial=1)
-    unit = forms.CharField(label=_("单位 Unit"), max_length=16, initial="台")
-    original_value = forms.DecimalField(label=_("单价原值 (元) Original value per unit (CNY)"), max_digits=14,
+    agency = forms.TypedChoiceField(label=_("Agency"), coerce=int)
+    asset_class = forms.TypedChoiceField(label=_("Asset class"), coerce=int)
+    description = forms.CharField(label=_("Description"), required=False, max_length=300)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    unit = forms.CharField(label=_("Unit"), max_length=16, initial="台")
+    original_value = forms.DecimalField(label=_("Original value per unit (CNY)"), max_digits=14,
                                         decimal_places=2, min_value=0)
-    acquired_on = forms.DateField(label=_("取得日期 Acquired on"), widget=forms.DateInput(attrs={"type": "date"}))
-    condition = forms.ChoiceField(label=_("状况 Condition"), choices=Condition.choices, initial=Condition.GOOD)
+    acquired_on = forms.DateField(label=_("Acquired on"), widget=forms.DateInput(attrs={"type": "date"}))
+    condition = forms.ChoiceField(label=_("Condition"), choices=Condition.choices, initial=Condition.GOOD)
 
     def __init__(self, *args, agencies=(), classes=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,12 +68,13 @@ class AssetForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("报表 Report"))
-    region = forms.ChoiceField(label=_("区域 Region"))
-    jurisdiction = forms.ChoiceField(label=_("行政区（空 = 全区域） Jurisdiction (blank = whole region)"),
+    kind = forms.ChoiceField(label=_("Report"))
+    region = forms.ChoiceField(label=_("Region"))
+    jurisdiction = forms.ChoiceField(label=_("Jurisdiction (blank = whole region)"),
                                      required=False)
-    period_from = forms.DateField(label=_("起 From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    period_to = forms.DateField(label=_("止 To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    period_from = forms.DateField(label=_("Period from"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    period_to = forms.DateField(label=_("Period to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, kinds=(), regions=(), jurisdictions=(), **kwargs):
         super().__init__(*args, **kwargs)

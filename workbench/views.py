@@ -112,7 +112,7 @@ def listing_detail(request, pk):
                                  aliases={"agency_id": "agency", "listing_id": None})
             if ok:
                 request_obj, transfer = result
-                submitted = _("申领 #%(id)s 已提交。 Request #%(id)s submitted.")
+                submitted = _("Request #%(id)s submitted.")
                 messages.success(request, submitted % {"id": request_obj.pk})
                 if transfer is not None:
                     return redirect("web:transfer", transfer.pk)
@@ -131,7 +131,7 @@ def _allocate(request, listing):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("已分配 %(n)s 笔调拨。 %(n)s transfer(s) allocated.") % {"n": len(made)})
+        messages.success(request, _("%(n)s transfer(s) allocated.") % {"n": len(made)})
     return redirect("web:listing", listing.pk)
 
 
@@ -153,7 +153,7 @@ def asset_new(request):
         data["asset_class"] = selectors.asset_classes(request.user).get(pk=data["asset_class"])
         ok, listing = attempt(form, register_and_list, request.user, **data)
         if ok:
-            messages.success(request, _("已挂牌进入公物仓。 Listed in the shared warehouse."))
+            messages.success(request, _("Listed in the shared warehouse."))
             return redirect("web:listing", listing.pk)
     return page(request, "web/asset_new.html", {"form": form})
 
@@ -180,7 +180,7 @@ def withdraw_request(request, pk):
     except DomainError as exc:
         messages.error(request, f"#{pk}: {exc.message}")
     else:
-        messages.success(request, _("申领 #%(id)s 已撤回。 Request #%(id)s withdrawn.") % {"id": pk})
+        messages.success(request, _("Request #%(id)s withdrawn.") % {"id": pk})
     return redirect("web:my_requests")
 
 
@@ -212,7 +212,7 @@ def decide(request, pk):
         ok, _step = attempt(form, transfers.decide_step, request.user, step, approve=approve,
                             reason=form.cleaned_data["reason"])
         if ok:
-            messages.success(request, _("已同意。 Approved.") if approve else _("已驳回。 Refused."))
+            messages.success(request, _("Approved.") if approve else _("Refused."))
             return redirect("web:approvals")
     steps = my_pending_steps(request.user).order_by("light_rank", "due_at", "id")
     return page(request, "web/approvals.html", {
@@ -273,14 +273,14 @@ def transfer_detail(request, pk):
             ok, _t = attempt(form, transfers.cancel_transfer, request.user, transfer,
                              reason=form.cleaned_data["reason"])
             if ok:
-                messages.success(request, _("调拨已取消。 Transfer cancelled."))
+                messages.success(request, _("Transfer cancelled."))
                 return redirect("web:transfer", pk)
         return _transfer_page(request, transfer, cancel=form, status=400)
     form = forms.HandoverForm(request.POST)
     if form.is_valid():
         ok, _t = attempt(form, transfers.confirm_handover, request.user, transfer, **form.cleaned_data)
         if ok:
-            messages.success(request, _("交接已确认，调拨完成。 Handover confirmed; the transfer is complete."))
+            messages.success(request, _("Handover confirmed; the transfer is complete."))
             return redirect("web:transfer", pk)
     return _transfer_page(request, transfer, handover=form, status=400)
 
@@ -338,7 +338,7 @@ def reports(request):
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("web:transfer", transfer_id) if transfer_id.isdigit() else redirect("web:reports")
-        messages.success(request, _("调拨单已申请。 Certificate requested."))
+        messages.success(request, _("Certificate requested."))
         return redirect("web:reports")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -348,7 +348,7 @@ def reports(request):
                            base_url=request.build_absolute_uri("/"),
                            aliases={"region_code": "region", "jurisdiction_code": "jurisdiction"})
         if ok:
-            messages.success(request, _("报表已申请。 Report requested."))
+            messages.success(request, _("Report requested."))
             return redirect("web:reports")
     jobs = report_selectors.jobs_for(request.user).order_by("-created_at", "-id")
     rows = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -98,7 +98,7 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
         "standard_set": standards.pk, "window": window}, region=listing.region, jurisdiction=agency.jurisdiction)
     transfer = None
     if standards.allocation_mode == AllocationMode.FIRST_COME:
-        transfer = allocate(user, request, quantity, reason=_("first come (先到先得)"), standards=standards)
+        transfer = allocate(user, request, quantity, reason=_("first come"), standards=standards)
     return request, transfer
 
 
@@ -163,7 +163,7 @@ def first_come_plan(listings, requests):
     for request in sorted(requests, key=lambda r: (r.created_at, r.pk)):
         if left.get(request.listing_id, 0) >= request.quantity:
             left[request.listing_id] -= request.quantity
-            plan.append((request, request.quantity, _("first come within the window (窗口期内先到先得)")))
+            plan.append((request, request.quantity, _("first come within the window")))
     return plan
 
 
