@@ -6,7 +6,7 @@ import uuid
 
 import graphene
 from django.db import transaction
-from graphql_relay import from_global_id
+from graphql_relay import from_global_id, to_global_id
 
 from api import idempotency
 from kernel.errors import DomainError, NotFound
@@ -117,3 +117,8 @@ def decode_id(value, type_name, field):
     if kind != type_name or not str(pk).isdigit():
         raise NotFound(f"Not a valid {type_name} id: {text}", field=field)
     return int(pk)
+
+
+def global_id(type_name, pk):
+    """The relay global ID of a `type_name` row, or None without a pk."""
+    return None if pk is None else to_global_id(type_name, pk)

@@ -231,7 +231,7 @@ def confirm_handover(world):
     u = world["users"]
     transfer = _transfer(world, approved=True)
     return (op("ConfirmHandover"), {"input": {"transferId": str(transfer.pk), "receivedQuantity": 1,
-                                              "receivedCondition": "good"}}, u["staff_b"], u["staff_a"])
+                                              "receivedCondition": "GOOD"}}, u["staff_b"], u["staff_a"])
 
 
 def import_assets(world):

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from graphql_relay import to_global_id
 
 from exchange.models import ApprovalStep, Listing, Transfer
 from kernel.models import AuditEvent
@@ -36,7 +37,7 @@ def payload(result, name):
 def register(gql, user, **overrides):
     gql.login(user)
     data = {"assetClassCode": "2010104", "description": "联想启天M437台式计算机", "quantity": 1,
-            "originalValue": "4500.00", "acquiredOn": "2017-03-01", "condition": "good"} | overrides
+            "originalValue": "4500.00", "acquiredOn": "2017-03-01", "condition": "GOOD"} | overrides
     return payload(gql.operation("RegisterAsset", {"input": data}), "registerAsset")
 
 
@@ -44,7 +45,7 @@ def test_full_path_through_graphql(gql, world):
     users = world["users"]
     # register two assets: one within the standards, one above the price cap and too young
     ok = register(gql, users["staff_a"])
-    assert ok["errors"] == [] and ok["asset"]["status"] == "IN_USE" or ok["asset"]["status"] == "in_use"
+    assert ok["errors"] == [] and ok["asset"]["status"] == "IN_USE"
     young = register(gql, users["staff_a"], originalValue="6800.00",
                      acquiredOn=str(timezone.localdate() - timedelta(days=300)))
     listings = {}
@@ -52,7 +53,7 @@ def test_full_path_through_graphql(gql, world):
         opened = payload(gql.operation("ListingOpen", {"input": {"assetId": reg["asset"]["id"]}}), "markIdle")
         assert opened["errors"] == [], opened
         listings[key] = opened["listing"]
-    assert listings["ok"]["window"].lower() == "region"
+    assert listings["ok"]["window"] == "REGION"
 
     # the requester finds it by Chinese text, nearest first, with km from its own agency
     gql.login(users["staff_b"])
@@ -75,10 +76,10 @@ def test_full_path_through_graphql(gql, world):
         "exceptionRequested": True, "exceptionJustification": "演示协调机构审批"}}), "requestListing")
     assert done["errors"] == [], done
     transfer = done["transfer"]
-    assert transfer["status"].lower() == "approving"
-    steps = {s["kind"].lower(): s for s in transfer["steps"]}
-    assert set(steps) == {"giving_bureau", "receiving_bureau", "coordinator"}
-    assert {s["light"].lower() for s in steps.values()} == {"green"}
+    assert transfer["status"] == "APPROVING"
+    steps = {s["kind"]: s for s in transfer["steps"]}
+    assert set(steps) == {"GIVING_BUREAU", "RECEIVING_BUREAU", "COORDINATOR"}
+    assert {s["light"] for s in steps.values()} == {"GREEN"}
 
     # a second requester loses with a typed error
     gql.login(users["bureau_b"])
@@ -88,8 +89,8 @@ def test_full_path_through_graphql(gql, world):
     assert [e["code"].lower() for e in lost["errors"]] == ["already_allocated"]
 
     # three parallel approvals, each by its own authority; the wrong one is refused
-    decisions = [("bureau_b", "giving_bureau", "permission_denied"), ("bureau_a", "giving_bureau", None),
-                 ("coordinator", "coordinator", None), ("bureau_b", "receiving_bureau", None)]
+    decisions = [("bureau_b", "GIVING_BUREAU", "permission_denied"), ("bureau_a", "GIVING_BUREAU", None),
+                 ("coordinator", "COORDINATOR", None), ("bureau_b", "RECEIVING_BUREAU", None)]
     for user, kind, error in decisions:
         gql.login(users[user])
         result = payload(gql.operation("DecideApproval", {"input": {"stepId": steps[kind]["id"], "approve": True}}),
@@ -98,14 +99,14 @@ def test_full_path_through_graphql(gql, world):
             assert [e["code"].lower() for e in result["errors"]] == [error]
         else:
             assert result["errors"] == [], result
-    assert result["transfer"]["status"].lower() == "handover"
+    assert result["transfer"]["status"] == "HANDOVER"
 
     # handover confirmed by the receiver completes the transfer and moves ownership
     gql.login(users["staff_b"])
     confirmed = payload(gql.operation("ConfirmHandover", {"input": {
-        "transferId": transfer["id"], "receivedQuantity": 1, "receivedCondition": "good"}}), "confirmHandover")
+        "transferId": transfer["id"], "receivedQuantity": 1, "receivedCondition": "GOOD"}}), "confirmHandover")
     assert confirmed["errors"] == [], confirmed
-    assert confirmed["transfer"]["status"].lower() == "completed"
+    assert confirmed["transfer"]["status"] == "COMPLETED"
     assert confirmed["transfer"]["receivedAsset"]["agency"]["nameZh"] == "杭州乙单位"
     assert confirmed["transfer"]["certificateCode"]
 
@@ -170,7 +171,7 @@ def test_lists_run_a_constant_number_of_queries(gql, world, assert_num_queries_c
                                                 maximum=8),
         "transfers": assert_num_queries_constant(op("TransferList"), lambda n: {"first": n}, maximum=8),
         "steps": assert_num_queries_constant(op("ExchangeApprovalSteps"), lambda n: {"first": n,
-                                                                                   "orderBy": "light"}, maximum=8),
+                                                                                   "orderBy": "LIGHT"}, maximum=8),
     }
     gql.login(world["users"]["bureau_a"])
     now = timezone.now()
@@ -190,10 +191,11 @@ def test_steps_filter_and_sort_by_light(gql, world):
     first.steps.update(opened_at=now - timedelta(days=3), yellow_at=now - timedelta(days=1),
                        due_at=now + timedelta(days=1))
     gql.login(world["users"]["coordinator"])
-    page = payload(gql.operation("ExchangeApprovalSteps", {"light": "yellow"}), "approvalSteps")
-    assert page["totalCount"] == 2 and {e["node"]["transfer"]["pk"] for e in page["edges"]} == {first.pk}
-    page = payload(gql.operation("ExchangeApprovalSteps", {"orderBy": "light"}), "approvalSteps")
-    assert [e["node"]["light"].lower() for e in page["edges"]] == ["yellow", "yellow", "green", "green"]
+    page = payload(gql.operation("ExchangeApprovalSteps", {"light": "YELLOW"}), "approvalSteps")
+    assert page["totalCount"] == 2
+    assert {e["node"]["transfer"]["id"] for e in page["edges"]} == {to_global_id("Transfer", first.pk)}
+    page = payload(gql.operation("ExchangeApprovalSteps", {"orderBy": "LIGHT"}), "approvalSteps")
+    assert [e["node"]["light"] for e in page["edges"]] == ["YELLOW", "YELLOW", "GREEN", "GREEN"]
 
 
 def test_refusal_and_cancel_through_graphql(gql, world):
@@ -206,13 +208,13 @@ def test_refusal_and_cancel_through_graphql(gql, world):
     assert result["errors"][0]["field"] == "reason"
     result = payload(gql.operation("DecideApproval", {"input": {"stepId": str(step.pk), "approve": False,
                                                                 "reason": "预算不符"}}), "decideApproval")
-    assert result["transfer"]["status"].lower() == "refused"
+    assert result["transfer"]["status"] == "REFUSED"
     assert Listing.objects.get(pk=listing.pk).quantity_available == 1
     _, again = request(world, listing)
     gql.login(world["users"]["staff_a"])  # the giver withdraws
     result = payload(gql.operation("TransferCancel", {"input": {"transferId": str(again.pk), "reason": "自用"}}),
                      "cancelTransfer")
-    assert result["errors"] == [] and result["transfer"]["status"].lower() == "cancelled"
+    assert result["errors"] == [] and result["transfer"]["status"] == "CANCELLED"
     approve_all  # noqa: B018 - imported for other modules
 
 

@@ -82,7 +82,7 @@ def test_close_and_confirm_refused_for_other_roles_and_allowed_for_the_coordinat
     assert SettlementPeriod.objects.get(pk=period.pk).status == "open"
     closed = gql.login(users["coordinator"]).operation("SettlementClose", {"periodId": period.pk})
     payload = closed["data"]["closeSettlementPeriod"]
-    assert payload["errors"] == [] and payload["period"]["status"] == "closed"
+    assert payload["errors"] == [] and payload["period"]["status"] == "CLOSED"
     assert [(i["payer"], i["payee"], i["amount"]) for i in payload["instructions"]] == [
         ("330100", "310000", "1200.00")]
     again = gql.operation("SettlementClose", {"periodId": period.pk})["data"]["closeSettlementPeriod"]
@@ -100,7 +100,7 @@ def test_close_and_confirm_refused_for_other_roles_and_allowed_for_the_coordinat
     assert missing["errors"][0]["code"] == "NOT_FOUND"
     listed = gql.login(users["bureau_a"]).operation("SettlementInstructions", {"first": 10})
     assert listed["data"]["paymentInstructions"]["totalCount"] == 1
-    periods = gql.operation("SettlementPeriods", {"first": 10, "status": "closed"})
+    periods = gql.operation("SettlementPeriods", {"first": 10, "status": "CLOSED"})
     assert periods["data"]["settlementPeriods"]["totalCount"] == 1
 
 

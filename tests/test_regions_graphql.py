@@ -38,7 +38,7 @@ def test_demo_region_lists_41_cities_with_geojson_outlines(yrd, gql):
     gql.login(yrd["users"]["auditor"])
     result = gql.operation("Jurisdictions", {"region": "yrd", "first": 100})
     assert result["data"]["jurisdictions"]["totalCount"] == 4  # members are the provinces
-    cities = gql.execute("query { jurisdictions(level: \"city\", first: 100) { totalCount edges { node { code "
+    cities = gql.execute("query { jurisdictions(level: CITY, first: 100) { totalCount edges { node { code "
                          "boundarySimplified } } } }")["data"]["jurisdictions"]
     assert cities["totalCount"] == 40  # + Shanghai (province-level city) = 41
     assert all(e["node"]["boundarySimplified"]["type"] == "MultiPolygon" for e in cities["edges"])
@@ -51,7 +51,7 @@ def test_distance_and_within_over_graphql(yrd, gql):
     sh, hz = (Agency.objects.get(code=c) for c in ("11310000MB0001001A", "11330100MB0002001C"))
     km = gql.operation("AgenciesDistance", {"from": str(sh.pk), "to": str(hz.pk)})["data"]["distanceKm"]
     assert 160 < km < 170
-    near = gql.operation("JurisdictionsWithin", {"lon": 121.475, "lat": 31.232, "km": 100, "level": "city"})
+    near = gql.operation("JurisdictionsWithin", {"lon": 121.475, "lat": 31.232, "km": 100, "level": "CITY"})
     assert "320500" in [r["jurisdiction"]["code"] for r in near["data"]["jurisdictionsWithin"]]
     bad = gql.execute("query { distanceKm(fromAgency: \"1\") }")
     assert bad["errors"][0]["extensions"]["code"] == "invalid"
@@ -93,15 +93,16 @@ def test_coordinator_versions_standards_over_graphql(yrd, gql):
     assert AssetClassNorm.objects.get(standard_set=in_force, class_code="2010104").price_cap == Decimal("5000.00")
     bad = gql.operation("StandardsCreateVersion", {"input": {
         "regionCode": "yrd", "effectiveFrom": (timezone.localdate() + timedelta(days=40)).isoformat(),
-        "officeNorms": [{"level": "city", "rank": "nope", "areaM2": "9"}]}})["data"]["createStandardVersion"]
-    assert bad["errors"][0]["code"] == "INVALID" and StandardSet.objects.count() == 3
+        "officeNorms": [{"level": "CITY", "rank": "NOPE", "areaM2": "9"}]}}, status=400)
+    assert bad["errors"][0]["extensions"]["code"] == "invalid_query" and "PostRank" in bad["errors"][0]["message"]
+    assert StandardSet.objects.count() == 3
 
 
 def test_me_lists_roles_with_scopes(yrd, gql):
     gql.login(yrd["users"]["hz_edu"])
     me = gql.operation("RegionMe")["data"]["me"]
     assert me["username"] == "hz_edu" and not me["viaToken"] and me["tokenScopes"] is None
-    assert me["roles"] == [{"role": "agency_staff", "regionCode": None, "jurisdictionCode": None,
+    assert me["roles"] == [{"role": "AGENCY_STAFF", "regionCode": None, "jurisdictionCode": None,
                             "agencyCode": "11330100MB0002002D", "agencyName": "杭州市教育局"}]
     gql.login(yrd["users"]["coordinator"])
     assert gql.operation("RegionMe")["data"]["me"]["roles"][0]["regionCode"] == "yrd"

@@ -346,7 +346,7 @@ def test_report_jobs_list_is_scoped_and_query_count_constant(gql, world, assert_
     page = gql.operation("ReportJobs", {})["data"]["reportJobs"]
     assert page["totalCount"] == 1  # the certificate of its own transfer only
     gql.login(users["auditor"])
-    assert gql.operation("ReportJobs", {"kind": "scorecard"})["data"]["reportJobs"]["totalCount"] == 4
+    assert gql.operation("ReportJobs", {"kind": "SCORECARD"})["data"]["reportJobs"]["totalCount"] == 4
     query = (OPERATIONS / "ReportJobs.graphql").read_text(encoding="utf-8")
     assert_num_queries_constant(query, lambda size: {"first": size})
 

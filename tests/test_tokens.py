@@ -23,7 +23,7 @@ def test_key_is_shown_once_and_stored_hashed(region_world, gql):
     assert payload["errors"] == [] and payload["key"].startswith("gwc_")
     token = ApiToken.objects.get()
     assert token.key_hash == tokens.hash_key(payload["key"]) and payload["key"] not in token.key_hash
-    assert payload["token"]["scopes"] == ["read"]
+    assert payload["token"]["scopes"] == ["READ"]
     listed = gql.operation("TokenList", {})["data"]["apiTokens"]
     assert listed["totalCount"] == 1 and "key" not in listed["edges"][0]["node"]
     event = AuditEvent.objects.get(action="token.create")
@@ -34,8 +34,8 @@ def test_bearer_token_authenticates_and_sets_last_used(region_world, gql):
     key = _create(gql, region_world["users"]["bureau_a"], "310000")["key"]
     assert ApiToken.objects.get().last_used_at is None
     me = gql.token(key).execute(ME)["data"]["me"]
-    assert me["viaToken"] and me["tokenScopes"] == ["read"]
-    assert me["roles"] == [{"role": "bureau_manager", "jurisdictionCode": "310000"}]
+    assert me["viaToken"] and me["tokenScopes"] == ["READ"]
+    assert me["roles"] == [{"role": "BUREAU_MANAGER", "jurisdictionCode": "310000"}]
     assert ApiToken.objects.get().last_used_at is not None
 
 

@@ -1,10 +1,11 @@
-"""Exchange queries and mutations (merged into the project schema by exchange/graphql/schema.py)."""
+"""Exchange queries and mutations (merged into the project schema by config/schema.py)."""
 import graphene
 
 from api.connection import PagedConnectionField
 from api.errors import decode_id
-from api.scalars import Geometry
+from api.scalars import Geometry, enum_value
 from exchange import selectors
+from exchange.graphql import enums
 from exchange.graphql import mutations as m
 from exchange.graphql.filters import (
     ApprovalStepFilter,
@@ -35,12 +36,17 @@ class Query(graphene.ObjectType):
         near=Geometry(description="GeoJSON Point: order nearest first and give distanceKm."),
         from_agency_id=graphene.ID(description="Measure distance from this agency's address point."),
         from_my_agency=graphene.Boolean(description="Measure distance from the caller's own agency."),
-        within_km=graphene.Float(description="Only listings within this many km of the point."))
+        within_km=graphene.Float(description="Only listings within this many km of the point."),
+        ordering=graphene.Argument(enums.ListingOrder, name="orderBy"))
     listing = graphene.Field(ListingType, id=graphene.ID(required=True))
     transfers = PagedConnectionField(TransferType, filterset_class=TransferFilter)
     transfer = graphene.Field(TransferType, id=graphene.ID(required=True))
-    approval_steps = PagedConnectionField(ApprovalStepType, filterset_class=ApprovalStepFilter)
+    approval_steps = PagedConnectionField(ApprovalStepType, filterset_class=ApprovalStepFilter,
+                                          ordering=graphene.Argument(enums.ApprovalStepOrder, name="orderBy",
+                                                                     default_value="light"))
     my_overdue_steps = PagedConnectionField(ApprovalStepType, filterset_class=ApprovalStepFilter,
+                                            ordering=graphene.Argument(enums.ApprovalStepOrder, name="orderBy",
+                                                                       default_value="due_at"),
                                             description="Red steps the caller is the authority for.")
     transfer_trail = PagedConnectionField(AuditEventType, filterset_class=AuditEventFilter,
                                           transfer_id=graphene.ID(required=True),
@@ -56,10 +62,11 @@ class Query(graphene.ObjectType):
         return selectors.office_spaces_for(info.context.user)
 
     def resolve_listings(root, info, near=None, from_agency_id=None, from_my_agency=False, within_km=None,
-                         **kwargs):
+                         ordering=None, **kwargs):
         agency_pk = decode_id(from_agency_id, "Agency", "fromAgencyId") if from_agency_id else None
         return selectors.listings_for(info.context.user, near=near, from_agency_id=agency_pk,
-                                      from_my_agency=from_my_agency, within_km=within_km)
+                                      from_my_agency=from_my_agency, within_km=within_km,
+                                      order=enum_value(ordering))
 
     def resolve_listing(root, info, id):
         return selectors.listing(info.context.user, decode_id(id, "Listing", "id"))
@@ -70,11 +77,11 @@ class Query(graphene.ObjectType):
     def resolve_transfer(root, info, id):
         return selectors.transfer(info.context.user, decode_id(id, "Transfer", "id"))
 
-    def resolve_approval_steps(root, info, **kwargs):
-        return selectors.approval_steps_for(info.context.user).order_by("light_rank", "due_at", "id")
+    def resolve_approval_steps(root, info, ordering, **kwargs):
+        return selectors.order_steps(selectors.approval_steps_for(info.context.user), enum_value(ordering))
 
-    def resolve_my_overdue_steps(root, info, **kwargs):
-        return selectors.my_overdue_steps(info.context.user).order_by("due_at", "id")
+    def resolve_my_overdue_steps(root, info, ordering, **kwargs):
+        return selectors.order_steps(selectors.my_overdue_steps(info.context.user), enum_value(ordering))
 
     def resolve_transfer_trail(root, info, transfer_id, **kwargs):
         return selectors.transfer_trail(info.context.user, decode_id(transfer_id, "Transfer", "transferId"))

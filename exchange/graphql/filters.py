@@ -1,13 +1,15 @@
 """Explicit FilterSets for the exchange lists (no `__all__`)."""
 import django_filters
 
+from api.filtering import EnumFilter, GlobalIdFilter
 from exchange import models, selectors
+from exchange.graphql import enums
 from kernel.models import AuditEvent
 
 
 class AssetClassFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(field_name="code", lookup_expr="startswith")
-    kind = django_filters.ChoiceFilter(choices=models.AssetClass.Kind.choices)
+    kind = EnumFilter(enums.AssetKind)
 
     class Meta:
         model = models.AssetClass
@@ -15,9 +17,9 @@ class AssetClassFilter(django_filters.FilterSet):
 
 
 class AssetFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=models.Asset.Status.choices)
+    status = EnumFilter(enums.AssetStatus)
     class_code = django_filters.CharFilter(field_name="asset_class__code", lookup_expr="startswith")
-    condition = django_filters.ChoiceFilter(choices=models.Condition.choices)
+    condition = EnumFilter(enums.Condition)
     agency_code = django_filters.CharFilter(field_name="agency__code")
     text = django_filters.CharFilter(field_name="description", lookup_expr="icontains")
 
@@ -27,7 +29,7 @@ class AssetFilter(django_filters.FilterSet):
 
 
 class OfficeSpaceFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=models.OfficeSpace.Status.choices)
+    status = EnumFilter(enums.OfficeSpaceStatus)
     agency_code = django_filters.CharFilter(field_name="agency__code")
     min_area_m2 = django_filters.NumberFilter(field_name="area_m2", lookup_expr="gte")
 
@@ -39,11 +41,11 @@ class OfficeSpaceFilter(django_filters.FilterSet):
 class ListingFilter(django_filters.FilterSet):
     text = django_filters.CharFilter(method="filter_text", label="words in title, class, agency, place (中文 ok)")
     class_code = django_filters.CharFilter(field_name="asset__asset_class__code", lookup_expr="startswith")
-    kind = django_filters.CharFilter(method="filter_kind", label="asset class kind, or 'office'")
-    condition = django_filters.ChoiceFilter(field_name="asset__condition", choices=models.Condition.choices)
+    kind = EnumFilter(enums.ListingKind, method="filter_kind", label="asset class kind, or OFFICE")
+    condition = EnumFilter(enums.Condition, field_name="asset__condition")
     jurisdiction_code = django_filters.CharFilter(field_name="jurisdiction__code")
-    window = django_filters.ChoiceFilter(method="filter_window", choices=models.Listing.Window.choices)
-    status = django_filters.ChoiceFilter(choices=models.Listing.Status.choices)
+    window = EnumFilter(enums.ScreeningWindow, method="filter_window")
+    status = EnumFilter(enums.ListingStatus)
 
     class Meta:
         model = models.Listing
@@ -62,10 +64,10 @@ class ListingFilter(django_filters.FilterSet):
 
 
 class TransferFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=models.Transfer.Status.choices)
+    status = EnumFilter(enums.TransferStatus)
     giver_jurisdiction_code = django_filters.CharFilter(field_name="giver_jurisdiction__code")
     receiver_jurisdiction_code = django_filters.CharFilter(field_name="receiver_jurisdiction__code")
-    listing_id = django_filters.NumberFilter(field_name="listing_id")
+    listing_id = GlobalIdFilter("Listing", "listingId", field_name="listing_id")
 
     class Meta:
         model = models.Transfer
@@ -73,12 +75,10 @@ class TransferFilter(django_filters.FilterSet):
 
 
 class ApprovalStepFilter(django_filters.FilterSet):
-    light = django_filters.ChoiceFilter(field_name="light_now", choices=models.ApprovalStep.Light.choices)
-    kind = django_filters.ChoiceFilter(choices=models.ApprovalStep.Kind.choices)
-    decision = django_filters.ChoiceFilter(choices=models.ApprovalStep.Decision.choices)
-    transfer_id = django_filters.NumberFilter(field_name="transfer_id")
-    order_by = django_filters.OrderingFilter(fields=(("light_rank", "light"), ("due_at", "due_at"),
-                                                     ("opened_at", "opened_at")))
+    light = EnumFilter(enums.Light, field_name="light_now")
+    kind = EnumFilter(enums.ApprovalKind)
+    decision = EnumFilter(enums.ApprovalDecision)
+    transfer_id = GlobalIdFilter("Transfer", "transferId", field_name="transfer_id")
 
     class Meta:
         model = models.ApprovalStep

@@ -9,7 +9,9 @@ from django.db import transaction
 
 from api.connection import CountableConnection, PagedConnectionField
 from api.errors import DomainMutation, decode_id
+from api.filtering import EnumFilter
 from api.scoped import ScopedObjectType
+from exchange.graphql.enums import ImportJobStatus
 from exchange.models import ImportJob
 from exchange.services import bulk_import
 from kernel.errors import NotFound, ValidationFailed
@@ -32,6 +34,7 @@ class ImportJobType(ScopedObjectType):
                   "created_at", "finished_at")
 
     pk = graphene.Int(required=True)
+    status = graphene.Field(ImportJobStatus, required=True)
     row_errors = graphene.List(graphene.NonNull(ImportRowError), required=True)
 
     @classmethod
@@ -43,7 +46,7 @@ class ImportJobType(ScopedObjectType):
 
 
 class ImportJobFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ImportJob.Status.choices)
+    status = EnumFilter(ImportJobStatus)
     agency_code = django_filters.CharFilter(field_name="agency__code")
 
     class Meta:

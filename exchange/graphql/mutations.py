@@ -8,8 +8,9 @@ import binascii
 import graphene
 
 from api.errors import DomainMutation, decode_id
-from api.scalars import Geometry
+from api.scalars import Geometry, Money, enum_value
 from exchange import selectors
+from exchange.graphql import enums
 from exchange.graphql.types import (
     ApprovalStepType,
     AssetPhotoType,
@@ -63,16 +64,17 @@ class RegisterAsset(DomainMutation):
         description = graphene.String(required=True)
         quantity = graphene.Int(default_value=1)
         unit = graphene.String(default_value="台")
-        original_value = graphene.Decimal(required=True, description="CNY per unit, 2 decimals")
+        original_value = Money(required=True, description="CNY per unit")
         acquired_on = graphene.Date(required=True)
-        condition = graphene.String(default_value="good", description="new, good, fair or poor")
+        condition = enums.Condition(default_value=enums.Condition.GOOD.value)
         location = Geometry()
         idempotency_key = graphene.String()
 
     asset = graphene.Field(AssetType)
 
     @classmethod
-    def perform(cls, info, asset_class_code, agency_id=None, idempotency_key=None, **data):
+    def perform(cls, info, asset_class_code, condition, agency_id=None, idempotency_key=None, **data):
+        data["condition"] = enum_value(condition)
         asset_class = AssetClass.objects.filter(code=asset_class_code).first()
         if asset_class is None:
             raise NotFound(f"Unknown asset class {asset_class_code}.", field="assetClassCode")
@@ -268,7 +270,7 @@ class ConfirmHandover(DomainMutation):
     class Input:
         transfer_id = graphene.ID(required=True)
         received_quantity = graphene.Int(required=True)
-        received_condition = graphene.String(required=True, description="new, good, fair or poor")
+        received_condition = enums.Condition(required=True)
         note = graphene.String(default_value="")
 
     transfer = graphene.Field(TransferType)
@@ -278,5 +280,5 @@ class ConfirmHandover(DomainMutation):
         user = _user(info)
         transfer = _get(selectors.transfers_for(user), transfer_id, "Transfer", "transferId")
         transfers.confirm_handover(user, transfer, received_quantity=received_quantity,
-                                   received_condition=received_condition, note=note)
+                                   received_condition=enum_value(received_condition), note=note)
         return cls(transfer=selectors.transfer(user, transfer.pk))

@@ -1,12 +1,19 @@
 """GraphQL object types of the exchange. Related objects are loaded by the selectors
 (select_related/prefetch_related), so resolvers here never query per row."""
-import graphene
-from graphene_django import DjangoObjectType
+import functools
 
-from api import scalars  # noqa: F401  (geometry converter)
+import graphene
+from django.apps import apps
+from graphene_django import DjangoObjectType
+from graphene_django.registry import get_global_registry
+
 from api.connection import CountableConnection
+from api.errors import global_id
+from api.scalars import Money, km
 from exchange import models
+from exchange.graphql import enums
 from kernel.models import AuditEvent
+from regions.graphql.enums import Role as RoleEnum
 
 
 def _node_meta(model, name, fields):
@@ -16,6 +23,8 @@ def _node_meta(model, name, fields):
 
 class AssetClassType(DjangoObjectType):
     Meta = _node_meta(models.AssetClass, "AssetClass", ("id", "code", "name_zh", "name_en", "kind"))
+
+    kind = graphene.Field(enums.AssetKind, required=True)
 
 
 class AssetPhotoType(DjangoObjectType):
@@ -36,6 +45,9 @@ class AssetType(DjangoObjectType):
         "condition", "location", "status", "created_at", "photos"))
 
     pk = graphene.Int(required=True)
+    original_value = Money(required=True, description="原值（每单位）Original value per unit, CNY.")
+    condition = graphene.Field(enums.Condition, required=True)
+    status = graphene.Field(enums.AssetStatus, required=True)
 
 
 class OfficeSpaceType(DjangoObjectType):
@@ -44,12 +56,7 @@ class OfficeSpaceType(DjangoObjectType):
         "status", "created_at"))
 
     pk = graphene.Int(required=True)
-
-
-class ListingWindow(graphene.Enum):
-    JURISDICTION = "jurisdiction"
-    REGION = "region"
-    DISPOSAL = "disposal"
+    status = graphene.Field(enums.OfficeSpaceStatus, required=True)
 
 
 class ListingType(DjangoObjectType):
@@ -58,7 +65,8 @@ class ListingType(DjangoObjectType):
         "quantity_available", "opened_at", "own_window_ends_at", "region_window_ends_at", "status"))
 
     pk = graphene.Int(required=True)
-    window = graphene.Field(ListingWindow, required=True, description="The screening window open now.")
+    status = graphene.Field(enums.ListingStatus, required=True)
+    window = graphene.Field(enums.ScreeningWindow, required=True, description="The screening window open now.")
     window_ends_at = graphene.DateTime(description="When the open window ends (null in disposal).")
     distance_km = graphene.Float(description="Distance from the search point, km (only with a point).")
 
@@ -71,10 +79,12 @@ class ListingType(DjangoObjectType):
 
     def resolve_distance_km(root, info):
         distance = getattr(root, "distance_m", None)
-        return None if distance is None else round(distance.km, 2)
+        return None if distance is None else km(distance.km)
 
 
-class BreachType(graphene.ObjectType):
+class StandardsBreach(graphene.ObjectType):
+    """标准超限 A breach of the standards in force, accepted under an exception."""
+
     field = graphene.String()
     code = graphene.String(required=True)
     message = graphene.String(required=True)
@@ -86,17 +96,12 @@ class TransferRequestType(DjangoObjectType):
         "exception_justification", "status", "created_at"))
 
     pk = graphene.Int(required=True)
-    breaches = graphene.List(graphene.NonNull(BreachType), required=True,
+    status = graphene.Field(enums.TransferRequestStatus, required=True)
+    breaches = graphene.List(graphene.NonNull(StandardsBreach), required=True,
                              description="Standards breaches accepted under an exception.")
 
     def resolve_breaches(root, info):
-        return [BreachType(field=b.get("field"), code=b["code"], message=b["message"]) for b in root.breaches]
-
-
-class Light(graphene.Enum):
-    GREEN = "green"
-    YELLOW = "yellow"
-    RED = "red"
+        return [StandardsBreach(field=b.get("field"), code=b["code"], message=b["message"]) for b in root.breaches]
 
 
 class ApprovalStepType(DjangoObjectType):
@@ -105,7 +110,9 @@ class ApprovalStepType(DjangoObjectType):
         "decided_at", "reason"))
 
     pk = graphene.Int(required=True)
-    light = graphene.Field(Light, description="green / yellow (two thirds used) / red (overdue); null once decided.")
+    kind = graphene.Field(enums.ApprovalKind, required=True)
+    decision = graphene.Field(enums.ApprovalDecision, required=True)
+    light = graphene.Field(enums.Light, description="Null once decided.")
     decided_by = graphene.String(description="Username of the decider.")
 
     def resolve_light(root, info):
@@ -124,7 +131,15 @@ class TransferType(DjangoObjectType):
         "certificate_code"))
 
     pk = graphene.Int(required=True)
+    status = graphene.Field(enums.TransferStatus, required=True)
+    value = Money(required=True, description="调拨原值 Original value moved, CNY.")
+    distance_km = graphene.Float(required=True, description="WGS84 geodesic km between giver and receiver "
+                                                            "(0.01 km).")
+    received_condition = graphene.Field(enums.Condition)
     steps = graphene.List(graphene.NonNull(ApprovalStepType), required=True)
+
+    def resolve_distance_km(root, info):
+        return km(root.distance_km)
 
     def resolve_steps(root, info):
         return root.steps.all()
@@ -132,9 +147,29 @@ class TransferType(DjangoObjectType):
 
 class AuditEventType(DjangoObjectType):
     Meta = _node_meta(AuditEvent, "AuditEvent", (
-        "id", "at", "role", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash"))
+        "id", "at", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash"))
 
     actor = graphene.String(description="Username of the actor (null for the system).")
+    roles = graphene.List(graphene.NonNull(RoleEnum), required=True,
+                          description="Roles the actor held when acting (empty for the system).")
+    object_id = graphene.ID(required=True, description="Global ID of the object the event is about.")
 
     def resolve_actor(root, info):
         return root.actor.username if root.actor_id else None
+
+    def resolve_roles(root, info):
+        return [role for role in root.role.split(",") if role]
+
+    def resolve_object_id(root, info):
+        return global_id(_type_name(root.object_type), root.object_id)
+
+
+@functools.cache
+def _type_name(label):
+    """The GraphQL type name of a model label ("exchange.transfer" -> "Transfer")."""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return label
+    found = get_global_registry().get_type_for_model(model)
+    return found._meta.name if found is not None else model.__name__

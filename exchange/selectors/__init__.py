@@ -73,12 +73,15 @@ def filter_window(qs, window, now=None):
     return qs
 
 
+LISTING_ORDERS = {"newest": ("-opened_at", "-id"), "oldest": ("opened_at", "id")}
+
+
 def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_agency=False, within_km=None,
-                 window=None, now=None):
+                 window=None, now=None, order=None):
     """Listings visible to the user. Text matches every word in the title, class, agency and place names
     (Chinese too). With a point (`near`, an agency, or the user's own agency) results are ordered nearest
-    first and carry `distance_m`; on PostGIS the order is the KNN `<->` operator on the GiST index and
-    the geodesic distance is computed only for the rows returned."""
+    first and carry `distance_m` (unless `order` is "newest" or "oldest"); on PostGIS the order is the KNN
+    `<->` operator on the GiST index and the geodesic distance is computed only for the rows returned."""
     qs = restrict(Listing.objects.select_related(*LISTING_RELATED).defer(*LISTING_DEFERRED), user)
     qs = filter_window(filter_text(qs, text), window, now)
     point = near
@@ -87,7 +90,9 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
     if point is None:
         if within_km is not None:
             raise ValidationFailed("A distance limit needs a point or an agency.", field="withinKm")
-        return qs
+        if order == "distance":
+            raise ValidationFailed("Ordering by distance needs a point or an agency.", field="orderBy")
+        return qs.order_by(*LISTING_ORDERS[order or "newest"])
     if point.geom_type != "Point":
         raise ValidationFailed("`near` must be a GeoJSON Point.", field="near")
     point = Point(point.x, point.y, srid=4326)
@@ -101,6 +106,8 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
             qs = qs.filter(location__dwithin=(point, degrees))
         qs = qs.filter(location__distance_lte=(point, D(km=within_km)))
     qs = qs.annotate(distance_m=Distance("location", point))
+    if order in LISTING_ORDERS:
+        return qs.order_by(*LISTING_ORDERS[order])
     if postgis:
         # KNN `<->` alone (no tie-break column) lets PostgreSQL walk the GiST index in distance order.
         return qs.order_by(GeometryDistance("location", point))
@@ -145,6 +152,16 @@ def approval_steps_for(user, *, when=None):
         "transfer__giver__jurisdiction", "transfer__receiver__jurisdiction", "transfer__listing", "region",
         "jurisdiction", "decided_by"), user).annotate(
         light_now=ApprovalStep.light_expression(when), light_rank=ApprovalStep.light_rank_expression(when))
+
+
+STEP_ORDERS = {"light": ("light_rank", "due_at", "id"), "due_at": ("due_at", "id"),
+               "due_at_desc": ("-due_at", "-id"), "opened_at": ("opened_at", "id"),
+               "opened_at_desc": ("-opened_at", "-id")}
+
+
+def order_steps(steps, order):
+    """Approval steps in one of the orders of STEP_ORDERS (light: most urgent first)."""
+    return steps.order_by(*STEP_ORDERS[order])
 
 
 def my_overdue_steps(user, *, when=None):

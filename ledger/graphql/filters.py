@@ -1,13 +1,15 @@
 import django_filters
 
+from api.filtering import EnumFilter, GlobalIdFilter
 from ledger import selectors
+from ledger.graphql import enums
 from ledger.models import Account, Leg, PaymentInstruction, SettlementPeriod
 
 
 class AccountFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region__code")
     jurisdiction = django_filters.CharFilter(field_name="jurisdiction__code")
-    kind = django_filters.ChoiceFilter(choices=Account.Kind.choices)
+    kind = EnumFilter(enums.AccountKind)
     as_of = django_filters.DateFilter(method="filter_as_of", label="Balances as of this date (default: all)")
 
     class Meta:
@@ -23,7 +25,7 @@ class AccountFilter(django_filters.FilterSet):
 
 class PeriodFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region__code")
-    status = django_filters.ChoiceFilter(choices=SettlementPeriod.Status.choices)
+    status = EnumFilter(enums.SettlementPeriodStatus)
 
     class Meta:
         model = SettlementPeriod
@@ -31,19 +33,19 @@ class PeriodFilter(django_filters.FilterSet):
 
 
 class InstructionFilter(django_filters.FilterSet):
-    period = django_filters.NumberFilter(field_name="period_id")
+    period_id = GlobalIdFilter("SettlementPeriod", "periodId", field_name="period_id")
     confirmed = django_filters.BooleanFilter(field_name="transaction", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = PaymentInstruction
-        fields = ["period", "confirmed"]
+        fields = ["period_id", "confirmed"]
 
 
 class LegFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
+    account_id = GlobalIdFilter("LedgerAccount", "accountId", field_name="account_id")
     date_from = django_filters.DateFilter(field_name="transaction__date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="transaction__date", lookup_expr="lte")
 
     class Meta:
         model = Leg
-        fields = ["account", "date_from", "date_to"]
+        fields = ["account_id", "date_from", "date_to"]

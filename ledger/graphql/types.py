@@ -2,7 +2,10 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from api.connection import CountableConnection
+from api.errors import global_id
+from api.scalars import Money
 from ledger import selectors
+from ledger.graphql import enums
 from ledger.models import (
     Account,
     ClosingBalance,
@@ -27,9 +30,10 @@ class LedgerAccountType(DjangoObjectType):
         fields = ("id", "kind", "code", "name", "region", "jurisdiction")
 
     pk = graphene.Int(required=True)
-    balance = graphene.Decimal(required=True, description="Σdebit − Σcredit of posted legs (CNY; + owes).")
-    debits = graphene.Decimal(required=True)
-    credits = graphene.Decimal(required=True)
+    kind = graphene.Field(enums.AccountKind, required=True)
+    balance = Money(required=True, description="Σdebit − Σcredit of posted legs (CNY; + owes).")
+    debits = Money(required=True)
+    credits = Money(required=True)
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -56,11 +60,13 @@ class LedgerLegType(DjangoObjectType):
         convert_choices_to_enum = False
         fields = ("id", "side", "amount", "account")
 
+    side = graphene.Field(enums.LegSide, required=True)
+    amount = Money(required=True)
     date = graphene.Date(required=True)
-    kind = graphene.String(required=True)
+    kind = graphene.Field(enums.JournalKind, required=True, description="Kind of the journal transaction.")
     description = graphene.String(required=True)
-    transaction_id = graphene.Int(required=True)
-    transfer_id = graphene.Int()
+    transaction_id = graphene.ID(required=True, description="Global ID of the journal transaction.")
+    transfer_id = graphene.ID(description="Global ID of the transfer the transaction posts, if any.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -76,10 +82,10 @@ class LedgerLegType(DjangoObjectType):
         return root.transaction.description
 
     def resolve_transaction_id(root, info):
-        return root.transaction_id
+        return global_id("JournalTransaction", root.transaction_id)
 
     def resolve_transfer_id(root, info):
-        return root.transaction.transfer_id
+        return global_id("Transfer", root.transaction.transfer_id)
 
 
 class SettlementPeriodType(DjangoObjectType):
@@ -92,6 +98,7 @@ class SettlementPeriodType(DjangoObjectType):
         fields = ("id", "region", "start", "end", "status", "closed_at")
 
     pk = graphene.Int(required=True)
+    status = graphene.Field(enums.SettlementPeriodStatus, required=True)
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -107,12 +114,13 @@ class PaymentInstructionType(DjangoObjectType):
         fields = ("id", "period", "amount", "confirmed_at")
 
     pk = graphene.Int(required=True)
+    amount = Money(required=True)
     payer = graphene.String(required=True, description="Paying member jurisdiction's division code.")
     payee = graphene.String(required=True, description="Receiving member jurisdiction's division code.")
     payer_name = graphene.String(required=True)
     payee_name = graphene.String(required=True)
     confirmed = graphene.Boolean(required=True)
-    transaction_id = graphene.Int()
+    transaction_id = graphene.ID(description="Global ID of the settlement transaction, once confirmed.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -134,7 +142,7 @@ class PaymentInstructionType(DjangoObjectType):
         return root.transaction_id is not None
 
     def resolve_transaction_id(root, info):
-        return root.transaction_id
+        return global_id("JournalTransaction", root.transaction_id)
 
 
 class ClosingBalanceType(DjangoObjectType):
@@ -143,33 +151,47 @@ class ClosingBalanceType(DjangoObjectType):
         name = "ClosingBalance"
         fields = ("account", "balance")
 
+    balance = Money(required=True)
+
 
 class CompensationType(DjangoObjectType):
     class Meta:
         model = CompensationBreakdown
         name = "CompensationBreakdown"
-        fields = ("residual_amount", "handling_fee", "transport", "total", "created_at", "giver_jurisdiction",
+        fields = ("handling_fee", "transport", "total", "created_at", "giver_jurisdiction",
                   "receiver_jurisdiction")
 
-    transfer_id = graphene.Int(required=True)
-    transaction_id = graphene.Int()
+    residual_value_compensation = Money(
+        required=True, description="残值补偿 Residual value × the class's compensation rate, CNY.")
+    handling_fee = Money(required=True, description="手续费 Handling fee, CNY.")
+    transport = Money(required=True, description="运输费 Transport: km × rate per km, CNY.")
+    total = Money(required=True, description="补偿合计 Compensation (rounded half-up once), CNY.")
+    transfer_id = graphene.ID(required=True, description="Global ID of the transfer.")
+    transaction_id = graphene.ID(description="Global ID of the journal transaction that posted it.")
     details = graphene.JSONString(required=True, description="Every figure and formula used, as computed.")
 
+    def resolve_residual_value_compensation(root, info):
+        return root.residual_amount
+
     def resolve_transfer_id(root, info):
-        return root.transfer_id
+        return global_id("Transfer", root.transfer_id)
 
     def resolve_transaction_id(root, info):
-        return root.transaction_id
+        return global_id("JournalTransaction", root.transaction_id)
 
     def resolve_details(root, info):
         return root.details
 
 
 class StatementType(graphene.ObjectType):
+    class Meta:
+        name = "LedgerStatement"
+        description = "对账单 A ledger account's statement for a date range (CNY)."
+
     account = graphene.Field(LedgerAccountType, required=True)
     start = graphene.Date(required=True)
     end = graphene.Date(required=True)
-    opening = graphene.Decimal(required=True)
-    debits = graphene.Decimal(required=True)
-    credits = graphene.Decimal(required=True)
-    closing = graphene.Decimal(required=True)
+    opening = Money(required=True)
+    debits = Money(required=True)
+    credits = Money(required=True)
+    closing = Money(required=True)

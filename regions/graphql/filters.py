@@ -1,6 +1,8 @@
 import django_filters
 
+from api.filtering import EnumFilter
 from regions import models
+from regions.graphql import enums
 
 
 class RegionFilter(django_filters.FilterSet):
@@ -13,7 +15,7 @@ class RegionFilter(django_filters.FilterSet):
 
 class JurisdictionFilter(django_filters.FilterSet):
     code = django_filters.CharFilter()
-    level = django_filters.ChoiceFilter(choices=models.Jurisdiction.Level.choices)
+    level = EnumFilter(enums.JurisdictionLevel)
     parent_code = django_filters.CharFilter(field_name="parent__code")
     region = django_filters.CharFilter(field_name="memberships__region__code", distinct=True)
     name = django_filters.CharFilter(method="filter_name")

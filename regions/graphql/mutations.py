@@ -3,10 +3,12 @@ from graphene_django import DjangoObjectType
 
 from api.connection import CountableConnection
 from api.errors import DomainMutation, decode_id
+from api.scalars import Money
 from kernel.errors import NotFound
 from regions.models import ApiToken, Jurisdiction, Region, StandardSet
 from regions.services import standards, tokens
 
+from . import enums
 from .types import StandardSetType
 
 
@@ -19,7 +21,7 @@ class ApiTokenType(DjangoObjectType):
         fields = ("id", "name", "prefix", "jurisdiction", "can_write", "created_at", "expires_at", "last_used_at",
                   "revoked_at")
 
-    scopes = graphene.List(graphene.NonNull(graphene.String), required=True)
+    scopes = graphene.List(graphene.NonNull(enums.TokenScope), required=True)
 
 
 class CreateApiToken(DomainMutation):
@@ -68,30 +70,30 @@ class StandardFieldsInput(graphene.InputObjectType):
     own_window_days = graphene.Int()
     region_window_days = graphene.Int()
     approval_working_days = graphene.Int()
-    coordinator_threshold = graphene.Decimal()
-    allocation_mode = graphene.String()
-    handling_fee = graphene.Decimal()
-    transport_rate_per_km = graphene.Decimal()
+    coordinator_threshold = Money()
+    allocation_mode = enums.AllocationMode()
+    handling_fee = Money()
+    transport_rate_per_km = Money()
     salvage_floor = graphene.Decimal()
 
 
 class OfficeNormInput(graphene.InputObjectType):
-    level = graphene.String(required=True)
-    rank = graphene.String(required=True)
+    level = enums.OfficeNormLevel(required=True)
+    rank = enums.PostRank(required=True)
     area_m2 = graphene.Decimal(required=True)
 
 
 class ClassNormInput(graphene.InputObjectType):
     class_code = graphene.String(required=True)
     min_service_years = graphene.Decimal()
-    price_cap = graphene.Decimal()
+    price_cap = Money()
     quantity_per_head = graphene.Decimal()
     compensation_rate = graphene.Decimal()
 
 
 class RentNormInput(graphene.InputObjectType):
     jurisdiction_code = graphene.String(required=True)
-    rent_per_m2_month = graphene.Decimal(required=True)
+    rent_per_m2_month = Money(required=True)
 
 
 STANDARD_CHANGES = {
@@ -106,7 +108,7 @@ STANDARD_CHANGES = {
 def _changes(data):
     """GraphQL input objects to the plain dicts the service takes; omitted (or null) fields stay unchanged."""
     def plain(obj):
-        return {k: v for k, v in dict(obj).items() if v is not None}
+        return {k: getattr(v, "value", v) for k, v in dict(obj).items() if v is not None}
 
     return {"fields": plain(data["fields"]) if data.get("fields") else None,
             "office_norms": [plain(r) for r in data.get("office_norms") or []],

@@ -1,7 +1,9 @@
 import graphene
 
 from api.connection import PagedConnectionField
+from api.scalars import km as to_km
 from regions import selectors
+from regions.graphql import enums
 
 from .filters import AgencyFilter, ApiTokenFilter, JurisdictionFilter, RegionFilter, StandardSetFilter
 from .mutations import ApiTokenType, CreateApiToken, CreateStandardVersion, EditFutureStandard, RevokeApiToken
@@ -26,7 +28,7 @@ class Query(graphene.ObjectType):
         description="The most specific jurisdiction (county, city, province) containing the point, or null.")
     jurisdictions_within = graphene.List(
         graphene.NonNull(JurisdictionDistanceType), required=True, lon=graphene.Float(required=True),
-        lat=graphene.Float(required=True), km=graphene.Float(required=True), level=graphene.String(),
+        lat=graphene.Float(required=True), km=graphene.Float(required=True), level=enums.JurisdictionLevel(),
         description="Jurisdictions whose representative point is within `km` of the point, nearest first.")
     distance_km = graphene.Float(
         from_agency=graphene.ID(), to_agency=graphene.ID(), from_jurisdiction=graphene.String(),
@@ -57,8 +59,9 @@ class Query(graphene.ObjectType):
         return selectors.jurisdiction_at(info.context.user, lon, lat)
 
     def resolve_jurisdictions_within(root, info, lon, lat, km, level=None):
-        return [JurisdictionDistanceType(jurisdiction=j, km=float(d))
-                for j, d in selectors.jurisdictions_within(info.context.user, lon, lat, km, level)]
+        return [JurisdictionDistanceType(jurisdiction=j, km=to_km(d))
+                for j, d in selectors.jurisdictions_within(info.context.user, lon, lat, km,
+                                                           getattr(level, "value", level))]
 
     def resolve_distance_km(root, info, from_agency=None, to_agency=None, from_jurisdiction=None,
                             to_jurisdiction=None):
@@ -67,10 +70,10 @@ class Query(graphene.ObjectType):
 
         user = info.context.user
         if from_agency and to_agency:
-            return float(selectors.distance_between_agencies(
+            return to_km(selectors.distance_between_agencies(
                 user, decode_id(from_agency, "Agency", "fromAgency"), decode_id(to_agency, "Agency", "toAgency")))
         if from_jurisdiction and to_jurisdiction:
-            return float(selectors.distance_between_jurisdictions(user, from_jurisdiction, to_jurisdiction))
+            return to_km(selectors.distance_between_jurisdictions(user, from_jurisdiction, to_jurisdiction))
         raise ValidationFailed("Give fromAgency and toAgency, or fromJurisdiction and toJurisdiction.")
 
     def resolve_agencies(root, info, **kwargs):

@@ -2,7 +2,9 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from api.connection import CountableConnection
+from api.scalars import Money
 from regions import models
+from regions.graphql import enums
 
 
 class RegionType(DjangoObjectType):
@@ -25,6 +27,7 @@ class JurisdictionType(DjangoObjectType):
         fields = ("id", "code", "level", "parent", "name_zh", "name_en", "boundary_simplified", "centroid")
 
     pk = graphene.Int(required=True)
+    level = graphene.Field(enums.JurisdictionLevel, required=True)
     boundary = graphene.Field("api.scalars.Geometry",
                               description="Full-resolution boundary (large; prefer boundarySimplified).")
 
@@ -37,6 +40,8 @@ class HeadcountType(DjangoObjectType):
         model = models.Headcount
         name = "Headcount"
         fields = ("rank", "count")
+
+    rank = graphene.Field(enums.PostRank, required=True)
 
 
 class AgencyType(DjangoObjectType):
@@ -58,6 +63,9 @@ class OfficeSpaceNormType(DjangoObjectType):
         name = "OfficeSpaceNorm"
         fields = ("level", "rank", "area_m2")
 
+    level = graphene.Field(enums.OfficeNormLevel, required=True)
+    rank = graphene.Field(enums.PostRank, required=True)
+
 
 class AssetClassNormType(DjangoObjectType):
     class Meta:
@@ -65,12 +73,16 @@ class AssetClassNormType(DjangoObjectType):
         name = "AssetClassNorm"
         fields = ("class_code", "min_service_years", "price_cap", "quantity_per_head", "compensation_rate")
 
+    price_cap = Money(description="单价上限 Price cap per item, CNY.")
+
 
 class RentNormType(DjangoObjectType):
     class Meta:
         model = models.RentNorm
         name = "RentNorm"
         fields = ("rent_per_m2_month",)
+
+    rent_per_m2_month = Money(required=True, description="租金当量 Rent-equivalent, CNY per m² and month.")
 
     jurisdiction_code = graphene.String(required=True)
 
@@ -91,6 +103,11 @@ class StandardSetType(DjangoObjectType):
                   "transport_rate_per_km", "salvage_floor", "office_norms", "class_norms", "rent_norms")
 
     pk = graphene.Int(required=True)
+    allocation_mode = graphene.Field(enums.AllocationMode, required=True)
+    coordinator_threshold = Money(required=True, description="协调机构审批金额线 Coordinator approval above "
+                                                             "this value, CNY.")
+    handling_fee = Money(required=True, description="手续费 Handling fee per transfer, CNY.")
+    transport_rate_per_km = Money(required=True, description="运输费率 Transport rate, CNY per km.")
     editable = graphene.Boolean(required=True, description="True while the set is not yet in force.")
 
     def resolve_editable(root, info):
@@ -104,14 +121,14 @@ class JurisdictionDistanceType(graphene.ObjectType):
         name = "JurisdictionDistance"
 
     jurisdiction = graphene.Field(JurisdictionType, required=True)
-    km = graphene.Float(required=True, description="Ellipsoidal (WGS84) km to the representative point.")
+    km = graphene.Float(required=True, description="Ellipsoidal (WGS84) km to the representative point (0.01 km).")
 
 
 class RoleGrantType(graphene.ObjectType):
     class Meta:
         name = "RoleGrant"
 
-    role = graphene.String(required=True)
+    role = graphene.Field(enums.Role, required=True)
     region_code = graphene.String()
     jurisdiction_code = graphene.String()
     agency_code = graphene.String()
@@ -128,5 +145,5 @@ class MeType(graphene.ObjectType):
     roles = graphene.List(graphene.NonNull(RoleGrantType), required=True)
     via_token = graphene.Boolean(required=True)
     token_prefix = graphene.String()
-    token_scopes = graphene.List(graphene.NonNull(graphene.String),
-                                 description="The token's scopes (read, write); null for a session.")
+    token_scopes = graphene.List(graphene.NonNull(enums.TokenScope),
+                                 description="The token's scopes; null for a session.")

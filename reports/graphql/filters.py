@@ -1,11 +1,13 @@
 import django_filters
 
-from reports.models import ReportJob, ReportKind
+from api.filtering import EnumFilter
+from reports.graphql.enums import ReportKind, ReportStatus
+from reports.models import ReportJob
 
 
 class ReportJobFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=ReportKind.choices)
-    status = django_filters.ChoiceFilter(choices=ReportJob.Status.choices)
+    kind = EnumFilter(ReportKind)
+    status = EnumFilter(ReportStatus)
     mine = django_filters.BooleanFilter(method="filter_mine")
 
     class Meta:

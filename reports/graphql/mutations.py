@@ -4,14 +4,15 @@ from api.errors import DomainMutation, decode_id
 from kernel.errors import NotFound
 from reports import selectors, services
 
-from .types import ReportJobType, ReportKindEnum
+from .enums import ReportKind
+from .types import ReportJobType
 
 
 class RequestReport(DomainMutation):
     """Request a PDF report; it is generated in the background (poll `reportJob`, then download)."""
 
     class Input:
-        kind = ReportKindEnum(required=True)
+        kind = ReportKind(required=True)
         region_code = graphene.String(description="Region-wide report (auditors, coordinators).")
         jurisdiction_code = graphene.String(description="Report for one jurisdiction (its bureau, or the region).")
         transfer_id = graphene.ID(description="Transfer certificate: the completed transfer.")

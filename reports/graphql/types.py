@@ -3,14 +3,10 @@ from django.urls import reverse
 from graphene_django import DjangoObjectType
 
 from api.connection import CountableConnection
+from api.errors import global_id
 from reports import selectors
-from reports.models import ReportJob, ReportKind
-
-ReportKindEnum = graphene.Enum(
-    "ReportKind", [(k.upper(), k) for k in ReportKind.values],
-    description="调拨单 transfer certificate; 调剂调拨情况报告 period allocation report; 结算单 settlement "
-                "statement; 绩效评估表 performance scorecard.")
-ReportStatusEnum = graphene.Enum("ReportStatus", [(s.upper(), s) for s in ReportJob.Status.values])
+from reports.graphql.enums import ReportKind, ReportStatus
+from reports.models import ReportJob
 
 
 class ReportJobType(DjangoObjectType):
@@ -24,10 +20,10 @@ class ReportJobType(DjangoObjectType):
                   "started_at", "finished_at", "region", "jurisdiction")
 
     pk = graphene.Int(required=True)
-    kind = ReportKindEnum(required=True)
-    status = ReportStatusEnum(required=True)
+    kind = ReportKind(required=True)
+    status = ReportStatus(required=True)
     parameters = graphene.JSONString(required=True)
-    transfer_id = graphene.Int()
+    transfer_id = graphene.ID(description="Global ID of the transfer (transfer certificates).")
     requested_by = graphene.String(required=True, description="Username of the requester.")
     download_url = graphene.String(description="Authenticated download URL, once the job has succeeded.")
 
@@ -42,7 +38,7 @@ class ReportJobType(DjangoObjectType):
         return str(root.status)
 
     def resolve_transfer_id(root, info):
-        return root.transfer_id
+        return global_id("Transfer", root.transfer_id)
 
     def resolve_requested_by(root, info):
         return root.requested_by.username
