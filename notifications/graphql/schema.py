@@ -4,9 +4,12 @@ import graphene
 
 from api.connection import CountableConnection, PagedConnectionField
 from api.errors import DomainMutation, decode_id
+from api.scalars import domain_enum
 from api.scoped import ScopedObjectType
 from notifications import selectors, services
 from notifications.models import Notification
+
+NotificationKind = domain_enum("NotificationKind", Notification.Kind, "通知类别 Kind of a notification.")
 
 
 class NotificationType(ScopedObjectType):
@@ -18,6 +21,7 @@ class NotificationType(ScopedObjectType):
         fields = ("id", "kind", "params", "url", "created_at", "read_at")
         filter_fields = []
 
+    kind = graphene.Field(NotificationKind, required=True)
     message = graphene.String(required=True, description="The text, in the caller's language.")
     unread = graphene.Boolean(required=True)
 
