@@ -8,6 +8,7 @@ import graphene
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.utils import translation
 from graphene_django.converter import convert_django_field
 from graphql.language import FloatValueNode, IntValueNode, StringValueNode
 from graphql.utilities import value_from_ast_untyped
@@ -81,12 +82,21 @@ def km(value):
     return None if value is None else round(float(value), 2)
 
 
+def bilingual(label):
+    """"中文 English" for a (lazy) translated label, whatever language is active when the schema is built."""
+    with translation.override("zh-hans"):
+        chinese = str(label)
+    with translation.override("en"):
+        english = str(label)
+    return chinese if chinese == english or english in chinese else f"{chinese} {english}"
+
+
 def domain_enum(name, choices, description, values=None):
     """A GraphQL enum named after the domain (not the Django field) for a closed set of `choices`
     (a Django `TextChoices`, or `[(value, label)]`): names are the values in upper case, each described by
     its bilingual label; `description` is bilingual too (中文 English)."""
-    pairs = [(str(v), str(label)) for v, label in (choices.choices if hasattr(choices, "choices") else choices)]
-    pairs += [(str(v), str(label)) for v, label in (values or ())]
+    pairs = [(str(v), bilingual(label)) for v, label in (choices.choices if hasattr(choices, "choices") else choices)]
+    pairs += [(str(v), bilingual(label)) for v, label in (values or ())]
     if isinstance(choices, type) and issubclass(choices, PyEnum) and not values:
         members = choices  # the model's own TextChoices: a model attribute holding a member serialises as is
     else:

@@ -50,7 +50,8 @@ def test_every_enum_is_described_in_both_languages():
     for enum in enums:
         assert enum.description and CJK.search(enum.description) and LATIN.search(enum.description), enum.name
         for name, value in enum.values.items():
-            assert value.description and CJK.search(value.description), f"{enum.name}.{name}"
+            assert value.description and CJK.search(value.description) and LATIN.search(value.description), \
+                f"{enum.name}.{name}"
 
 
 @pytest.mark.parametrize("owner,name,graphql_type", list(fields_and_arguments()),
