@@ -453,7 +453,7 @@ def bench_ledger(region, users):
 # --- concurrency -----------------------------------------------------------------------------------
 def bench_concurrency(region):
     from exchange.models import Listing, Transfer, TransferRequest
-    from exchange.services import transfers as core
+    from exchange.services import allocation
     from kernel.errors import DomainError
     from regions.models import Agency
 
@@ -474,7 +474,7 @@ def bench_concurrency(region):
                                                              "listing__asset", "agency").get(pk=request_id)
             barrier.wait()
             with transaction.atomic():
-                core.allocate(None, request, 1, reason="bench concurrent claim")
+                allocation.allocate(None, request, 1, reason="bench concurrent claim")
             with lock:
                 outcome["ok"] += 1
         except DomainError:
@@ -501,7 +501,7 @@ def bench_concurrency(region):
     if outcome["error"]:
         notes["claim_errors"] = outcome["error"][:3]
     notes["concurrent_claims"] = ("50 threads, each its own DB connection, released together by a barrier, call "
-                                  "exchange.services.transfers.allocate on one listing of quantity 1")
+                                  "exchange.services.allocation.allocate on one listing of quantity 1")
 
 
 # --- run -----------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from exchange import models
-from exchange.services import items, transfers
+from exchange.services import allocation, approvals, items
 from kernel.errors import DomainError
 from kernel.models import AuditEvent
 from regions.permissions import restrict
@@ -104,7 +104,7 @@ class ListingAdmin(ScopedAdmin):
 
     @admin.action(description=_("allocate at window close"))
     def allocate(self, request, queryset):
-        self._run(request, queryset, lambda user, listing: transfers.allocate_at_window_close(listing, user),
+        self._run(request, queryset, lambda user, listing: allocation.allocate_at_window_close(listing, user),
                   _("allocated"))
 
 
@@ -157,7 +157,7 @@ class ApprovalStepAdmin(ScopedAdmin):
 
     @admin.action(description=_("approve"))
     def approve(self, request, queryset):
-        self._run(request, queryset, lambda user, step: transfers.decide_step(user, step, approve=True),
+        self._run(request, queryset, lambda user, step: approvals.decide_step(user, step, approve=True),
                   _("approved"))
 
 

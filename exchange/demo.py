@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from exchange.models import ApprovalStep, Asset, AssetClass, Listing, Transfer
-from exchange.services import items, transfers
+from exchange.services import approvals, handover, items, transfer_requests
 from regions.models import Agency
 
 ASSET_CLASSES = [
@@ -75,17 +75,17 @@ def load_all():
     hz_edu, agency = users["hz_edu"], agencies[HZ_EDU]
 
     # completed: 2 desks from Shanghai Statistics to Hangzhou Education
-    _, done = transfers.create_request(hz_edu, listing=Listing.objects.get(pk=listings[1].pk), agency=agency,
-                                       quantity=2, justification="新设教研室办公桌不足")
+    _, done = transfer_requests.create_request(hz_edu, listing=Listing.objects.get(pk=listings[1].pk),
+                                               agency=agency, quantity=2, justification="新设教研室办公桌不足")
     deciders = {"giving_bureau": users["sh_bureau"], "receiving_bureau": users["hz_bureau"],
                 "coordinator": users["coordinator"]}
     for step in done.steps.all():
-        transfers.decide_step(deciders[step.kind], step, approve=True)
-    transfers.confirm_handover(hz_edu, Transfer.objects.get(pk=done.pk), received_quantity=2,
-                               received_condition="fair", note="外观有划痕，可正常使用")
+        approvals.decide_step(deciders[step.kind], step, approve=True)
+    handover.confirm_handover(hz_edu, Transfer.objects.get(pk=done.pk), received_quantity=2,
+                              received_condition="fair", note="外观有划痕，可正常使用")
 
     # in flight: 2 desktops, asked with an exception (coordinator step); lights green / yellow / red
-    _, flying = transfers.create_request(
+    _, flying = transfer_requests.create_request(
         hz_edu, listing=Listing.objects.get(pk=listings[0].pk), agency=agency, quantity=2,
         justification="信息化教学需要台式机", exception_requested=True,
         exception_justification="编制外借调人员使用，超出定额部分申请例外")

@@ -20,7 +20,7 @@ def allocate_closed_windows():
     from django.db import transaction
 
     from exchange.models import Listing, TransferRequest
-    from exchange.services.transfers import allocate_at_window_close
+    from exchange.services.allocation import allocate_at_window_close
 
     now = timezone.now()
     pending = TransferRequest.objects.filter(status=TransferRequest.Status.PENDING)

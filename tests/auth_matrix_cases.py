@@ -157,23 +157,23 @@ def _regional_listing(world):
 
 def _request(world, listing):
     """Agency B's request for the listing, by staff_b: (request, transfer or None)."""
-    from exchange.services import transfers
+    from exchange.services import transfer_requests
 
     with transaction.atomic():
-        return transfers.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
-                                        quantity=1, justification="新入职人员办公需要")
+        return transfer_requests.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
+                                                quantity=1, justification="新入职人员办公需要")
 
 
 def _transfer(world, *, approved=False):
     """A first-come transfer A → B awaiting its giving and receiving bureaus' approvals (or handover)."""
-    from exchange.services import transfers
+    from exchange.services import approvals
 
     _, transfer = _request(world, _regional_listing(world))
     if approved:
         deciders = {"giving_bureau": "bureau_a", "receiving_bureau": "bureau_b", "coordinator": "coordinator"}
         for step in transfer.steps.all():
             with transaction.atomic():
-                transfers.decide_step(world["users"][deciders[step.kind]], step, approve=True)
+                approvals.decide_step(world["users"][deciders[step.kind]], step, approve=True)
         transfer.refresh_from_db()
     return transfer
 

@@ -67,7 +67,7 @@ def test_reminders_once_per_step_per_light(region_world, transfer):
 
 
 def test_decided_steps_get_no_reminder(region_world, transfer):
-    from exchange.services.transfers import decide_step
+    from exchange.services.approvals import decide_step
 
     decide_step(region_world["users"]["bureau_a"], transfer.steps.get(kind="giving_bureau"), approve=True)
     assert send_approval_reminders(now=transfer.steps.first().due_at) == 1

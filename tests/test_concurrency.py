@@ -20,7 +20,7 @@ THREADS = 50
 def test_fifty_concurrent_requests_allocate_exactly_once(region_world):
     from django.db import transaction
 
-    from exchange.services.transfers import create_request
+    from exchange.services.transfer_requests import create_request
 
     fx.standard_set(region_world["region"], own_window_days=0)
     listing = fx.open_listing(region_world)

@@ -152,13 +152,13 @@ def test_search_by_point_orders_nearest_first_and_limits_by_km(gql, world):
 
 
 def _many_transfers(world, n):
-    from exchange.services import items, transfers
+    from exchange.services import items, transfer_requests
 
     for i in range(n):
         listing = items.mark_idle(world["users"]["staff_a"], asset=fx.asset(world["agency_a"],
                                                                               description=f"台式机 {i}"))
-        transfers.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"], quantity=1,
-                                 justification="需要")
+        transfer_requests.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
+                                         quantity=1, justification="需要")
 
 
 def test_lists_run_a_constant_number_of_queries(gql, world, assert_num_queries_constant):

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from exchange import models as ex
-from exchange.services import items, transfers
+from exchange.services import allocation, approvals, handover, items, screening, transfer_requests
 from kernel import audit
 from kernel.errors import (
     AlreadyAllocated,
@@ -34,13 +34,13 @@ def world(region_world):
 def request(world, listing, user="staff_b", agency="agency_b", **kwargs):
     kwargs.setdefault("quantity", 1)
     kwargs.setdefault("justification", "新入职人员办公需要")
-    return transfers.create_request(world["users"][user], listing=listing, agency=world[agency], **kwargs)
+    return transfer_requests.create_request(world["users"][user], listing=listing, agency=world[agency], **kwargs)
 
 
 def approve_all(world, transfer):
     deciders = {"giving_bureau": "bureau_a", "receiving_bureau": "bureau_b", "coordinator": "coordinator"}
     for step in transfer.steps.all():
-        transfers.decide_step(world["users"][deciders[step.kind]], step, approve=True)
+        approvals.decide_step(world["users"][deciders[step.kind]], step, approve=True)
     transfer.refresh_from_db()
     return transfer
 
@@ -137,8 +137,8 @@ def test_first_come_allocates_once_and_the_next_gets_already_allocated(world):
     assert listing.quantity_available == 0 and listing.status == "allocated"
     other = f.AgencyFactory(jurisdiction=world["city_b"])
     with pytest.raises(AlreadyAllocated):
-        transfers.create_request(world["users"]["bureau_b"], listing=listing, agency=other, quantity=1,
-                                 justification="也要")
+        transfer_requests.create_request(world["users"]["bureau_b"], listing=listing, agency=other, quantity=1,
+                                         justification="也要")
 
 
 def test_value_above_threshold_adds_coordinator(region_world):
@@ -163,15 +163,15 @@ def test_any_refusal_ends_transfer_and_returns_quantity(world):
     _, transfer = request(world, listing)
     giving = transfer.steps.get(kind="giving_bureau")
     with pytest.raises(ValidationFailed):
-        transfers.decide_step(world["users"]["bureau_a"], giving, approve=False, reason="")
-    transfers.decide_step(world["users"]["bureau_a"], giving, approve=False, reason="本单位仍需使用")
+        approvals.decide_step(world["users"]["bureau_a"], giving, approve=False, reason="")
+    approvals.decide_step(world["users"]["bureau_a"], giving, approve=False, reason="本单位仍需使用")
     transfer.refresh_from_db()
     listing.refresh_from_db()
     assert transfer.status == "refused" and transfer.status_reason == "本单位仍需使用"
     assert listing.quantity_available == 1 and listing.status == "open" and listing.asset.status == "listed"
     assert transfer.steps.get(kind="receiving_bureau").decision == "closed"
     with pytest.raises(InvalidState):
-        transfers.decide_step(world["users"]["bureau_b"], transfer.steps.get(kind="receiving_bureau"), approve=True)
+        approvals.decide_step(world["users"]["bureau_b"], transfer.steps.get(kind="receiving_bureau"), approve=True)
 
 
 def test_only_the_step_authority_decides(world):
@@ -180,15 +180,15 @@ def test_only_the_step_authority_decides(world):
     giving = transfer.steps.get(kind="giving_bureau")
     for key in ("bureau_b", "coordinator", "staff_a", "auditor"):
         with pytest.raises(PermissionDenied):
-            transfers.decide_step(world["users"][key], giving, approve=True)
+            approvals.decide_step(world["users"][key], giving, approve=True)
 
 
 def test_cancel_before_handover_returns_quantity(world):
     listing = fx.open_listing(world)
     _, transfer = request(world, listing)
     with pytest.raises(ValidationFailed):
-        transfers.cancel_transfer(world["users"]["staff_b"], transfer, reason=" ")
-    transfers.cancel_transfer(world["users"]["staff_b"], transfer, reason="需求取消")
+        handover.cancel_transfer(world["users"]["staff_b"], transfer, reason=" ")
+    handover.cancel_transfer(world["users"]["staff_b"], transfer, reason="需求取消")
     transfer.refresh_from_db()
     listing.refresh_from_db()
     assert transfer.status == "cancelled" and listing.quantity_available == 1 and listing.status == "open"
@@ -201,17 +201,17 @@ def test_full_path_to_completion_moves_ownership_and_calls_ledger(world, monkeyp
     listing = fx.open_listing(world)
     _, transfer = request(world, listing)
     with pytest.raises(InvalidState):  # not approved yet
-        transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1,
-                                   received_condition="good")
+        handover.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1,
+                                  received_condition="good")
     transfer = approve_all(world, transfer)
     assert transfer.status == "handover" and transfer.approved_at
     with pytest.raises(PermissionDenied):  # the giver cannot confirm receipt
-        transfers.confirm_handover(world["users"]["staff_a"], transfer, received_quantity=1,
-                                   received_condition="good")
+        handover.confirm_handover(world["users"]["staff_a"], transfer, received_quantity=1,
+                                  received_condition="good")
     with pytest.raises(ValidationFailed):
-        transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=2,
-                                   received_condition="good")
-    transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="fair")
+        handover.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=2,
+                                  received_condition="good")
+    handover.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="fair")
     transfer.refresh_from_db()
     assert transfer.status == "completed" and re.fullmatch(r"[A-HJ-NP-Z2-9]{12}", transfer.certificate_code)
     assert transfer.received_asset.agency == world["agency_b"] and transfer.received_asset.condition == "fair"
@@ -230,19 +230,19 @@ def test_window_close_allocation_is_first_come_within_the_window(region_world):
     other = f.AgencyFactory(jurisdiction=region_world["city_b"])
     first, none = request(region_world, listing, quantity=2)
     assert none is None and first.status == "pending"
-    second, _ = transfers.create_request(region_world["users"]["bureau_b"], listing=listing, agency=other,
-                                         quantity=1, justification="需要")
+    second, _ = transfer_requests.create_request(region_world["users"]["bureau_b"], listing=listing, agency=other,
+                                                 quantity=1, justification="需要")
     with pytest.raises(InvalidState):  # no window has closed yet
-        transfers.allocate_at_window_close(listing, region_world["users"]["bureau_a"],
-                                           now=listing.own_window_ends_at - timedelta(seconds=1))
+        allocation.allocate_at_window_close(listing, region_world["users"]["bureau_a"],
+                                            now=listing.own_window_ends_at - timedelta(seconds=1))
     # the own-jurisdiction window closed with no request in it; regional requests wait for their window
-    assert transfers.allocate_at_window_close(listing, region_world["users"]["bureau_a"],
-                                              now=listing.own_window_ends_at) == []
+    assert allocation.allocate_at_window_close(listing, region_world["users"]["bureau_a"],
+                                               now=listing.own_window_ends_at) == []
     with pytest.raises(PermissionDenied):
-        transfers.allocate_at_window_close(listing, region_world["users"]["staff_b"],
-                                           now=listing.region_window_ends_at)
-    created = transfers.allocate_at_window_close(listing, region_world["users"]["bureau_a"],
-                                                 now=listing.region_window_ends_at + timedelta(seconds=1))
+        allocation.allocate_at_window_close(listing, region_world["users"]["staff_b"],
+                                            now=listing.region_window_ends_at)
+    created = allocation.allocate_at_window_close(listing, region_world["users"]["bureau_a"],
+                                                  now=listing.region_window_ends_at + timedelta(seconds=1))
     assert [t.request_id for t in created] == [first.pk]
     second.refresh_from_db()
     assert second.status == "not_allocated"
@@ -252,7 +252,7 @@ def test_withdraw_listing_and_request(region_world):
     fx.standard_set(region_world["region"], own_window_days=0, mode=AllocationMode.WINDOW_CLOSE)
     listing = fx.open_listing(region_world)
     req, _ = request(region_world, listing)
-    transfers.withdraw_request(region_world["users"]["staff_b"], req, reason="不再需要")
+    transfer_requests.withdraw_request(region_world["users"]["staff_b"], req, reason="不再需要")
     req.refresh_from_db()
     assert req.status == "withdrawn"
     with pytest.raises(PermissionDenied):
@@ -276,7 +276,7 @@ def test_office_space_is_listed_requested_and_reallocated(world):
     assert listing.quantity == 1 and "市府大楼" in listing.search_text and "办公用房" in listing.search_text
     _, transfer = request(world, listing)
     transfer = approve_all(world, transfer)
-    transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="good")
+    handover.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="good")
     space.refresh_from_db()
     assert space.agency == world["agency_b"] and space.status == "occupied"
 
@@ -285,7 +285,7 @@ def test_standards_check_saves_nothing(world):
     from exchange import selectors
 
     listing = fx.open_listing(world, original_value=Decimal("6000.00"))
-    result = transfers.standards_check(world["users"]["staff_b"], listing, world["agency_b"], 1)
+    result = screening.standards_check(world["users"]["staff_b"], listing, world["agency_b"], 1)
     assert [b["code"] for b in result["breaches"]] == ["price_cap"] and result["standards"] == world["standards"]
     assert not selectors.requests_for(world["users"]["staff_b"]).exists()
     request(world, listing, exception_requested=True, exception_justification="特批")

@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from exchange.models import OfficeSpace, Transfer
-from exchange.services import transfers
+from exchange.services import approvals, handover, transfer_requests
 from ledger import selectors, services
 from ledger.models import (
     Account,
@@ -34,14 +34,14 @@ def world(region_world):
 
 
 def complete(world, listing, user="staff_b", agency="agency_b"):
-    _, transfer = transfers.create_request(world["users"][user], listing=listing, agency=world[agency], quantity=1,
-                                           justification="新入职人员办公需要", exception_requested=True,
-                                           exception_justification="急需")
+    _, transfer = transfer_requests.create_request(world["users"][user], listing=listing, agency=world[agency],
+                                                   quantity=1, justification="新入职人员办公需要",
+                                                   exception_requested=True, exception_justification="急需")
     deciders = {"giving_bureau": "bureau_a", "receiving_bureau": "bureau_b", "coordinator": "coordinator"}
     for step in transfer.steps.all():
-        transfers.decide_step(world["users"][deciders[step.kind]], step, approve=True)
+        approvals.decide_step(world["users"][deciders[step.kind]], step, approve=True)
     transfer.refresh_from_db()
-    transfers.confirm_handover(world["users"][user], transfer, received_quantity=1, received_condition="good")
+    handover.confirm_handover(world["users"][user], transfer, received_quantity=1, received_condition="good")
     transfer.refresh_from_db()
     return transfer
 

@@ -224,7 +224,7 @@ def test_plan_for_the_core_allocation_service_prefers_tier_then_nearest(region_w
 
 
 def test_core_window_close_in_optimized_mode_stores_the_explanation(region_world):
-    from exchange.services.transfers import allocate_at_window_close
+    from exchange.services.allocation import allocate_at_window_close
 
     w = region_world
     a, b = w["agency_a"], w["agency_b"]

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from exchange.models import OfficeSpace
+from exchange.services import screening
 from kernel.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from kernel.models import AuditEvent
 from regions.models import AssetClassNorm, Headcount, OfficeSpaceNorm, Rank, RentNorm, StandardSet
@@ -43,7 +44,8 @@ def _asset(agency, **kwargs):
 def test_asset_request_within_standards_has_no_breach(sets):
     giver, receiver = sets["agency_b"], sets["agency_a"]  # receiver: 20 staff -> quota 20 desktops
     asset = _asset(giver, original_value=Decimal("4500.00"), acquired_on=date(2017, 3, 1))
-    assert svc.check_asset_request(sets["new"], asset=asset, agency=receiver, quantity=1, on=date(2024, 1, 1)) == []
+    assert screening.check_asset_request(sets["new"], asset=asset, agency=receiver, quantity=1,
+                                         on=date(2024, 1, 1)) == []
 
 
 def test_every_asset_breach_is_reported_with_numbers_in_both_languages(sets):
@@ -52,7 +54,7 @@ def test_every_asset_breach_is_reported_with_numbers_in_both_languages(sets):
         _asset(receiver, quantity=10)  # receiver holds 20 desktops already
     _asset(receiver, quantity=50, status="transferred")  # given away: not held
     asset = _asset(giver, original_value=Decimal("5200.00"), acquired_on=date(2020, 3, 1))
-    breaches = svc.check_asset_request(sets["new"], asset=asset, agency=receiver, quantity=1, on=date(2024, 1, 1))
+    breaches = screening.check_asset_request(sets["new"], asset=asset, agency=receiver, quantity=1, on=date(2024, 1, 1))
     by_code = {b.code: b for b in breaches}
     assert set(by_code) == {"price_cap", "quota_per_head", "min_service_life"}
     assert "5200" in by_code["price_cap"].message_zh and "5000" in by_code["price_cap"].message_en
@@ -63,7 +65,7 @@ def test_every_asset_breach_is_reported_with_numbers_in_both_languages(sets):
 
 def test_price_cap_is_strictly_above_and_service_life_reached_on_the_anniversary(sets):
     asset = _asset(sets["agency_b"], original_value=Decimal("5000.00"), acquired_on=date(2018, 1, 1))
-    check = svc.check_asset_request
+    check = screening.check_asset_request
     assert check(sets["new"], asset=asset, agency=sets["agency_a"], quantity=1, on=date(2024, 1, 1)) == []
     assert [b.code for b in check(sets["new"], asset=asset, agency=sets["agency_a"], quantity=1,
                                   on=date(2023, 12, 31))] == ["min_service_life"]
@@ -72,8 +74,8 @@ def test_price_cap_is_strictly_above_and_service_life_reached_on_the_anniversary
 def test_a_class_without_norm_has_no_breach(sets):
     cls = f.AssetClassFactory(code="9999999", name_zh="其他", name_en="Other")
     asset = _asset(sets["agency_b"], asset_class=cls, original_value=Decimal("99999"), acquired_on=date(2024, 1, 1))
-    assert svc.check_asset_request(sets["new"], asset=asset, agency=sets["agency_a"], quantity=9,
-                                   on=date(2024, 1, 2)) == []
+    assert screening.check_asset_request(sets["new"], asset=asset, agency=sets["agency_a"], quantity=9,
+                                         on=date(2024, 1, 2)) == []
 
 
 def _space(agency, area):
@@ -85,12 +87,12 @@ def test_office_entitlement_uses_the_norms_of_the_set_and_level(sets):
     receiver = sets["agency_a"]  # city level, 20 staff
     Headcount.objects.create(agency=receiver, rank=Rank.BUREAU_HEAD, count=1)
     Headcount.objects.create(agency=receiver, rank=Rank.DEPUTY, count=1)  # no city norm: staff figure
-    assert svc.office_entitlement(sets["new"], receiver) == Decimal("20") * 9 + 24 + 9
-    assert svc.office_entitlement(sets["old"], receiver) == Decimal("20") * 6 + 24 + 6
+    assert screening.office_entitlement(sets["new"], receiver) == Decimal("20") * 9 + 24 + 9
+    assert screening.office_entitlement(sets["old"], receiver) == Decimal("20") * 6 + 24 + 6
     _space(receiver, "150.00")
     offered = _space(sets["agency_b"], "63.00")  # 150 + 63 = 213 = entitlement under 2014
-    assert svc.check_office_request(sets["new"], office_space=offered, agency=receiver, on=date(2024, 1, 1)) == []
-    [breach] = svc.check_office_request(sets["old"], office_space=offered, agency=receiver, on=date(2000, 1, 1))
+    assert screening.check_office_request(sets["new"], office_space=offered, agency=receiver, on=date(2024, 1, 1)) == []
+    [breach] = screening.check_office_request(sets["old"], office_space=offered, agency=receiver, on=date(2000, 1, 1))
     assert breach.code == "office_area" and "213" in breach.message_en and "150" in breach.message_zh
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exchange import models as ex
-from exchange.services import transfers
+from exchange.services import approvals, handover, transfer_requests
 from kernel.models import AuditEvent
 from tests import factories_exchange as fx
 from tests.conftest import count_queries
@@ -26,8 +26,9 @@ def login(client, world, key):
 
 def make_transfer(world, **asset_kwargs):
     listing = fx.open_listing(world, **asset_kwargs)
-    _request, transfer = transfers.create_request(world["users"]["staff_b"], listing=listing,
-                                                  agency=world["agency_b"], quantity=1, justification="办公需要")
+    _request, transfer = transfer_requests.create_request(world["users"]["staff_b"], listing=listing,
+                                                          agency=world["agency_b"], quantity=1,
+                                                          justification="办公需要")
     return transfer
 
 
@@ -332,8 +333,8 @@ def test_certificate_from_the_transfer_page(client, world, django_capture_on_com
     assert "只有已完成的调拨才能出具调拨单" in response.content.decode()
     assert not ReportJob.objects.exists()
     for key, kind in (("bureau_a", "giving_bureau"), ("bureau_b", "receiving_bureau")):
-        transfers.decide_step(world["users"][key], transfer.steps.get(kind=kind), approve=True)
-    transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="good")
+        approvals.decide_step(world["users"][key], transfer.steps.get(kind=kind), approve=True)
+    handover.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="good")
     assert 'id="certificate-form"' in client.get(reverse("web:transfer", args=[transfer.pk])).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(reverse("web:reports"), {"transfer": transfer.pk}).status_code == 302
@@ -461,9 +462,9 @@ def test_auditor_reads_transfer_trail_and_dashboard_but_cannot_act(client, world
 
 def complete(world, transfer):
     for key, kind in (("bureau_a", "giving_bureau"), ("bureau_b", "receiving_bureau")):
-        transfers.decide_step(world["users"][key], transfer.steps.get(kind=kind), approve=True)
-    return transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1,
-                                      received_condition="good")
+        approvals.decide_step(world["users"][key], transfer.steps.get(kind=kind), approve=True)
+    return handover.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1,
+                                     received_condition="good")
 
 
 def test_ledger_balances_after_a_completed_transfer(client, world):

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange import selectors
 from exchange.models import ApprovalStep, Transfer, TransferRequest
-from exchange.services import items, transfers
+from exchange.services import allocation, handover, items, screening, transfer_requests
+from exchange.services.approvals import decide_step
 from kernel.errors import DomainError
 from regions.permissions import Scope, allows, get_principal
 from regions.selectors import agencies_for, jurisdictions_for, regions_for
@@ -103,9 +104,9 @@ def listing_detail(request, pk):
         data = form.cleaned_data
         agency = next(a for a in agencies if a.pk == data["agency"])
         if request.POST.get("action") == "check":
-            ok, check = attempt(form, transfers.standards_check, request.user, listing, agency, data["quantity"])
+            ok, check = attempt(form, screening.standards_check, request.user, listing, agency, data["quantity"])
         else:
-            ok, result = attempt(form, transfers.create_request, request.user, listing=listing, agency=agency,
+            ok, result = attempt(form, transfer_requests.create_request, request.user, listing=listing, agency=agency,
                                  quantity=data["quantity"], justification=data["justification"],
                                  needed_by=data["needed_by"], exception_requested=data["exception_requested"],
                                  exception_justification=data["exception_justification"],
@@ -127,7 +128,7 @@ def _allocate(request, listing):
     """The giving side allocates the pending requests of the closed window(s) (window-close modes)."""
     try:
         with transaction.atomic():
-            made = transfers.allocate_at_window_close(listing, request.user)
+            made = allocation.allocate_at_window_close(listing, request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -176,7 +177,7 @@ def withdraw_request(request, pk):
         raise Http404
     try:
         with transaction.atomic():
-            transfers.withdraw_request(request.user, found, reason=request.POST.get("reason", ""))
+            transfer_requests.withdraw_request(request.user, found, reason=request.POST.get("reason", ""))
     except DomainError as exc:
         messages.error(request, f"#{pk}: {exc.message}")
     else:
@@ -209,7 +210,7 @@ def decide(request, pk):
     form = forms.DecisionForm(request.POST)
     approve = request.POST.get("decision") == "approve"
     if form.is_valid():
-        ok, _step = attempt(form, transfers.decide_step, request.user, step, approve=approve,
+        ok, _step = attempt(form, decide_step, request.user, step, approve=approve,
                             reason=form.cleaned_data["reason"])
         if ok:
             messages.success(request, _("Approved.") if approve else _("Refused."))
@@ -270,7 +271,7 @@ def transfer_detail(request, pk):
     if request.POST.get("action") == "cancel":
         form = forms.CancelForm(request.POST)
         if form.is_valid():
-            ok, _t = attempt(form, transfers.cancel_transfer, request.user, transfer,
+            ok, _t = attempt(form, handover.cancel_transfer, request.user, transfer,
                              reason=form.cleaned_data["reason"])
             if ok:
                 messages.success(request, _("Transfer cancelled."))
@@ -278,7 +279,7 @@ def transfer_detail(request, pk):
         return _transfer_page(request, transfer, cancel=form, status=400)
     form = forms.HandoverForm(request.POST)
     if form.is_valid():
-        ok, _t = attempt(form, transfers.confirm_handover, request.user, transfer, **form.cleaned_data)
+        ok, _t = attempt(form, handover.confirm_handover, request.user, transfer, **form.cleaned_data)
         if ok:
             messages.success(request, _("Handover confirmed; the transfer is complete."))
             return redirect("web:transfer", pk)

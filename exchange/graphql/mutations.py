@@ -21,7 +21,7 @@ from exchange.graphql.types import (
     TransferType,
 )
 from exchange.models import AssetClass, Listing, TransferRequest
-from exchange.services import items, transfers
+from exchange.services import allocation, approvals, handover, items, transfer_requests
 from kernel.errors import NotFound, ValidationFailed
 from regions.models import Agency, Region
 from regions.permissions import get_principal, restrict
@@ -191,8 +191,8 @@ class RequestListing(DomainMutation):
         # Not through listings_for: a listing allocated a moment ago is no longer visible, and the loser
         # must learn "already allocated"; the service checks region and window eligibility first.
         listing = _get(Listing.objects.all(), listing_id, "Listing", "listingId")
-        request, transfer = transfers.create_request(user, listing=listing, agency=acting_agency(info, agency_id),
-                                                     **data)
+        request, transfer = transfer_requests.create_request(
+            user, listing=listing, agency=acting_agency(info, agency_id), **data)
         return cls(request=request, transfer=transfer and selectors.transfer(user, transfer.pk))
 
 
@@ -208,7 +208,7 @@ class WithdrawRequest(DomainMutation):
         user = _user(info)
         request = _get(restrict(TransferRequest.objects.select_related("agency"), user), request_id,
                        "TransferRequest", "requestId")
-        return cls(request=transfers.withdraw_request(user, request, reason=reason))
+        return cls(request=transfer_requests.withdraw_request(user, request, reason=reason))
 
 
 class AllocateListing(DomainMutation):
@@ -224,7 +224,7 @@ class AllocateListing(DomainMutation):
     def perform(cls, info, listing_id):
         user = _user(info)
         listing = _get(selectors.listings_for(user), listing_id, "Listing", "listingId")
-        created = transfers.allocate_at_window_close(listing, user)
+        created = allocation.allocate_at_window_close(listing, user)
         return cls(transfers=list(selectors.transfers_for(user).filter(pk__in=[t.pk for t in created])))
 
 
@@ -243,7 +243,7 @@ class DecideApproval(DomainMutation):
     def perform(cls, info, step_id, approve, reason):
         user = _user(info)
         step = _get(selectors.approval_steps_for(user), step_id, "ApprovalStep", "stepId")
-        step = transfers.decide_step(user, step, approve=approve, reason=reason)
+        step = approvals.decide_step(user, step, approve=approve, reason=reason)
         return cls(step=selectors.approval_steps_for(user).get(pk=step.pk),
                    transfer=selectors.transfer(user, step.transfer_id))
 
@@ -259,7 +259,7 @@ class CancelTransfer(DomainMutation):
     def perform(cls, info, transfer_id, reason):
         user = _user(info)
         transfer = _get(selectors.transfers_for(user), transfer_id, "Transfer", "transferId")
-        transfers.cancel_transfer(user, transfer, reason=reason)
+        handover.cancel_transfer(user, transfer, reason=reason)
         return cls(transfer=selectors.transfer(user, transfer.pk))
 
 
@@ -279,6 +279,6 @@ class ConfirmHandover(DomainMutation):
     def perform(cls, info, transfer_id, received_quantity, received_condition, note):
         user = _user(info)
         transfer = _get(selectors.transfers_for(user), transfer_id, "Transfer", "transferId")
-        transfers.confirm_handover(user, transfer, received_quantity=received_quantity,
-                                   received_condition=enum_value(received_condition), note=note)
+        handover.confirm_handover(user, transfer, received_quantity=received_quantity,
+                                  received_condition=enum_value(received_condition), note=note)
         return cls(transfer=selectors.transfer(user, transfer.pk))

@@ -221,7 +221,7 @@ def _model_inputs(listings, requests):
 
 
 def plan(listings, requests):
-    """Planner for `exchange.services.transfers` (allocation_mode == optimized): [(request, quantity,
+    """Planner for `exchange.services.allocation` (allocation_mode == optimized): [(request, quantity,
     reason)] for the given listings and their pending requests, same contract as `first_come_plan`."""
     listings = list(listings)
     by_pk = {r.pk: r for r in requests}

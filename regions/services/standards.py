@@ -1,19 +1,10 @@
-"""The standards registry: which standard set applied on a date, checks of a proposed allocation against
-it, and versioned editing. Every figure comes from the set's rows; nothing here is hard-coded.
-
-Interpretation of "minimum service life reached by the giver" (财资〔2016〕27号 最低使用年限): an agency
-should use an item at least for the class's minimum service life before giving it up (releasing it early
-is a sign it was over-allocated and invites re-buying). An asset acquired on A with minimum life N years
-reaches it on A + N years (N may have a decimal: 6.5 years = 78 months); a request made before that date
-breaches `min_service_life` and needs an exception.
-"""
-from dataclasses import dataclass
+"""The standards registry: which standard set applied on a date, and versioned editing. Every figure comes
+from the set's rows; nothing here is hard-coded. The checks of a request against a set are the exchange's
+(`exchange/services/screening.py`)."""
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from kernel import audit
@@ -29,16 +20,9 @@ from regions.models import (
 )
 from regions.permissions import Scope, require
 
-HELD_ASSET_STATUSES = ("in_use", "idle", "listed")
 OFFICE_LEVELS = ("central", *Jurisdiction.Level.values)
 
 
-@dataclass(frozen=True)
-class Breach:
-    code: str
-    field: str | None
-    message_zh: str
-    message_en: str
 
 
 def standard_in_force(region, on: date) -> StandardSet:
@@ -49,81 +33,7 @@ def standard_in_force(region, on: date) -> StandardSet:
     return found
 
 
-def service_life_reached_on(acquired_on: date, min_service_years: Decimal) -> date:
-    months = int((Decimal(min_service_years) * 12).to_integral_value(ROUND_HALF_UP))
-    return acquired_on + relativedelta(months=months)
-
-
-def _num(value):
-    """A Decimal shown without trailing zeros: 5000.00 -> 5000, 0.50 -> 0.5."""
-    text = f"{Decimal(value):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def check_asset_request(standard_set, *, asset, agency, quantity, on: date) -> list[Breach]:
-    """Every breach of the asset class's norm in `standard_set` by `agency` requesting `quantity` of `asset`
-    on `on`: price cap per item, quantity cap per head, minimum service life. No norm for the class: none."""
-    code = asset.asset_class.code
-    norm = standard_set.class_norms.filter(class_code=code).first()
-    if norm is None:
-        return []
-    breaches = []
-    if norm.price_cap is not None and asset.original_value > norm.price_cap:
-        breaches.append(Breach(
-            "price_cap", "listingId",
-            f"单价 {_num(asset.original_value)} 元超过 {code} 类配置上限 {_num(norm.price_cap)} 元",
-            f"Unit value {_num(asset.original_value)} CNY exceeds the class {code} price cap of "
-            f"{_num(norm.price_cap)} CNY"))
-    if norm.quantity_per_head is not None:
-        headcount = agency.total_headcount
-        cap = norm.quantity_per_head * headcount
-        held = (agency.assets.filter(asset_class__code=code, status__in=HELD_ASSET_STATUSES)
-                .aggregate(n=Sum("quantity"))["n"] or 0)
-        if held + quantity > cap:
-            breaches.append(Breach(
-                "quota_per_head", "quantity",
-                f"现有 {held} 件加申请 {quantity} 件共 {held + quantity} 件，超过定额 {_num(cap)} 件"
-                f"（编制 {headcount} 人 × 每人 {_num(norm.quantity_per_head)} 件）",
-                f"{held} held + {quantity} requested = {held + quantity}, above the quota of {_num(cap)} "
-                f"({headcount} staff × {_num(norm.quantity_per_head)} per head)"))
-    reached = service_life_reached_on(asset.acquired_on, norm.min_service_years)
-    if on < reached:
-        breaches.append(Breach(
-            "min_service_life", None,
-            f"该资产 {asset.acquired_on:%Y-%m-%d} 购置，最低使用年限 {_num(norm.min_service_years)} 年，"
-            f"{reached:%Y-%m-%d} 前不得调出",
-            f"Acquired {asset.acquired_on:%Y-%m-%d}; the minimum service life of {_num(norm.min_service_years)} "
-            f"years is reached only on {reached:%Y-%m-%d}"))
-    return breaches
-
-
-def office_entitlement(standard_set, agency) -> Decimal:
-    """Σ headcount[rank] × m² per person for the agency's jurisdiction level and that rank. A rank with no
-    norm at that level counts at the level's `staff` (以下人员) figure."""
-    level = agency.jurisdiction.level
-    norms = dict(standard_set.office_norms.filter(level=level).values_list("rank", "area_m2"))
-    fallback = norms.get(Rank.STAFF, Decimal("0"))
-    return sum((Decimal(h.count) * norms.get(h.rank, fallback) for h in agency.headcounts.all()), Decimal("0"))
-
-
-def check_office_request(standard_set, *, office_space, agency, on: date) -> list[Breach]:
-    """Breach `office_area` when the office space the agency holds (any status) plus the requested area
-    exceeds its entitlement under `standard_set`."""
-    from exchange.models import OfficeSpace
-
-    entitlement = office_entitlement(standard_set, agency)
-    held = (OfficeSpace.objects.filter(agency=agency).exclude(pk=office_space.pk)
-            .aggregate(a=Sum("area_m2"))["a"] or Decimal("0"))
-    total = held + office_space.area_m2
-    if total <= entitlement:
-        return []
-    return [Breach(
-        "office_area", "listingId",
-        f"现有办公用房 {_num(held)} m² 加申请 {_num(office_space.area_m2)} m² 共 {_num(total)} m²，"
-        f"超过核定面积 {_num(entitlement)} m²",
-        f"{_num(held)} m² held + {_num(office_space.area_m2)} m² requested = {_num(total)} m², above the "
-        f"entitlement of {_num(entitlement)} m²")]
-
+# --- editing ---
 
 # --- editing -------------------------------------------------------------------------------------------
 SCALAR_FIELDS = {

@@ -1,0 +1,77 @@
+"""Approval steps: opened in parallel when a transfer is allocated, with working-day deadlines, decided one
+by one; a refusal ends the transfer and gives its quantity back, the last approval moves it to handover."""
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exchange.models import ApprovalStep, Transfer, TransferRequest
+from exchange.services import stock
+from exchange.services.common import locked, require_text
+from kernel import audit
+from kernel.errors import InvalidState, PermissionDenied
+from kernel.workdays import add_working_days
+from regions.permissions import require
+
+
+def open_steps(user, transfer, standards):
+    """Open the approval steps at once, in parallel: giving bureau, receiving bureau, and the regional
+    coordinator when an exception was asked for or the value exceeds the region's threshold."""
+    now = timezone.now()
+    due = add_working_days(now, standards.approval_working_days)
+    yellow = now + (due - now) * 2 / 3
+    kinds = [(ApprovalStep.Kind.GIVING_BUREAU, {"jurisdiction_id": transfer.giver_jurisdiction_id}),
+             (ApprovalStep.Kind.RECEIVING_BUREAU, {"jurisdiction_id": transfer.receiver_jurisdiction_id})]
+    if transfer.request.exception_requested or transfer.value > standards.coordinator_threshold:
+        kinds.append((ApprovalStep.Kind.COORDINATOR, {"region_id": transfer.region_id}))
+    steps = ApprovalStep.objects.bulk_create(
+        ApprovalStep(transfer=transfer, kind=kind, opened_at=now, yellow_at=yellow, due_at=due, **scope)
+        for kind, scope in kinds)
+    audit.record(user, "approval.opened", transfer, after={"steps": [s.kind for s in steps], "due_at": due},
+                 transfer=transfer, region=transfer.region)
+    return steps
+
+
+def close_pending(transfer):
+    transfer.steps.filter(decision=ApprovalStep.Decision.PENDING).update(
+        decision=ApprovalStep.Decision.CLOSED, decided_at=timezone.now())
+
+
+@transaction.atomic
+def decide_step(user, step, *, approve, reason=""):
+    """Decide one parallel step. A refusal ends the transfer (reason required) and returns its quantity;
+    the last approval moves it to handover."""
+    principal = require(user, "approval.decide", step)
+    own = (step.region_id in principal.coordinator_regions if step.kind == ApprovalStep.Kind.COORDINATOR
+           else step.jurisdiction_id in principal.bureau_jurisdictions)
+    if not own:
+        raise PermissionDenied(_("This step belongs to another authority."), field="stepId")
+    transfer = locked(Transfer.objects.select_related("region")).get(pk=step.transfer_id)
+    step = ApprovalStep.objects.get(pk=step.pk)
+    if transfer.status != Transfer.Status.APPROVING or step.decision != ApprovalStep.Decision.PENDING:
+        raise InvalidState(_("This step is no longer open."), field="stepId")
+    if not approve:
+        reason = require_text(reason, "reason", _("A refusal needs a reason."))
+    now = timezone.now()
+    light = step.light_at(now)
+    step.decision = ApprovalStep.Decision.APPROVED if approve else ApprovalStep.Decision.REFUSED
+    step.decided_at, step.decided_by, step.reason = now, user, reason or ""
+    step.save(update_fields=["decision", "decided_at", "decided_by", "reason"])
+    audit.record(user, f"approval.{step.decision}", step, before={"decision": "pending", "light": light},
+                 after={"decision": step.decision, "reason": step.reason, "kind": step.kind}, transfer=transfer,
+                 region=transfer.region, jurisdiction=step.jurisdiction)
+    if not approve:
+        transfer.status, transfer.status_reason = Transfer.Status.REFUSED, reason
+        transfer.save(update_fields=["status", "status_reason"])
+        close_pending(transfer)
+        stock.give_back(transfer)
+        transfer.request.status = TransferRequest.Status.NOT_ALLOCATED
+        transfer.request.save(update_fields=["status"])
+        audit.record(user, "transfer.refused", transfer, before={"status": "approving"},
+                     after={"status": transfer.status, "reason": reason, "step": step.kind}, transfer=transfer,
+                     region=transfer.region)
+    elif not transfer.steps.exclude(decision=ApprovalStep.Decision.APPROVED).exists():
+        transfer.status, transfer.approved_at = Transfer.Status.HANDOVER, now
+        transfer.save(update_fields=["status", "approved_at"])
+        audit.record(user, "transfer.approved", transfer, before={"status": "approving"},
+                     after={"status": transfer.status}, transfer=transfer, region=transfer.region)
+    return step

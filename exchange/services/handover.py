@@ -1,0 +1,110 @@
+"""The end of a transfer: cancelled before handover (the quantity returns), or completed when the
+receiving agency confirms what it received (ownership moves, the ledger posts the compensation)."""
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exchange.models import Asset, Condition, Listing, OfficeSpace, Transfer, TransferRequest
+from exchange.services import approvals, stock
+from exchange.services.common import locked, require_text
+from kernel import audit
+from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
+from regions.permissions import Scope, require
+
+
+def _side_scope(transfer, side):
+    if side == "giver":
+        return Scope(region_id=transfer.region_id, jurisdiction_id=transfer.giver_jurisdiction_id,
+                     agency_id=transfer.giver_id)
+    return transfer.permission_scope()
+
+
+@transaction.atomic
+def cancel_transfer(user, transfer, *, reason):
+    """Cancel before handover, by either side or the coordinator, with a reason; the quantity returns."""
+    try:
+        require(user, "transfer.cancel", _side_scope(transfer, "receiver"))
+        side = "receiver"
+    except PermissionDenied:
+        require(user, "transfer.cancel", _side_scope(transfer, "giver"))
+        side = "giver"
+    reason = require_text(reason, "reason", _("A cancellation needs a reason."))
+    transfer = locked(Transfer.objects.select_related("region", "request")).get(pk=transfer.pk)
+    if transfer.status not in (Transfer.Status.APPROVING, Transfer.Status.HANDOVER):
+        raise InvalidState(_("Only a transfer before handover can be cancelled."), field="transferId")
+    before = transfer.status
+    transfer.status, transfer.status_reason = Transfer.Status.CANCELLED, reason
+    transfer.save(update_fields=["status", "status_reason"])
+    approvals.close_pending(transfer)
+    stock.give_back(transfer)
+    transfer.request.status = TransferRequest.Status.WITHDRAWN
+    transfer.request.save(update_fields=["status"])
+    audit.record(user, "transfer.cancelled", transfer, before={"status": before},
+                 after={"status": transfer.status, "reason": reason, "side": side}, transfer=transfer,
+                 region=transfer.region)
+    return transfer
+
+
+CERTIFICATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def _certificate_code(transfer):
+    """A random 12-character code (60 bits): the verify endpoint is public, so codes must not be guessable."""
+    return "".join(secrets.choice(CERTIFICATE_ALPHABET) for _ in range(12))
+
+
+@transaction.atomic
+def confirm_handover(user, transfer, *, received_quantity, received_condition, note=""):
+    """The receiving agency confirms what it received; ownership moves, the transfer completes and the
+    ledger posts the compensation, all in this transaction."""
+    from ledger.services import on_transfer_completed
+
+    require(user, "handover.confirm", Scope(jurisdiction_id=transfer.receiver_jurisdiction_id,
+                                            agency_id=transfer.receiver_id))
+    transfer = locked(Transfer.objects.select_related(
+        "region", "receiver", "listing__asset__asset_class", "listing__office_space")).get(pk=transfer.pk)
+    if transfer.status != Transfer.Status.HANDOVER:
+        raise InvalidState(_("The transfer is not awaiting handover."), field="transferId")
+    if received_quantity is None or not 1 <= received_quantity <= transfer.quantity:
+        raise ValidationFailed(_("The quantity received must be between 1 and the quantity allocated."),
+                               field="receivedQuantity")
+    if received_condition not in Condition.values:
+        raise ValidationFailed(_("Unknown condition."), field="receivedCondition")
+    listing, receiver, now = transfer.listing, transfer.receiver, timezone.now()
+    if listing.asset_id:
+        given = locked(Asset.objects).get(pk=listing.asset_id)
+        received = Asset.objects.create(
+            agency=receiver, asset_class_id=given.asset_class_id, description=given.description,
+            quantity=received_quantity, unit=given.unit, original_value=given.original_value,
+            acquired_on=given.acquired_on, condition=received_condition, location=receiver.location)
+        if given.quantity <= transfer.quantity:
+            given.status = Asset.Status.TRANSFERRED
+        else:
+            given.quantity -= transfer.quantity
+        given.save(update_fields=["status", "quantity"])
+        transfer.received_asset = received
+        moved = {"giver_asset": given.pk, "giver_status": given.status, "receiver_asset": received.pk}
+    else:
+        space = locked(OfficeSpace.objects).get(pk=listing.office_space_id)
+        before_agency = space.agency_id
+        space.agency, space.status = receiver, OfficeSpace.Status.OCCUPIED
+        space.save(update_fields=["agency", "status"])
+        moved = {"office_space": space.pk, "from_agency": before_agency, "to_agency": receiver.pk}
+    transfer.status, transfer.completed_at = Transfer.Status.COMPLETED, now
+    transfer.received_quantity, transfer.received_condition = received_quantity, received_condition
+    transfer.status_reason = note or ""
+    transfer.certificate_code = _certificate_code(transfer)
+    transfer.save(update_fields=["status", "completed_at", "received_quantity", "received_condition",
+                                 "received_asset", "status_reason", "certificate_code"])
+    if listing.quantity_available == 0 and not listing.transfers.filter(
+            status__in=[Transfer.Status.APPROVING, Transfer.Status.HANDOVER]).exists():
+        Listing.objects.filter(pk=listing.pk).update(status=Listing.Status.CLOSED)
+    audit.record(user, "transfer.completed", transfer, before={"status": "handover"},
+                 after={"status": transfer.status, "received_quantity": received_quantity,
+                        "received_condition": received_condition, "note": note, **moved,
+                        "certificate_code": transfer.certificate_code},
+                 transfer=transfer, region=transfer.region, jurisdiction=receiver.jurisdiction)
+    on_transfer_completed(transfer, user)
+    return transfer
