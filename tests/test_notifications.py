@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
-from exchange.services import transfers
+from exchange.services import allocation, approvals, transfer_requests
 from exchange.services.reminders import send_approval_reminders
 from notifications.models import Notification
 from notifications.services import notify
@@ -55,7 +55,7 @@ def test_a_transfer_notifies_each_party_when_it_is_their_turn(world, django_capt
 def test_a_refusal_notifies_the_requester_with_the_reason(world):
     u = world["users"]
     _, transfer = request(world, fx.open_listing(world))
-    transfers.decide_step(u["bureau_a"], transfer.steps.get(kind="giving_bureau"), approve=False,
+    approvals.decide_step(u["bureau_a"], transfer.steps.get(kind="giving_bureau"), approve=False,
                           reason="该资产另有安排")
     note = Notification.objects.get(recipient=u["staff_b"], kind="request_refused")
     assert "该资产另有安排" in note.message
@@ -71,8 +71,8 @@ def test_losers_at_window_close_hear_they_were_not_allocated(region_world):
     request(region_world, listing)
     other = fx.f.AgencyFactory(jurisdiction=region_world["city_b"])
     late = fx.f.user_with_role("agency_staff", other, "staff_c")
-    transfers.create_request(late, listing=listing, agency=other, quantity=1, justification="需要")
-    transfers.allocate_at_window_close(listing, now=listing.region_window_ends_at + timedelta(seconds=1))
+    transfer_requests.create_request(late, listing=listing, agency=other, quantity=1, justification="需要")
+    allocation.allocate_at_window_close(listing, now=listing.region_window_ends_at + timedelta(seconds=1))
     assert kinds(staff_b) == ["request_allocated"]
     assert kinds(late) == ["request_refused"]
     assert "其他申领已优先分配" in Notification.objects.get(recipient=late).message
