@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
-from exchange.services import transfers
+from exchange.services import transfer_requests
 from kernel.errors import DomainError
 from tests import factories_exchange as fx
 
@@ -81,14 +81,14 @@ def test_service_errors_and_labels_follow_the_language(world):
     listing = fx.open_listing(world)
     with translation.override("zh-hans"):
         with pytest.raises(DomainError) as zh:
-            transfers.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
-                                     quantity=1, justification=" ")
+            transfer_requests.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
+                                             quantity=1, justification=" ")
         assert zh.value.message == "请填写申领理由。"
         assert str(listing._meta.get_field("title").verbose_name) == "标题"
         assert listing.get_status_display() == "挂牌中"
     with translation.override("en"):
         with pytest.raises(DomainError) as en:
-            transfers.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
-                                     quantity=1, justification=" ")
+            transfer_requests.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
+                                             quantity=1, justification=" ")
         assert en.value.message == "A justification is required."
         assert listing.get_status_display() == "open"
