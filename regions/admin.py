@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from kernel.errors import DomainError
 from regions import models
 from regions.permissions import Scope, allows, get_principal, restrict
-from regions.services import standards, tokens
+from regions.services import roles, standards, tokens
 
 
 def _staff(request):
@@ -121,16 +121,88 @@ class AgencyAdmin(ScopedAdmin):
         return geojson(obj.location)
 
 
+class RoleBindingForm(forms.ModelForm):
+    """Runs the grant (new binding) or the revocation (existing one) through the roles service while the
+    form is cleaned, so a refusal shows on the form; the admin's own transaction wraps it."""
+
+    acting_user = None
+
+    class Meta:
+        model = models.RoleBinding
+        fields = ("user", "role", "region", "jurisdiction", "agency", "reason", "ends_on", "revoke_reason")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            with transaction.atomic():
+                if self.instance.pk:
+                    self.saved = roles.revoke_role(self.acting_user, self.instance, reason=data.get("revoke_reason"))
+                else:
+                    self.saved = roles.grant_role(
+                        self.acting_user, grantee=data["user"], role=data["role"], reason=data.get("reason"),
+                        ends_on=data.get("ends_on"), region=data.get("region"),
+                        jurisdiction=data.get("jurisdiction"), agency=data.get("agency"))
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+        return data
+
+
 @admin.register(models.RoleBinding)
-class RoleBindingAdmin(ReadOnlyAdmin):
-    list_display = ("user", "role", "region", "jurisdiction", "agency")
-    list_filter = ("role", "region")
+class RoleBindingAdmin(admin.ModelAdmin):
+    """Grants and revocations go through the roles service (scope rules, reason, audit): adding a binding
+    grants it; on an existing binding only a revocation reason can be entered, which revokes it."""
+
+    form = RoleBindingForm
+    list_display = ("user", "role", "region", "jurisdiction", "agency", "granted_by", "ends_on", "revoked_at")
+    list_filter = ("role", "region", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "jurisdiction__name_zh", "agency__name_zh")
-    list_select_related = ("user", "region", "jurisdiction", "agency")
+    list_select_related = ("user", "region", "jurisdiction", "agency", "granted_by")
+    raw_id_fields = ("user", "agency")
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else qs.filter(user=request.user)
+        return qs if request.user.is_superuser else restrict(qs, request.user)
+
+    def has_module_permission(self, request):
+        return _staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _staff(request)
+
+    def has_add_permission(self, request):
+        return _staff(request) and (request.user.is_superuser or bool(roles.grantable_roles(request.user)))
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request) and (obj is None or obj.revoked_at is None)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", "role", "region", "jurisdiction", "agency", "reason", "ends_on")
+        return ("user", "role", "region", "jurisdiction", "agency", "reason", "ends_on", "granted_by",
+                "granted_at", "revoked_at", "revoked_by", "revoke_reason")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        fixed = ("user", "role", "region", "jurisdiction", "agency", "reason", "ends_on", "granted_by",
+                 "granted_at", "revoked_at", "revoked_by")
+        return fixed + (("revoke_reason",) if obj.revoked_at else ())
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.acting_user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = form.saved.pk  # saved by the service in RoleBindingForm.clean
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related to save; the service saved the binding."""
 
 
 @admin.register(models.ApiToken)

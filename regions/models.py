@@ -132,20 +132,47 @@ class Headcount(models.Model):
 class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("regional coordinator")
     BUREAU_MANAGER = "bureau_manager", _("bureau manager")
+    DEPUTY_BUREAU_MANAGER = "deputy_bureau_manager", _("deputy bureau manager")
     AGENCY_STAFF = "agency_staff", _("agency staff")
     AUDITOR = "auditor", _("auditor")
 
 
+class RoleBindingQuerySet(models.QuerySet):
+    def active(self, on=None):
+        """Bindings in force on `on` (today): not revoked, not past their end date. A role with an end
+        date lapses by itself at the end of that day."""
+        from django.utils import timezone
+
+        on = on or timezone.localdate()
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on), revoked_at__isnull=True)
+
+
 class RoleBinding(models.Model):
-    """One role on one scope: region (coordinator, auditor), jurisdiction (bureau), agency (staff)."""
+    """One role on one scope: region (coordinator, auditor), jurisdiction (bureau manager and deputy),
+    agency (staff). Granted by someone with a reason, optionally until an end date; revoked, never deleted."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="role_bindings",
                              verbose_name=_("user"))
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
     region = models.ForeignKey(Region, models.CASCADE, null=True, blank=True, verbose_name=_("region"))
     jurisdiction = models.ForeignKey(Jurisdiction, models.CASCADE, null=True, blank=True,
                                      verbose_name=_("jurisdiction"))
     agency = models.ForeignKey(Agency, models.CASCADE, null=True, blank=True, verbose_name=_("agency"))
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("granted by"))
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True, null=True)
+    reason = models.TextField(_("reason"), blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True,
+                               help_text=_("the last day the role is held; empty for no end date"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("revoked by"))
+    revoke_reason = models.TextField(_("revocation reason"), blank=True)
+
+    objects = RoleBindingQuerySet.as_manager()
+
+    SCOPE_LOOKUPS = {"region": "region_id", "jurisdiction": ["jurisdiction_id", "agency__jurisdiction_id"],
+                     "agency": "agency_id"}
 
     class Meta:
         verbose_name = _("role binding")
@@ -156,8 +183,8 @@ class RoleBinding(models.Model):
                 condition=(
                     Q(role__in=["coordinator", "auditor"], region__isnull=False, jurisdiction__isnull=True,
                       agency__isnull=True)
-                    | Q(role="bureau_manager", region__isnull=True, jurisdiction__isnull=False,
-                        agency__isnull=True)
+                    | Q(role__in=["bureau_manager", "deputy_bureau_manager"], region__isnull=True,
+                        jurisdiction__isnull=False, agency__isnull=True)
                     | Q(role="agency_staff", region__isnull=True, jurisdiction__isnull=True,
                         agency__isnull=False)
                 ),
@@ -165,7 +192,22 @@ class RoleBinding(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} · {self.get_role_display()} · {self.region or self.jurisdiction or self.agency}"
+        return f"{self.user} · {self.get_role_display()} · {self.scope_object}"
+
+    @classmethod
+    def extra_visibility(cls, principal):
+        return Q(user_id=principal.user_id)  # everyone sees their own roles
+
+    @property
+    def scope_object(self):
+        return self.region or self.jurisdiction or self.agency
+
+    def permission_scope(self):
+        from .permissions import Scope
+
+        if self.agency_id:
+            return Scope(jurisdiction_id=self.agency.jurisdiction_id, agency_id=self.agency_id)
+        return Scope(region_id=self.region_id, jurisdiction_id=self.jurisdiction_id)
 
 
 class ApiToken(models.Model):

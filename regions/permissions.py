@@ -3,7 +3,8 @@ for writes. Every selector and service calls these; resolvers and views never de
 
 A user's role bindings are resolved once into a `Principal` (cached on the user object):
 coordinators and auditors see every jurisdiction that is a member of their regions, bureau managers
-their jurisdiction and its descendants, agency staff their agency. An API token acts as a bureau
+(and their deputies) their jurisdiction and its descendants, agency staff their agency. Only bindings in
+force count: revoked ones and those past their end date are ignored. An API token acts as a bureau
 manager of its jurisdiction, read-only unless it has the write scope.
 """
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ class Principal:
     bureau_jurisdictions: frozenset = frozenset()
     staff_agencies: frozenset = frozenset()
     staff_agency_jurisdictions: frozenset = frozenset()
+    manager_roots: frozenset = frozenset()  # jurisdictions of full (not deputy) bureau manager bindings
+    manager_jurisdictions: frozenset = frozenset()  # those and their descendants
     coordinator_jurisdictions: frozenset = frozenset()  # members of coordinator regions
     auditor_jurisdictions: frozenset = frozenset()  # members of auditor regions
     member_regions: frozenset = frozenset()  # regions of any of the principal's jurisdictions
@@ -120,24 +123,29 @@ def get_principal(user):
     cached = getattr(user, "_principal", None)
     if cached is not None:
         return cached
-    bindings = list(RoleBinding.objects.filter(user=user).select_related("agency"))
+    bindings = list(RoleBinding.objects.active().filter(user=user).select_related("agency"))
     by_role = {role: set() for role in Role.values}
     staff_jurisdictions = set()
     for b in bindings:
         by_role[b.role].add(b.region_id or b.jurisdiction_id or b.agency_id)
         if b.agency_id:
             staff_jurisdictions.add(b.agency.jurisdiction_id)
-    bureau = _descendants(by_role[Role.BUREAU_MANAGER]) if by_role[Role.BUREAU_MANAGER] else frozenset()
+    managers = frozenset(by_role[Role.BUREAU_MANAGER])
+    bureau_roots = managers | by_role[Role.DEPUTY_BUREAU_MANAGER]
+    bureau = _descendants(bureau_roots) if bureau_roots else frozenset()
+    managed = bureau if managers == bureau_roots else _descendants(managers) if managers else frozenset()
     principal = Principal(
         user_id=user.pk,
         coordinator_regions=frozenset(by_role[Role.COORDINATOR]),
         auditor_regions=frozenset(by_role[Role.AUDITOR]),
         bureau_jurisdictions=bureau,
+        manager_roots=managers,
+        manager_jurisdictions=managed,
         staff_agencies=frozenset(by_role[Role.AGENCY_STAFF]),
         staff_agency_jurisdictions=frozenset(staff_jurisdictions),
         coordinator_jurisdictions=_members_of(by_role[Role.COORDINATOR]),
         auditor_jurisdictions=_members_of(by_role[Role.AUDITOR]),
-        member_regions=_regions_of(set(by_role[Role.BUREAU_MANAGER]) | staff_jurisdictions),
+        member_regions=_regions_of(set(bureau_roots) | staff_jurisdictions),
         roles=frozenset(b.role for b in bindings),
     )
     user._principal = principal
@@ -202,3 +210,25 @@ def require(user, action, obj):
     if not allows(principal, action, scope):
         raise PermissionDenied(field=None)
     return principal
+
+
+REGION_ROLES = frozenset({Role.COORDINATOR, Role.AUDITOR})
+JURISDICTION_ROLES = frozenset({Role.BUREAU_MANAGER, Role.DEPUTY_BUREAU_MANAGER})
+
+
+def may_delegate(principal, role, scope: Scope):
+    """Whether the principal may grant (or revoke) `role` on `scope`: a coordinator any role within the
+    region; a bureau manager agency staff and deputies in its jurisdiction and below, and bureau managers
+    strictly below it; never a role above or beside its own. Deputies, auditors, staff and API tokens
+    never delegate."""
+    if principal.token is not None:
+        return False
+    if role in REGION_ROLES:
+        return scope.region_id is not None and scope.region_id in principal.coordinator_regions
+    if scope.jurisdiction_id in principal.coordinator_jurisdictions:
+        return True
+    if role == Role.BUREAU_MANAGER:
+        return (scope.jurisdiction_id in principal.manager_jurisdictions
+                and scope.jurisdiction_id not in principal.manager_roots)
+    return role in (Role.DEPUTY_BUREAU_MANAGER, Role.AGENCY_STAFF) and (
+        scope.jurisdiction_id in principal.manager_jurisdictions)

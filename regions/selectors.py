@@ -118,7 +118,32 @@ def me(user):
                   "jurisdiction_code": b.jurisdiction.code if b.jurisdiction else None,
                   "agency_code": b.agency.code if b.agency else None,
                   "agency_name": b.agency.name_zh if b.agency else None}
-                 for b in RoleBinding.objects.filter(user=user).select_related("region", "jurisdiction", "agency")
-                 .order_by("role", "id")]
+                 for b in RoleBinding.objects.active().filter(user=user)
+                 .select_related("region", "jurisdiction", "agency").order_by("role", "id")]
     return {"username": user.get_username(), "roles": roles, "via_token": token is not None,
             "token_prefix": token.prefix if token else None, "token_scopes": token.scopes if token else None}
+
+
+# --- delegation ---------------------------------------------------------------------------------------
+def role_bindings_for(user, *, active_only=True):
+    """Role bindings in the caller's scope (and the caller's own), newest first."""
+    from regions.models import RoleBinding
+
+    qs = RoleBinding.objects.select_related("user", "region", "jurisdiction", "agency__jurisdiction",
+                                            "granted_by", "revoked_by")
+    if active_only:
+        qs = qs.active()
+    return restrict(qs, user).order_by("-granted_at", "-id")
+
+
+def delegation_scopes(user):
+    """Where the caller may grant roles: {"regions": [...], "jurisdictions": [...], "agencies": [...]}."""
+    principal = get_principal(user)
+    if principal.token is not None:
+        return {"regions": [], "jurisdictions": [], "agencies": []}
+    jurisdictions = principal.coordinator_jurisdictions | principal.manager_jurisdictions
+    return {"regions": list(Region.objects.filter(pk__in=principal.coordinator_regions)),
+            "jurisdictions": list(Jurisdiction.objects.filter(pk__in=jurisdictions).defer(
+                "boundary", "boundary_simplified").order_by("code")),
+            "agencies": list(Agency.objects.filter(jurisdiction_id__in=jurisdictions).select_related(
+                "jurisdiction").order_by("jurisdiction__code", "code"))}

@@ -333,3 +333,30 @@ def mark_notifications_read(world):
 CASES.update({
     "markNotificationsRead": mark_notifications_read,
 })
+
+
+# --- delegation (regions.services.roles) -------------------------------------------------------------
+def grant_role(world):
+    from tests import factories as f
+
+    u = world["users"]
+    f.UserFactory(username="newcomer")
+    return (op("RoleGrant"), {"input": {"username": "newcomer", "role": "AGENCY_STAFF",
+                                        "agencyCode": world["agency_a"].code, "reason": "新到岗资产管理员"}},
+            u["bureau_a"], u["bureau_b"])
+
+
+def revoke_role(world):
+    from regions.models import RoleBinding
+
+    u = world["users"]
+    binding = RoleBinding.objects.get(user=u["staff_a"])
+    # staff_a sees its own binding but may not revoke it (another city's bureau gets not_found)
+    return (op("RoleRevoke"), {"input": {"roleBindingId": str(binding.pk), "reason": "调离岗位"}},
+            u["bureau_a"], u["staff_a"])
+
+
+CASES.update({
+    "grantRole": grant_role,
+    "revokeRole": revoke_role,
+})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workbench import views
+from workbench import roles, views
 
 app_name = "web"
 urlpatterns = [
@@ -18,4 +18,7 @@ urlpatterns = [
     path("ledger/", views.ledger, name="ledger"),
     path("reports/", views.reports, name="reports"),
     path("reports/<int:pk>/download/", views.report_download, name="report_download"),
+    path("roles/", roles.role_page, name="roles"),
+    path("roles/grant/", roles.grant, name="role_grant"),
+    path("roles/<int:pk>/revoke/", roles.revoke, name="role_revoke"),
 ]

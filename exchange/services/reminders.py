@@ -14,8 +14,9 @@ def deciders(step):
     """Role bindings of those who decide the step: the region's coordinators, or the managers of its
     jurisdiction."""
     if step.kind == ApprovalStep.Kind.COORDINATOR:
-        return RoleBinding.objects.filter(role=Role.COORDINATOR, region_id=step.region_id)
-    return RoleBinding.objects.filter(role=Role.BUREAU_MANAGER, jurisdiction_id=step.jurisdiction_id)
+        return RoleBinding.objects.active().filter(role=Role.COORDINATOR, region_id=step.region_id)
+    return RoleBinding.objects.active().filter(role__in=[Role.BUREAU_MANAGER, Role.DEPUTY_BUREAU_MANAGER],
+                                               jurisdiction_id=step.jurisdiction_id)
 
 
 def _recipients(step):
