@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "notifications",
     "lifecycle",
     "reports",
+    "evaluation",
     "workbench",
 ]
 
@@ -165,6 +166,7 @@ CELERY_BEAT_SCHEDULE = {
     "approval-reminders": {"task": "exchange.tasks.send_approval_reminders", "schedule": 3600.0},
     "allocate-closed-windows": {"task": "exchange.tasks.allocate_closed_windows", "schedule": 3600.0},
     "office-space-rent": {"task": "ledger.tasks.post_monthly_rent", "schedule": 86400.0},
+    "evaluation-cycles": {"task": "evaluation.tasks.close_evaluation_cycles", "schedule": 86400.0},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -33,6 +33,11 @@ WRITE_RULES: dict[str, frozenset[str]] = {
     "payment.confirm": frozenset({Role.COORDINATOR}),
     "report.request": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER, Role.AUDITOR, Role.AGENCY_STAFF}),
     "import.run": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "evaluation.freeze": frozenset({Role.COORDINATOR}),
+    "evaluation.publish": frozenset({Role.COORDINATOR}),
+    "evaluator.grant": frozenset({Role.COORDINATOR}),
+    "objection.file": frozenset({Role.BUREAU_MANAGER}),
+    "objection.decide": frozenset({Role.COORDINATOR}),
 }
 
 
