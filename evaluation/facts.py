@@ -32,14 +32,16 @@ class Fact:
 
 
 CATALOGUE = [
-    Fact("asset_value", _("asset value on record (CNY)"),
-         _("Original value × quantity of the unit's asset records acquired by the period end and not "
-           "transferred out or disposed of.")),
+    Fact("asset_value", _("asset value held (CNY)"),
+         _("Original value × quantity of the unit's asset records acquired by the period end and still held "
+           "(not disposed of), plus the units it has given out since the period start.")),
     Fact("listed_value", _("value listed (CNY)"),
          _("Original value × quantity offered of the unit's asset listings opened in the period.")),
-    Fact("given_value", _("value given and received (CNY)"),
-         _("Original value of the units received by others from the unit's listings, for transfers "
-           "completed in the period.")),
+    Fact("given_value", _("value given (CNY)"),
+         _("Original value of the units others received from the unit, for transfers completed in the period.")),
+    Fact("reused_value", _("value of listings reused (CNY)"),
+         _("Original value of the units others received (by the freeze) from the unit's listings opened in "
+           "the period.")),
     Fact("received_value", _("value received (CNY)"),
          _("Original value of the units the unit received, for transfers completed in the period.")),
     Fact("avoided_purchase", _("purchases avoided (CNY)"),
@@ -117,6 +119,18 @@ def collect(region, level, period_from, period_to):
             .values("agency__jurisdiction_id").annotate(v=Sum(F("original_value") * F("quantity"))))
     for row in held:
         add(row["agency__jurisdiction_id"], "asset_value", row["v"])
+    given_since = (Transfer.objects.filter(region=region, status=Transfer.Status.COMPLETED, completed_at__gte=start,
+                                           listing__asset__acquired_on__lte=period_to)
+                   .values("giver_jurisdiction_id")
+                   .annotate(v=Sum(F("listing__asset__original_value") * F("received_quantity"))))
+    for row in given_since:
+        add(row["giver_jurisdiction_id"], "asset_value", row["v"])
+    reused = (Transfer.objects.filter(region=region, status=Transfer.Status.COMPLETED, listing__asset__isnull=False,
+                                      listing__opened_at__gte=start, listing__opened_at__lt=end)
+              .values("giver_jurisdiction_id")
+              .annotate(v=Sum(F("listing__asset__original_value") * F("received_quantity"))))
+    for row in reused:
+        add(row["giver_jurisdiction_id"], "reused_value", row["v"])
     listed = (Listing.objects.filter(region=region, asset__isnull=False, opened_at__gte=start, opened_at__lt=end)
               .values("jurisdiction_id").annotate(v=Sum(F("asset__original_value") * F("quantity"))))
     for row in listed:

@@ -7,8 +7,8 @@ from decimal import Decimal
 DEFAULT_INDICATORS = [
     # code, zh, en, formula, unit, direction, weight, target, definition zh, definition en
     ("idle_rate", "闲置率(按价值)", "Idle rate by value", "listed_value / asset_value", "%", "lower", "1", "0.05",
-     "本期挂牌闲置资产原值 ÷ 在册资产原值。", "Value listed as idle in the period ÷ value of asset records held."),
-    ("reuse_rate", "调剂利用率", "Reuse rate", "given_value / listed_value", "%", "higher", "2", "0.60",
+     "本期挂牌闲置资产原值 ÷ 期初在册资产原值。", "Value listed as idle in the period ÷ value of asset records held."),
+    ("reuse_rate", "调剂利用率", "Reuse rate", "reused_value / listed_value", "%", "higher", "2", "0.60",
      "本期挂牌资产中被其他单位接收的原值 ÷ 本期挂牌原值。",
      "Value received by others from the unit's listings ÷ value the unit listed in the period."),
     ("savings", "节约资金", "Savings", "avoided_purchase - compensation_paid", "CNY", "higher", "2", None,

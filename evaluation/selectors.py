@@ -88,7 +88,7 @@ def totals(evaluation):
     return {
         "savings": (get("avoided_purchase") - get("compensation_paid")).quantize(Decimal("0.01")),
         "received_value": get("received_value").quantize(Decimal("0.01")),
-        "reuse_rate": (get("given_value") / listed).quantize(Decimal("0.0001")) if listed else None,
+        "reuse_rate": (get("reused_value") / listed).quantize(Decimal("0.0001")) if listed else None,
         "transfers_completed": int(get("transfers_completed")),
         "co2_avoided_kg": get("co2_avoided_kg").quantize(Decimal("0.1")) if "co2_avoided_kg" in sums else None,
     }

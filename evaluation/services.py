@@ -119,20 +119,28 @@ def freeze(region, period_from, period_to, *, user=None, now=None):
     return evaluation
 
 
+MAX_CATCH_UP = 8  # cycles a scheduler run freezes at most per region (after downtime, or a new set)
+
+
 def close_due_cycles(now=None):
-    """Freeze every region's last ended cycle that has no evaluation yet (the scheduler's task)."""
+    """Freeze every region's ended cycles that have no evaluation yet, since its first indicator set
+    took effect (the scheduler's task; idempotent)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     frozen = []
     for region in Region.objects.filter(indicator_sets__isnull=False).distinct():
-        try:
-            cycle = indicator_set_in_force(region, today).cycle
-        except NotFound:
-            continue
-        period_from, period_to = last_ended_cycle(cycle, today)
-        if not IndicatorSet.objects.filter(region=region, effective_from__lte=period_to).exists():
-            continue
-        frozen.append(freeze(region, period_from, period_to, now=now))
+        first = IndicatorSet.objects.filter(region=region).order_by("effective_from").first()
+        cycles, on = [], today
+        while len(cycles) < MAX_CATCH_UP:
+            set_then = IndicatorSet.objects.filter(region=region, effective_from__lte=on).order_by(
+                "-effective_from").first() or first
+            period = last_ended_cycle(set_then.cycle, on)
+            if period[1] < first.effective_from:
+                break
+            cycles.append(period)
+            on = period[0]
+        for period_from, period_to in reversed(cycles):
+            frozen.append(freeze(region, period_from, period_to, now=now))
     return frozen
 
 

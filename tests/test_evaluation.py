@@ -60,13 +60,12 @@ def test_equal_values_share_a_rank():
 def evaluated(region_world):
     world = region_world
     fx.standard_set(world["region"], own_window_days=0)
-    world["indicators"] = indicators.seed(world["region"], date(2020, 1, 1))
+    world["period"] = services.cycle_period("quarter", timezone.localdate())
+    world["indicators"] = indicators.seed(world["region"], world["period"][0])
     listing = fx.open_listing(world, quantity=3, original_value=D("4800.00"), acquired_on=date(2018, 1, 1))
     _, transfer = request(world, listing, quantity=2)
     approve_all(world, transfer)
     transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=2, received_condition="good")
-    today = timezone.localdate()
-    world["period"] = services.cycle_period("quarter", today)
     world["after"] = datetime.combine(world["period"][1] + timedelta(days=1), datetime.min.time(), SH)
     return world
 
@@ -90,7 +89,8 @@ def test_facts_count_the_transfer_for_both_units(evaluated):
     facts = {u.code: f for u, f in services.facts_of(evaluation).items()}
     assert set(facts) == {"310000", "330100"}  # the outside city is not evaluated
     giver, receiver = facts["310000"], facts["330100"]
-    assert giver["listed_value"] == D("14400") and giver["given_value"] == D("9600")
+    assert giver["listed_value"] == D("14400") and giver["given_value"] == D("9600") == giver["reused_value"]
+    assert giver["asset_value"] == D("14400")  # 1 unit still held + the 2 given out since the period start
     assert receiver["received_value"] == D("9600") and receiver["transfers_completed"] == 1
     assert receiver["avoided_purchase"] == D("10000")  # 2 units at the standard's price cap of 5,000
     assert receiver["compensation_paid"] == giver["compensation_received"] > 0
@@ -145,6 +145,15 @@ def test_the_scheduler_freezes_once(evaluated):
     assert Evaluation.objects.count() == 1
     assert first[0].period_to == today - timedelta(days=1)
     assert first[0].audit_head_hash and first[0].audit_event_count > 0
+
+
+def test_the_scheduler_catches_up_every_cycle_since_the_set_took_effect(evaluated):
+    first_day = evaluated["period"][0] - timedelta(days=200)
+    type(evaluated["indicators"]).objects.filter(pk=evaluated["indicators"].pk).update(effective_from=first_day)
+    frozen = services.close_due_cycles(now=evaluated["after"])
+    assert [e.period_from for e in frozen] == sorted(e.period_from for e in frozen)
+    assert frozen[0].period_from <= first_day <= frozen[0].period_to and len(frozen) == 4  # Q1–Q4
+    assert len(services.close_due_cycles(now=evaluated["after"])) == 4 == Evaluation.objects.count()
 
 
 def test_celery_task_closes_the_cycle(evaluated):
@@ -234,3 +243,15 @@ def test_evaluator_reads_the_granted_cycle_only_while_the_grant_lasts(evaluated,
     assert client.get(url).status_code == 404
     client.logout()
     assert client.get(url).status_code in (302, 401, 404)
+
+
+def test_league_page_and_pdf_for_region_users(evaluated, client):
+    evaluation = freeze(evaluated)
+    client.force_login(evaluated["users"]["staff_b"])
+    page = client.get("/evaluation/league/").content.decode()
+    assert "league-chart" in page and "杭州市" in page and f"/evaluation/{evaluation.pk}/report.pdf" in page
+    response = client.get(f"/evaluation/{evaluation.pk}/report.pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    client.force_login(evaluated["users"]["outsider"])
+    assert client.get(f"/evaluation/{evaluation.pk}/report.pdf").status_code == 404
+    assert "league-chart" not in client.get("/evaluation/league/").content.decode()

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from evaluation import demo as evaluation_demo
 from regions import demo as regions_demo
 from regions.models import Region
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
                 exchange_demo = None
             if exchange_demo is not None:
                 exchange_demo.load_all()
+            evaluation_demo.load_all()
         self.stdout.write(self.style.SUCCESS(
             f"demo data loaded; users {', '.join(u[0] for u in regions_demo.DEMO_USERS)} and 'admin' "
             f"have password {regions_demo.DEMO_PASSWORD!r}"))
