@@ -12,7 +12,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from exchange.models import ApprovalStep, AssetClass, Listing, Transfer, TransferRequest
-from exchange.services import items, transfers
+from exchange.services import approvals, handover, items, transfer_requests
 from kernel.workdays import add_working_days
 from regions.models import Agency, Headcount, Jurisdiction, Rank, Region, RoleBinding
 
@@ -110,13 +110,13 @@ def load_all():
             listing = Listing.objects.get(pk=listing.pk)
             if n % 6 == 5:  # listed, never claimed
                 continue
-            _, transfer = transfers.create_request(receiver_user, listing=listing, agency=receiver,
+            _, transfer = transfer_requests.create_request(receiver_user, listing=listing, agency=receiver,
                                                    quantity=quantity - (n % 2), justification="新增人员办公需要")
             for step in transfer.steps.all():
                 decider = {"giving_bureau": giver_user, "receiving_bureau": receiver_user}[step.kind]
-                transfers.decide_step(decider, step, approve=True)
+                approvals.decide_step(decider, step, approve=True)
             transfer.refresh_from_db()
-            transfers.confirm_handover(receiver_user, transfer, received_quantity=transfer.quantity,
+            handover.confirm_handover(receiver_user, transfer, received_quantity=transfer.quantity,
                                        received_condition="good")
             start = min(first + timedelta(days=2 + n * (80 // count)), last - timedelta(days=20))
             _wind_back(transfer, start, n)

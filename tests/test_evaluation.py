@@ -13,7 +13,7 @@ from django.utils import timezone
 from evaluation import exports, indicators, selectors, services
 from evaluation.models import Evaluation, EvaluationFact, EvaluationScore
 from evaluation.scoring import FormulaError, IndicatorSpec, evaluate, fact_codes, parse, score
-from exchange.services import transfers
+from exchange.services import handover
 from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
 from tests import factories as f
 from tests import factories_exchange as fx
@@ -65,7 +65,7 @@ def evaluated(region_world):
     listing = fx.open_listing(world, quantity=3, original_value=D("4800.00"), acquired_on=date(2018, 1, 1))
     _, transfer = request(world, listing, quantity=2)
     approve_all(world, transfer)
-    transfers.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=2, received_condition="good")
+    handover.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=2, received_condition="good")
     world["after"] = datetime.combine(world["period"][1] + timedelta(days=1), datetime.min.time(), SH)
     return world
 
