@@ -2,6 +2,7 @@
 import graphene
 
 from api import scalars  # noqa: F401  (registers the geometry converter)
+from evaluation.graphql import schema as evaluation_api
 from exchange.graphql import api as exchange_api
 from exchange.graphql import imports as imports_api
 from ledger.graphql import schema as ledger_api
@@ -10,7 +11,8 @@ from regions.graphql import roles as roles_api
 from regions.graphql import schema as regions_api
 from reports.graphql import schema as reports_api
 
-APPS = (regions_api, roles_api, exchange_api, imports_api, ledger_api, reports_api, notifications_api)
+APPS = (regions_api, roles_api, exchange_api, imports_api, ledger_api, reports_api, notifications_api,
+        evaluation_api)
 
 
 class Query(*(app.Query for app in APPS), graphene.ObjectType):

@@ -360,3 +360,71 @@ CASES.update({
     "grantRole": grant_role,
     "revokeRole": revoke_role,
 })
+
+
+# --- performance evaluation (evaluation.services) -----------------------------------------------------
+def _ended_quarter(world):
+    from evaluation import indicators, services
+
+    period = services.last_ended_cycle("quarter", timezone.localdate())
+    indicators.seed(world["region"], period[0])
+    return period
+
+
+def _frozen(world):
+    from evaluation import services
+
+    with transaction.atomic():
+        return services.freeze(world["region"], *_ended_quarter(world))
+
+
+def freeze_evaluation(world):
+    u = world["users"]
+    period_from, period_to = _ended_quarter(world)
+    return (op("EvaluationFreeze"), {"input": {"regionCode": world["region"].code,
+                                               "periodFrom": period_from.isoformat(),
+                                               "periodTo": period_to.isoformat()}}, u["coordinator"], u["bureau_a"])
+
+
+def publish_evaluation(world):
+    u = world["users"]
+    return (op("EvaluationPublish"), {"input": {"evaluationId": str(_frozen(world).pk)}}, u["coordinator"],
+            u["bureau_a"])
+
+
+def file_objection(world):
+    u = world["users"]
+    return (op("ObjectionFile"), {"input": {"evaluationId": str(_frozen(world).pk), "jurisdictionCode": "310000",
+                                            "reason": "本期调入数据有遗漏"}}, u["bureau_a"], u["bureau_b"])
+
+
+def decide_objection(world):
+    from evaluation import services
+
+    u = world["users"]
+    evaluation = _frozen(world)
+    with transaction.atomic():
+        objection = services.file_objection(u["bureau_a"], evaluation, world["city_a"], "本期调入数据有遗漏")
+    return (op("ObjectionDecide"), {"input": {"objectionId": str(objection.pk), "upheld": False,
+                                              "reason": "经核实数据无误"}}, u["coordinator"], u["bureau_a"])
+
+
+def grant_evaluator(world):
+    from tests import factories as f
+
+    u = world["users"]
+    f.UserFactory(username="third_party")
+    period_from, period_to = _ended_quarter(world)
+    return (op("EvaluatorGrant"), {"input": {
+        "username": "third_party", "regionCode": world["region"].code, "periodFrom": period_from.isoformat(),
+        "periodTo": period_to.isoformat(), "validUntil": (timezone.now() + timedelta(days=30)).isoformat(),
+        "reason": "第三方评估机构"}}, u["coordinator"], u["bureau_a"])
+
+
+CASES.update({
+    "freezeEvaluation": freeze_evaluation,
+    "publishEvaluation": publish_evaluation,
+    "fileObjection": file_objection,
+    "decideObjection": decide_objection,
+    "grantEvaluator": grant_evaluator,
+})

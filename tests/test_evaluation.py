@@ -255,3 +255,18 @@ def test_league_page_and_pdf_for_region_users(evaluated, client):
     client.force_login(evaluated["users"]["outsider"])
     assert client.get(f"/evaluation/{evaluation.pk}/report.pdf").status_code == 404
     assert "league-chart" not in client.get("/evaluation/league/").content.decode()
+
+
+def test_graphql_evaluations_for_region_users_only(evaluated, gql):
+    evaluation = freeze(evaluated)
+    result = gql.login(evaluated["users"]["staff_b"]).operation("Evaluations", {"first": 5})
+    node = result["data"]["evaluations"]["edges"][0]["node"]
+    assert node["version"] == 1 and node["cycle"] == "QUARTER" and node["indicatorSet"]["indicators"]
+    league = {row["jurisdictionCode"]: row for row in node["league"]}
+    stored = by_code(evaluation, "330100")
+    assert league["330100"]["rank"] == stored.rank and D(league["330100"]["weightedScore"]) == stored.weighted_score
+    assert gql.login(evaluated["users"]["outsider"]).operation("Evaluations")["data"]["evaluations"]["edges"] == []
+    gql.client.logout()
+    gql.headers = {}
+    anonymous = gql.operation("Evaluations")
+    assert not (anonymous.get("data") or {}).get("evaluations")
