@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from exchange import models as ex
 from exchange.services import allocation, approvals, handover, items, screening, transfer_requests
+from exchange.signals import transfer_completed
 from kernel import audit
 from kernel.errors import (
     AlreadyAllocated,
@@ -195,9 +196,21 @@ def test_cancel_before_handover_returns_quantity(world):
     assert not transfer.steps.filter(decision="pending").exists()
 
 
-def test_full_path_to_completion_moves_ownership_and_calls_ledger(world, monkeypatch):
+def test_full_path_to_completion_moves_ownership_and_tells_the_ledger(world):
     calls = []
-    monkeypatch.setattr("ledger.services.on_transfer_completed", lambda t, u: calls.append(t.pk))
+
+    def listener(sender, transfer, user, **kwargs):
+        calls.append(transfer.pk)
+
+    transfer_completed.connect(listener, sender=ex.Transfer)
+    try:
+        _full_path_to_completion(world)
+    finally:
+        transfer_completed.disconnect(listener, sender=ex.Transfer)
+    assert calls == [ex.Transfer.objects.get(status="completed").pk]
+
+
+def _full_path_to_completion(world):
     listing = fx.open_listing(world)
     _, transfer = request(world, listing)
     with pytest.raises(InvalidState):  # not approved yet
@@ -217,7 +230,6 @@ def test_full_path_to_completion_moves_ownership_and_calls_ledger(world, monkeyp
     assert transfer.received_asset.agency == world["agency_b"] and transfer.received_asset.condition == "fair"
     assert ex.Asset.objects.get(pk=listing.asset_id).status == "transferred"
     assert ex.Listing.objects.get(pk=listing.pk).status == "closed"
-    assert calls == [transfer.pk]
     actions = [a for a in transfer.events.values_list("action", flat=True) if not a.startswith("ledger.")]
     assert actions == ["transfer.allocated", "approval.opened", "approval.approved", "approval.approved",
                        "transfer.approved", "transfer.completed"]

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from exchange.models import Asset, Condition, Listing, OfficeSpace, Transfer, TransferRequest
 from exchange.services import approvals, stock
 from exchange.services.common import locked, require_text
+from exchange.signals import transfer_completed
 from kernel import audit
 from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
 from regions.permissions import Scope, require
@@ -59,12 +60,11 @@ def _certificate_code(transfer):
 def confirm_handover(user, transfer, *, received_quantity, received_condition, note=""):
     """The receiving agency confirms what it received; ownership moves, the transfer completes and the
     ledger posts the compensation, all in this transaction."""
-    from ledger.services import on_transfer_completed
-
     require(user, "handover.confirm", Scope(jurisdiction_id=transfer.receiver_jurisdiction_id,
                                             agency_id=transfer.receiver_id))
     transfer = locked(Transfer.objects.select_related(
-        "region", "receiver", "listing__asset__asset_class", "listing__office_space")).get(pk=transfer.pk)
+        "region", "giver", "receiver", "giver_jurisdiction", "receiver_jurisdiction", "listing__asset__asset_class",
+        "listing__office_space")).get(pk=transfer.pk)
     if transfer.status != Transfer.Status.HANDOVER:
         raise InvalidState(_("The transfer is not awaiting handover."), field="transferId")
     if received_quantity is None or not 1 <= received_quantity <= transfer.quantity:
@@ -106,5 +106,5 @@ def confirm_handover(user, transfer, *, received_quantity, received_condition, n
                         "received_condition": received_condition, "note": note, **moved,
                         "certificate_code": transfer.certificate_code},
                  transfer=transfer, region=transfer.region, jurisdiction=receiver.jurisdiction)
-    on_transfer_completed(transfer, user)
+    transfer_completed.send(sender=Transfer, transfer=transfer, user=user)
     return transfer

@@ -76,14 +76,12 @@ def compute(transfer, standard_set):
 
 
 def on_transfer_completed(transfer, user):
-    """Post the transfer's compensation (called by the handover service inside its transaction).
-    Idempotent: a second call returns the existing breakdown (unique per transfer in the database)."""
+    """Post the completed transfer's compensation, inside the caller's transaction. The handover passes
+    the transfer it has locked, with its region, parties and item loaded. Idempotent: a second call
+    returns the existing breakdown (unique per transfer in the database)."""
     existing = CompensationBreakdown.objects.filter(transfer_id=transfer.pk).first()
     if existing is not None:
         return existing
-    transfer = Transfer.objects.select_related(
-        "region", "giver", "receiver", "giver_jurisdiction", "receiver_jurisdiction",
-        "listing__asset__asset_class", "listing__office_space").get(pk=transfer.pk)
     on = _local_date(transfer.completed_at)
     try:
         standard_set = standard_in_force(transfer.region, on)
@@ -113,6 +111,11 @@ def on_transfer_completed(transfer, user):
     audit.record(user, "ledger.compensation_posted", breakdown, after={"total": total, "transaction": txn and txn.pk},
                  transfer=transfer, region=region, jurisdiction=receiver)
     return breakdown
+
+
+def post_completed_transfer(sender, *, transfer, user, **kwargs):
+    """Receiver of `exchange.signals.transfer_completed`."""
+    on_transfer_completed(transfer, user)
 
 
 def _months(first: date, last: date):
