@@ -95,8 +95,7 @@ def load_all():
              "receiving_bureau": (now - timedelta(days=9), now - timedelta(days=1))}  # red
     for step in flying.steps.all():
         opened, due = times[step.kind]
-        ApprovalStep.objects.filter(pk=step.pk).update(opened_at=opened, due_at=due,
-                                                       yellow_at=opened + (due - opened) * 2 / 3)
+        ApprovalStep.objects.filter(pk=step.pk).update(**ApprovalStep.schedule(opened, due))
     return {"listings": len(listings) + 1, "completed": done.pk, "in_flight": flying.pk}
 
 

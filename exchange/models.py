@@ -1,5 +1,6 @@
 """Core exchange models: items (assets, office space), listings, requests, transfers, approval steps,
 the import job. Invariants that the database can hold are constraints here (see also migrations)."""
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -207,8 +208,16 @@ class Listing(models.Model):
         every agency of the listing's jurisdiction during it."""
         now = timezone.now()
         own = principal.staff_agency_jurisdictions | principal.bureau_jurisdictions
-        return (Q(status=cls.Status.OPEN, region_id__in=principal.regions, own_window_ends_at__lte=now)
+        return (Q(cls.past_own_window(now), status=cls.Status.OPEN, region_id__in=principal.regions)
                 | Q(status=cls.Status.OPEN, jurisdiction_id__in=own))
+
+    # --- screening windows: own jurisdiction, then the whole region, then disposal ---------------------
+    @staticmethod
+    def window_ends(standards, opened):
+        """(own-jurisdiction end, regional end) of a listing opened at `opened`, with the window lengths
+        of the standard set in force."""
+        own_end = opened + timedelta(days=standards.own_window_days)
+        return own_end, own_end + timedelta(days=standards.region_window_days)
 
     def window_at(self, when=None):
         when = when or timezone.now()
@@ -217,6 +226,36 @@ class Listing(models.Model):
         if when < self.region_window_ends_at:
             return self.Window.REGION
         return self.Window.DISPOSAL
+
+    def window_ends_at(self, when=None):
+        """When the window open at `when` ends; None in disposal."""
+        return {self.Window.JURISDICTION: self.own_window_ends_at,
+                self.Window.REGION: self.region_window_ends_at}.get(self.window_at(when))
+
+    @classmethod
+    def in_window(cls, window, when=None):
+        """Q of the listings whose window at `when` is `window`."""
+        when = when or timezone.now()
+        return {cls.Window.JURISDICTION: Q(own_window_ends_at__gt=when),
+                cls.Window.REGION: Q(own_window_ends_at__lte=when, region_window_ends_at__gt=when),
+                cls.Window.DISPOSAL: Q(region_window_ends_at__lte=when)}[window]
+
+    @classmethod
+    def past_own_window(cls, when=None):
+        """Q of the listings whose own-jurisdiction window has closed at `when` (allocation at close may run)."""
+        return Q(own_window_ends_at__lte=when or timezone.now())
+
+    def window_closed(self, when=None):
+        """Whether a window has closed at `when`, so that the requests made in it can be allocated."""
+        return (when or timezone.now()) >= self.own_window_ends_at
+
+    def requests_of_closed_windows(self, when=None):
+        """The pending requests that allocation at `when` decides: those made during the own-jurisdiction
+        window while the regional window runs, all of them once it has closed."""
+        pending = self.requests.filter(status=TransferRequest.Status.PENDING)
+        if self.window_at(when) == self.Window.REGION:
+            pending = pending.filter(created_at__lt=self.own_window_ends_at)
+        return pending
 
 
 class TransferRequest(models.Model):
@@ -375,6 +414,11 @@ class ApprovalStep(models.Model):
 
     def permission_scope(self):
         return Scope(region_id=self.region_id, jurisdiction_id=self.jurisdiction_id)
+
+    @staticmethod
+    def schedule(opened, due):
+        """The step's times: opened, yellow once two thirds of the time to the deadline is used, due."""
+        return {"opened_at": opened, "yellow_at": opened + (due - opened) * 2 / 3, "due_at": due}
 
     def light_at(self, when=None):
         """green until two thirds of the time is used, yellow until the deadline, red after it."""

@@ -1,6 +1,5 @@
 """Celery tasks: thin doors onto the services."""
 from celery import shared_task
-from django.db.models import Q
 from django.utils import timezone
 
 from kernel.errors import DomainError
@@ -24,7 +23,7 @@ def allocate_closed_windows():
 
     now = timezone.now()
     pending = TransferRequest.objects.filter(status=TransferRequest.Status.PENDING)
-    listings = Listing.objects.filter(Q(own_window_ends_at__lte=now), status=Listing.Status.OPEN,
+    listings = Listing.objects.filter(Listing.past_own_window(now), status=Listing.Status.OPEN,
                                       requests__in=pending).distinct()
     created = 0
     for listing in listings:

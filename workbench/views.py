@@ -118,7 +118,7 @@ def listing_detail(request, pk):
                 if transfer is not None:
                     return redirect("web:transfer", transfer.pk)
                 return redirect("web:my_requests")
-    can_allocate = (listing.status == "open" and timezone.now() >= listing.own_window_ends_at
+    can_allocate = (listing.status == "open" and listing.window_closed()
                     and allows(get_principal(request.user), "allocation.run", listing.permission_scope()))
     return page(request, "web/listing.html", {"listing": listing, "form": form, "check": check,
                                               "can_request": bool(agencies), "can_allocate": can_allocate})

@@ -74,8 +74,7 @@ class ListingType(DjangoObjectType):
         return str(root.window_at())
 
     def resolve_window_ends_at(root, info):
-        window = root.window_at()
-        return {"jurisdiction": root.own_window_ends_at, "region": root.region_window_ends_at}.get(window)
+        return root.window_ends_at()
 
     def resolve_distance_km(root, info):
         distance = getattr(root, "distance_m", None)

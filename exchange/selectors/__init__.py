@@ -63,14 +63,7 @@ def filter_text(qs, text):
 
 
 def filter_window(qs, window, now=None):
-    now = now or timezone.now()
-    if window == Listing.Window.JURISDICTION:
-        return qs.filter(own_window_ends_at__gt=now)
-    if window == Listing.Window.REGION:
-        return qs.filter(own_window_ends_at__lte=now, region_window_ends_at__gt=now)
-    if window == Listing.Window.DISPOSAL:
-        return qs.filter(region_window_ends_at__lte=now)
-    return qs
+    return qs.filter(Listing.in_window(window, now)) if window else qs
 
 
 LISTING_ORDERS = {"newest": ("-opened_at", "-id"), "oldest": ("opened_at", "id")}

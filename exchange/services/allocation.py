@@ -67,12 +67,9 @@ def allocate_at_window_close(listing, user=None, *, now=None):
         require(user, "allocation.run", listing)
     if listing.status != Listing.Status.OPEN:
         raise InvalidState(_("The listing is not open."), field="listingId")
-    if now < listing.own_window_ends_at:
+    if not listing.window_closed(now):
         raise InvalidState(_("The screening window has not closed yet."), field="listingId")
-    candidates = listing.requests.filter(status=TransferRequest.Status.PENDING).select_related("agency")
-    if now < listing.region_window_ends_at:
-        candidates = candidates.filter(created_at__lt=listing.own_window_ends_at)
-    candidates = list(candidates)
+    candidates = list(listing.requests_of_closed_windows(now).select_related("agency"))
     standards = standards_today(listing.region)
     plan = _planner(standards.allocation_mode)([listing], candidates)
     transfers = []

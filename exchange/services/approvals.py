@@ -18,13 +18,13 @@ def open_steps(user, transfer, standards):
     coordinator when an exception was asked for or the value exceeds the region's threshold."""
     now = timezone.now()
     due = add_working_days(now, standards.approval_working_days)
-    yellow = now + (due - now) * 2 / 3
+    times = ApprovalStep.schedule(now, due)
     kinds = [(ApprovalStep.Kind.GIVING_BUREAU, {"jurisdiction_id": transfer.giver_jurisdiction_id}),
              (ApprovalStep.Kind.RECEIVING_BUREAU, {"jurisdiction_id": transfer.receiver_jurisdiction_id})]
     if transfer.request.exception_requested or transfer.value > standards.coordinator_threshold:
         kinds.append((ApprovalStep.Kind.COORDINATOR, {"region_id": transfer.region_id}))
     steps = ApprovalStep.objects.bulk_create(
-        ApprovalStep(transfer=transfer, kind=kind, opened_at=now, yellow_at=yellow, due_at=due, **scope)
+        ApprovalStep(transfer=transfer, kind=kind, **times, **scope)
         for kind, scope in kinds)
     audit.record(user, "approval.opened", transfer, after={"steps": [s.kind for s in steps], "due_at": due},
                  transfer=transfer, region=transfer.region)

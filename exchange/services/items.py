@@ -1,6 +1,5 @@
 """Writes on items: register assets (with photos) and office space, mark idle (opens a listing with
 screening windows from the standards in force), withdraw a listing."""
-from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.gis.geos import Point
@@ -145,7 +144,7 @@ def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=N
 
     standards = standard_in_force(Region.objects.get(pk=region), timezone.localdate())
     now = timezone.now()
-    own_end = now + timedelta(days=standards.own_window_days)
+    own_end, region_end = Listing.window_ends(standards, now)
     before = item.status
     item.status = model.Status.LISTED
     item.save(update_fields=["status"])
@@ -153,7 +152,7 @@ def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=N
         region_id=region, agency=agency, jurisdiction=agency.jurisdiction, asset=asset and item,
         office_space=office_space and item, title=title[:300], search_text=text, location=item.location,
         quantity=quantity, quantity_available=quantity, opened_at=now, own_window_ends_at=own_end,
-        region_window_ends_at=own_end + timedelta(days=standards.region_window_days), created_by=user)
+        region_window_ends_at=region_end, created_by=user)
     audit.record(user, "listing.opened", listing, before={"item_status": before},
                  after={"item_status": item.status, "quantity": quantity, "own_window_ends_at": own_end,
                         "region_window_ends_at": listing.region_window_ends_at, "standard_set": standards.pk},

@@ -242,7 +242,8 @@ def allocate_window_optimized(region, listings=None, now=None, candidates=CANDID
 
     now = now or timezone.now()
     if listings is None:
-        listings = Listing.objects.filter(region=region, status=Listing.Status.OPEN, region_window_ends_at__lte=now)
+        listings = Listing.objects.filter(Listing.in_window(Listing.Window.DISPOSAL, now), region=region,
+                                          status=Listing.Status.OPEN)
     listings = list(listings.filter(quantity_available__gt=0).select_related("asset"))
     requests = list(TransferRequest.objects.filter(listing__in=listings, status=TransferRequest.Status.PENDING)
                     .select_related("agency", "listing__asset"))
