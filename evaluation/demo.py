@@ -71,8 +71,7 @@ def _wind_back(transfer, start, n):
         due = add_working_days(opened, 5)
         late = (n + k) % 5 == 0
         when = add_working_days(opened, 7 if late else 1 + (n + k) % 4) + timedelta(hours=k)
-        ApprovalStep.objects.filter(pk=step.pk).update(opened_at=opened, due_at=due,
-                                                       yellow_at=opened + (due - opened) * 2 / 3, decided_at=when)
+        ApprovalStep.objects.filter(pk=step.pk).update(**ApprovalStep.schedule(opened, due), decided_at=when)
         decided.append(when)
     approved = max(decided)
     Transfer.objects.filter(pk=transfer.pk).update(allocated_at=opened, approved_at=approved,
