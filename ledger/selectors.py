@@ -103,3 +103,28 @@ def statement(user, account_id, start: date, end: date):
     figures = {k: money(v) for k, v in figures.items()}
     figures["closing"] = figures["opening"] + figures["debits"] - figures["credits"]
     return account, figures
+
+
+def compensation_estimates(transfers, on: date | None = None):
+    """{transfer id: estimated compensation total (CNY)} for transfers the caller already may see, with the
+    standards in force `on` (default today) of each transfer's region: one query per region, whatever the
+    number of transfers. A region without standards in force gets no estimate."""
+    from django.utils import timezone
+
+    from ledger.services.compensation import compute
+    from regions.services.standards import standard_in_force
+
+    on = on or timezone.localdate()
+    sets, norms, estimates = {}, {}, {}
+    for transfer in transfers:
+        if transfer.region_id not in sets:
+            try:
+                found = standard_in_force(transfer.region, on)
+            except NotFound:
+                found = None
+            sets[transfer.region_id] = found
+            norms[transfer.region_id] = {n.class_code: n for n in found.class_norms.all()} if found else {}
+        if sets[transfer.region_id] is not None:
+            *_parts, total = compute(transfer, sets[transfer.region_id], norms[transfer.region_id])
+            estimates[transfer.pk] = total
+    return estimates

@@ -31,6 +31,17 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language (zh-Hans): a request with Accept-Language: en activates
+    English in the test's thread and would otherwise leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate-limit counters live in the cache; user ids repeat across rolled-back tests on SQLite."""
     from django.core.cache import cache

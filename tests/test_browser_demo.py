@@ -55,8 +55,9 @@ def test_two_demo_cities_complete_a_transfer_in_the_browser(browser, server):  #
 
     for username in ("sh_bureau", "hz_bureau"):
         sign_in(s, username).open("/approvals/")
-        row = s.wait_for(f"#approvals tr[id^='step-'] a[href='/transfers/{transfer.pk}/']")
-        row.find_element(By.XPATH, "./ancestor::tr").find_element(By.CSS_SELECTOR, "button[value=approve]").click()
+        row = s.wait_for(f"#approvals .step a[href='/transfers/{transfer.pk}/']")
+        row.find_element(By.XPATH, "./ancestor::section").find_element(By.CSS_SELECTOR,
+                                                                       "button[value=approve]").click()
         s.wait_for(".messages")
         s.shot(f"demo-3-approved-by-{username}")
     transfer.refresh_from_db()

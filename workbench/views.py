@@ -194,11 +194,28 @@ def my_pending_steps(user):
         mine, decision=ApprovalStep.Decision.PENDING, transfer__status=Transfer.Status.APPROVING)
 
 
+def _queue(user):
+    """My pending steps, most urgent first, with what the approver decides on: the request (justification,
+    needed-by, exception, standards result) and the transfer's value, km and region (compensation)."""
+    return my_pending_steps(user).select_related(
+        "transfer__request__standard_set", "transfer__region", "transfer__listing__asset__asset_class",
+        "transfer__listing__office_space").order_by("light_rank", "due_at", "id")
+
+
+def _queue_page(request, failed=None, status=200):
+    from ledger.selectors import compensation_estimates
+
+    rows = Paginator(_queue(request.user), PAGE_SIZE).get_page(1 if failed else request.GET.get("page"))
+    estimates = compensation_estimates([step.transfer for step in rows])
+    for step in rows:
+        step.estimate = estimates.get(step.transfer_id)
+    return page(request, "web/approvals.html", {"rows": rows, "form": forms.DecisionForm(), "failed": failed},
+                status=status)
+
+
 @login_required
 def approvals(request):
-    steps = my_pending_steps(request.user).order_by("light_rank", "due_at", "id")
-    rows = Paginator(steps, PAGE_SIZE).get_page(request.GET.get("page"))
-    return page(request, "web/approvals.html", {"rows": rows, "form": forms.DecisionForm()})
+    return _queue_page(request)
 
 
 @login_required
@@ -214,11 +231,13 @@ def decide(request, pk):
                             reason=form.cleaned_data["reason"])
         if ok:
             messages.success(request, _("Approved.") if approve else _("Refused."))
+            if request.POST.get("from") == "transfer":
+                return redirect("web:transfer", step.transfer_id)
             return redirect("web:approvals")
-    steps = my_pending_steps(request.user).order_by("light_rank", "due_at", "id")
-    return page(request, "web/approvals.html", {
-        "rows": Paginator(steps, PAGE_SIZE).get_page(1), "form": forms.DecisionForm(),
-        "failed": {"step": step.pk, "form": form}}, status=400)
+    if request.POST.get("from") == "transfer":
+        transfer = _or_404(selectors.transfer, request.user, step.transfer_id)
+        return _transfer_page(request, transfer, decision=form, status=400)
+    return _queue_page(request, failed={"step": step.pk, "form": form}, status=400)
 
 
 # --- transfers list: what awaits handover, what is under way ----------------------------------------
@@ -234,7 +253,9 @@ def transfer_list(request):
 
 
 # --- transfer page: handover confirmation, cancellation ---------------------------------------------
-def _transfer_page(request, transfer, handover=None, cancel=None, status=200):
+def _transfer_page(request, transfer, handover=None, cancel=None, decision=None, status=200):
+    from ledger.selectors import compensation_estimates
+
     principal = get_principal(request.user)
     receiver = Scope(jurisdiction_id=transfer.receiver_jurisdiction_id, agency_id=transfer.receiver_id)
     can_confirm = transfer.status == Transfer.Status.HANDOVER and allows(principal, "handover.confirm", receiver)
@@ -245,8 +266,13 @@ def _transfer_page(request, transfer, handover=None, cancel=None, status=200):
                   agency_id=transfer.giver_id)))
     handover = handover or forms.HandoverForm(initial={"received_quantity": transfer.quantity,
                                                        "received_condition": "good"})
+    my_step = my_pending_steps(request.user).filter(transfer=transfer).first()
+    estimate = None
+    if transfer.status in (Transfer.Status.APPROVING, Transfer.Status.HANDOVER):
+        estimate = compensation_estimates([transfer]).get(transfer.pk)
     return page(request, "web/transfer.html", {
-        "transfer": transfer, "steps": list(transfer.steps.all()), "can_confirm": can_confirm,
+        "transfer": transfer, "request_obj": transfer.request, "my_step": my_step, "estimate": estimate,
+        "decision": decision or forms.DecisionForm(), "steps": list(transfer.steps.all()), "can_confirm": can_confirm,
         "trail": selectors.transfer_trail(request.user, transfer.pk), "compensation": _compensation(request, transfer),
         "can_cancel": can_cancel, "handover": handover, "cancel": cancel or forms.CancelForm()}, status=status)
 

@@ -4,6 +4,7 @@ approval steps."""
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from exchange.models import Listing, Transfer, TransferRequest
 from exchange.services import approvals, optimizer, stock
@@ -48,7 +49,7 @@ def first_come_plan(listings, requests):
     for request in sorted(requests, key=lambda r: (r.created_at, r.pk)):
         if left.get(request.listing_id, 0) >= request.quantity:
             left[request.listing_id] -= request.quantity
-            plan.append((request, request.quantity, _("first come within the window")))
+            plan.append((request, request.quantity, gettext_noop("first come within the window")))
     return plan
 
 

@@ -3,6 +3,7 @@ at once where the region allocates first come) or withdraws its pending request.
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from exchange.models import Listing, TransferRequest
 from exchange.services import allocation
@@ -69,7 +70,7 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
         "standard_set": standards.pk, "window": window}, region=listing.region, jurisdiction=agency.jurisdiction)
     transfer = None
     if standards.allocation_mode == AllocationMode.FIRST_COME:
-        transfer = allocation.allocate(user, request, quantity, reason=_("first come"), standards=standards)
+        transfer = allocation.allocate(user, request, quantity, reason=gettext_noop("first come"), standards=standards)
     return request, transfer
 
 

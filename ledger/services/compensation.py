@@ -33,8 +33,9 @@ def _local_date(moment):
     return timezone.localdate(moment) if moment else timezone.localdate()
 
 
-def compute(transfer, standard_set):
-    """(details, residual_amount, handling, transport, total) of an asset or office-space transfer."""
+def compute(transfer, standard_set, norms=None):
+    """(details, residual_amount, handling, transport, total) of an asset or office-space transfer.
+    `norms` ({class code: ClassNorm} of `standard_set`) saves the per-transfer norm query for lists."""
     km = transfer.distance_km or geodesic_km(transfer.giver.location, transfer.receiver.location)
     handling, rate_km = standard_set.handling_fee, standard_set.transport_rate_per_km
     transport = Decimal(km) * rate_km
@@ -47,7 +48,8 @@ def compute(transfer, standard_set):
     if asset is not None:
         on = _local_date(transfer.completed_at)
         quantity = transfer.received_quantity or transfer.quantity
-        norm = standard_set.class_norms.filter(class_code=asset.asset_class.code).first()
+        norm = (norms.get(asset.asset_class.code) if norms is not None
+                else standard_set.class_norms.filter(class_code=asset.asset_class.code).first())
         days = (on - asset.acquired_on).days
         years = Decimal(days) / DAYS_PER_YEAR
         details.update({"original_value_per_unit": str(asset.original_value), "quantity": quantity,
