@@ -98,8 +98,10 @@ def build(evaluation, history):
                     f"{'越高越好 higher is better' if i.direction == 'higher' else '越低越好 lower is better'}; "
                     f"权重 weight {i.weight}" for i in indicators) + (
             "得分：各指标在参评单位间按最小—最大法折算为 0–100 分（越低越好者取反），综合得分为适用指标得分的加权平均，"
-            "四舍五入保留两位小数。Scores: min–max across units to 0–100 (inverted where lower is better); the "
-            "weighted score averages the applicable indicators by weight, rounded half-up to 2 places.",),
+            "四舍五入保留两位小数；本周期无任何挂牌、调入、调出或审批的单位不评分、不排名。Scores: min–max across "
+            "units to 0–100 (inverted where lower is better); the weighted score averages the applicable indicators "
+            "by weight, rounded half-up to 2 places; a unit with no listing, transfer or approval step in the cycle "
+            "is not rated.",),
     )
 
 
@@ -136,8 +138,8 @@ def _league_chart(lines, median, width=kit.WIDTH):
     if median is not None:
         x = left + float(median) * scale
         drawing.add(Line(x, 2 * mm, x, height - 12 * mm, strokeColor=kit.ACCENT, strokeDashArray=[3, 2]))
-        drawing.add(String(x + 2, 2 * mm, f"中位数 median {median:.2f}", fontName=kit.FONT, fontSize=7,
-                           fillColor=kit.ACCENT))
+        drawing.add(String(x + 2, height - 13 * mm, f"中位数 median {median:.2f}", fontName=kit.FONT,
+                           fontSize=7, fillColor=kit.ACCENT))
     return drawing
 
 
@@ -148,7 +150,8 @@ def render_pdf(data: EvaluationReport, generated_at=None) -> bytes:
     status = "已通报 published" if data.published else "未通报 not published"
     story = [kit._facts([("评估期间", "Period", kit.period(h)), ("版本", "Version", f"v{data.version} · {status}"),
                          ("指标体系", "Indicator set", f"v{data.indicator_set_version}"),
-                         ("参评单位", "Evaluated units", len(data.lines)),
+                         ("参评单位", "Units rated / evaluated",
+                          f"{sum(1 for x in data.lines if x.weighted is not None)} / {len(data.lines)}"),
                          *data.totals,
                          ("留痕锚点", "Audit anchor", data.audit_head_hash[:16] + "…")],
                         s, label_width=30 * mm, width=kit.WIDTH * 0.8)]
@@ -157,19 +160,24 @@ def render_pdf(data: EvaluationReport, generated_at=None) -> bytes:
         (zh, en) for _code, zh, en, *_ in data.indicators]
     rows = [kit._header(header, s, right=range(2, len(header)))]
     units = {code: unit for code, _zh, _en, unit, *_ in data.indicators}
-    for line in data.lines:
+    rated = [line for line in data.lines if line.weighted is not None]
+    for line in rated:
         rows.append([str(line.rank or "—"), Paragraph(line.name_zh, s["cell"]),
                      "—" if line.weighted is None else f"{line.weighted}"]
                     + [_indicator_cell(v, units[c]) for c, v in line.values])
     rest = (kit.WIDTH - 10 * mm - 24 * mm - 14 * mm) / max(len(data.indicators), 1)
     story.append(kit._table(rows, [10 * mm, 24 * mm, 14 * mm] + [rest] * len(data.indicators),
                             numeric_cols=range(2, len(header)), long=True, font_size=7))
+    unrated = [line.name_zh for line in data.lines if line.weighted is None]
+    if unrated:
+        story.append(Paragraph(f"本周期无业务、不评分的单位 Not rated (no activity in the cycle): {'、'.join(unrated)}",
+                               s["small"]))
     story.append(Spacer(1, 4 * mm))
     story.append(_league_chart(data.lines, data.median))
     story.append(Paragraph("二、历次评估 Trend over cycles", s["h2"]))
     if data.trend:
         labels = [f"{p.period_from:%Y-%m}" for p in data.trend]
-        story.append(kit._bar_chart("各周期综合得分：中位数、最高、最低 Median, best and worst score per cycle", labels,
+        story.append(kit._bar_chart("各周期综合得分 Score per cycle", labels,
                                     [[p.median or 0 for p in data.trend], [p.best or 0 for p in data.trend],
                                      [p.worst or 0 for p in data.trend]],
                                     names=("中位数 median", "最高 best", "最低 worst"), fmt=lambda v: f"{v:.1f}"))

@@ -5,7 +5,9 @@ An indicator's `formula` is an arithmetic expression over fact codes (`+ - * /`,
 e.g. ``given_value / listed_value``. A division by zero, or a missing fact, makes the indicator not
 applicable (None) for that unit: it is left out of the unit's weighted score rather than counted as 0.
 
-Each applicable value is scored 0–100 by min–max across the evaluated units, inverted where lower is
+A unit with no activity in the cycle (every fact in `ACTIVITY` zero or missing) is not rated: it is
+listed without a score or rank, so that idle members neither fill the bottom of the table nor drag the
+median. Each applicable value of a rated unit is scored 0–100 by min–max across the rated units, inverted where lower is
 better; when every unit has the same value each scores 100. The weighted score is Σ weight × score ÷
 Σ weight over the unit's applicable indicators. Scores are rounded to 2 places half-up once, after
 the weighting; ranks are dense by weighted score (descending), ties sharing a rank.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
 
 HUNDRED = Decimal(100)
+ACTIVITY = ("listed_value", "received_value", "given_value", "steps_total")
 CENT = Decimal("0.01")
 _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
         ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
@@ -83,9 +86,14 @@ def evaluate(formula, facts):
         return None
 
 
+def is_active(facts):
+    return any(facts.get(code) for code in ACTIVITY)
+
+
 def score(facts_by_unit, indicators):
     """UnitScore per unit (in rank order) from `facts_by_unit` {unit: {fact: Decimal}}."""
-    values = {u: {i.code: evaluate(i.formula, f) for i in indicators} for u, f in facts_by_unit.items()}
+    values = {u: {i.code: evaluate(i.formula, f) if is_active(f) else None for i in indicators}
+              for u, f in facts_by_unit.items()}
     scores = {u: {} for u in values}
     for ind in indicators:
         present = [v[ind.code] for v in values.values() if v[ind.code] is not None]

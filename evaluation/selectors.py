@@ -3,7 +3,7 @@ them (coordinator, auditor, bureaus and agencies of member jurisdictions), and a
 reads the cycles its unexpired grant covers. Published summaries are public (see `published_summary`)."""
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from kernel.errors import NotFound
@@ -45,7 +45,7 @@ def objections_for(user):
 def league_table(evaluation):
     """The evaluation's scores in rank order, with each unit's jurisdiction (no geometry)."""
     return list(EvaluationScore.objects.filter(evaluation=evaluation).select_related("jurisdiction")
-                .defer(*NO_GEOMETRY).order_by("rank", "jurisdiction__code"))
+                .defer(*NO_GEOMETRY).order_by(F("rank").asc(nulls_last=True), "jurisdiction__code"))
 
 
 def latest_versions(queryset):

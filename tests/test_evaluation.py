@@ -38,6 +38,8 @@ def test_scores_min_max_inverted_for_lower_weighted_and_ranked():
     specs = [IndicatorSpec("reuse", "given / listed", True, D(2)), IndicatorSpec("turn", "t", False, D(1))]
     facts = {"a": {"given": D(5), "listed": D(10), "t": D(3)}, "b": {"given": D(0), "listed": D(0), "t": D(5)},
              "c": {"given": D(8), "listed": D(10), "t": D(4)}}
+    for unit_facts in facts.values():
+        unit_facts["steps_total"] = D(1)
     result = {s.unit: s for s in score(facts, specs)}
     assert result["c"].scores == {"reuse": D(100), "turn": D(50)}
     assert result["a"].scores == {"reuse": D(0), "turn": D(100)}
@@ -48,9 +50,17 @@ def test_scores_min_max_inverted_for_lower_weighted_and_ranked():
     assert [result[u].rank for u in "cab"] == [1, 2, 3]
 
 
+def test_units_without_activity_are_not_rated():
+    specs = [IndicatorSpec("savings", "received_value - paid", True, D(1))]
+    facts = {"busy": {"received_value": D(5), "paid": D(1)}, "idle": {"received_value": D(0), "paid": D(0)}}
+    result = {s.unit: s for s in score(facts, specs)}
+    assert result["busy"].rank == 1 and result["idle"].rank is None and result["idle"].weighted is None
+
+
 def test_equal_values_share_a_rank():
     specs = [IndicatorSpec("x", "x", True, D(1))]
-    result = score({"a": {"x": D(1)}, "b": {"x": D(1)}, "c": {"x": D(0)}}, specs)
+    result = score({"a": {"x": D(1), "steps_total": D(1)}, "b": {"x": D(1), "steps_total": D(1)},
+                    "c": {"x": D(0), "steps_total": D(1)}}, specs)
     assert [(s.unit, s.rank, s.weighted) for s in result] == [("a", 1, D("100.00")), ("b", 1, D("100.00")),
                                                               ("c", 2, D("0.00"))]
 
