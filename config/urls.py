@@ -13,7 +13,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
-    path("evaluation/", include("evaluation.urls")),
     path("", include("workbench.urls")),
 ]
 if settings.DEBUG:

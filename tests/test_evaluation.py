@@ -280,3 +280,33 @@ def test_graphql_evaluations_for_region_users_only(evaluated, gql):
     gql.headers = {}
     anonymous = gql.operation("Evaluations")
     assert not (anonymous.get("data") or {}).get("evaluations")
+
+
+def test_workbench_objection_decision_and_publication(evaluated, client):
+    evaluation = freeze(evaluated)
+    users = evaluated["users"]
+    client.force_login(users["bureau_b"])
+    page = client.get(f"/evaluation/league/{evaluation.pk}/").content.decode()
+    assert 'id="objection-form"' in page and "publish-form" not in page
+    response = client.post(f"/evaluation/{evaluation.pk}/objections/", {"jurisdiction": "330100", "reason": ""})
+    assert response.status_code == 200 and 'id="errors-reason"' in response.content.decode()
+    response = client.post(f"/evaluation/{evaluation.pk}/objections/",
+                           {"jurisdiction": "330100", "reason": "另有 2 台已接收"})
+    assert response.status_code == 302
+    objection = evaluation.objections.get()
+    client.force_login(users["coordinator"])
+    bad = client.post(f"/evaluation/objections/{objection.pk}/decide/",
+                      {f"o{objection.pk}-upheld": "on", f"o{objection.pk}-reason": "属实",
+                       f"o{objection.pk}-corrections": "received_value: 16000"})
+    assert bad.status_code == 200 and "事实代码 = 数值" in bad.content.decode()  # zh-Hans by default
+    response = client.post(f"/evaluation/objections/{objection.pk}/decide/",
+                           {f"o{objection.pk}-upheld": "on", f"o{objection.pk}-reason": "属实",
+                            f"o{objection.pk}-corrections": "received_value = 16000"})
+    correction = Evaluation.objects.get(version=2)
+    assert response.status_code == 302 and response["Location"].endswith(f"/evaluation/league/{correction.pk}/")
+    assert client.post(f"/evaluation/{evaluation.pk}/publish/").status_code == 302  # v1 is superseded: refused
+    assert not hasattr(Evaluation.objects.get(pk=evaluation.pk), "publication")
+    client.post(f"/evaluation/{correction.pk}/publish/")
+    client.logout()
+    assert "第 2 版" in client.get("/evaluation/").content.decode()
+    assert selectors.published_summary().pk == correction.pk

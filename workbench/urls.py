@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workbench import roles, views
+from workbench import evaluation, roles, views
 
 app_name = "web"
 urlpatterns = [
@@ -19,6 +19,14 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("reports/<int:pk>/download/", views.report_download, name="report_download"),
     path("roles/", roles.role_page, name="roles"),
+    path("evaluation/", evaluation.published, name="evaluation_published"),
+    path("evaluation/league/", evaluation.league, name="evaluation_league"),
+    path("evaluation/league/<int:pk>/", evaluation.league, name="evaluation_league_of"),
+    path("evaluation/<int:pk>/facts.<str:fmt>", evaluation.facts_download, name="evaluation_facts"),
+    path("evaluation/<int:pk>/report.pdf", evaluation.pdf, name="evaluation_pdf"),
+    path("evaluation/<int:pk>/publish/", evaluation.publish, name="evaluation_publish"),
+    path("evaluation/<int:pk>/objections/", evaluation.file_objection, name="evaluation_object"),
+    path("evaluation/objections/<int:pk>/decide/", evaluation.decide_objection, name="evaluation_decide"),
     path("roles/grant/", roles.grant, name="role_grant"),
     path("roles/<int:pk>/revoke/", roles.revoke, name="role_revoke"),
 ]
