@@ -13,6 +13,10 @@ TEMPLATES = {
     "loan_due": lambda: _("Loan #%(loan)s (%(title)s) is due back on %(due)s."),
     "loan_overdue": lambda: _("Loan #%(loan)s (%(title)s) is overdue since %(due)s."),
     "disposal_pending": lambda: _("Nobody claimed %(title)s in the regional window: propose its disposal."),
+    "access_requested": lambda: _("%(requester)s asks for the role %(role)s on %(scope)s (decide by %(due)s): "
+                                  "%(reason)s"),
+    "access_granted": lambda: _("Your request for the role %(role)s on %(scope)s was granted: %(reason)s"),
+    "access_refused": lambda: _("Your request for the role %(role)s on %(scope)s was refused: %(reason)s"),
 }
 
 

@@ -19,6 +19,9 @@ class Notification(models.Model):
         LOAN_DUE = "loan_due", _("loan due")
         LOAN_OVERDUE = "loan_overdue", _("loan overdue")
         DISPOSAL_PENDING = "disposal_pending", _("disposal awaiting")
+        ACCESS_REQUESTED = "access_requested", _("access request sent")
+        ACCESS_GRANTED = "access_granted", _("access request granted")
+        ACCESS_REFUSED = "access_refused", _("access request refused")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications",
                                   verbose_name=_("recipient"))

@@ -338,3 +338,13 @@ class StandardSetAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """Norms are read-only here (copied by the service); nothing else to save."""
+
+
+@admin.register(models.AccessRequest)
+class AccessRequestAdmin(ScopedAdmin):
+    """Listed here; asked for and decided on the workbench roles page or with GraphQL (the access service)."""
+
+    list_display = ("requester", "role", "region", "jurisdiction", "agency", "status", "due_at", "decided_by")
+    list_filter = ("status", "role")
+    search_fields = ("requester__username", "reason")
+    list_select_related = ("requester", "region", "jurisdiction", "agency", "decided_by")

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 division_code = RegexValidator(r"^\d{6}$", _("GB/T 2260 division code: 6 digits"))
@@ -137,12 +138,18 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("auditor")
 
 
+ROLE_SCOPE_MATCHES = (
+    Q(role__in=["coordinator", "auditor"], region__isnull=False, jurisdiction__isnull=True, agency__isnull=True)
+    | Q(role__in=["bureau_manager", "deputy_bureau_manager"], region__isnull=True, jurisdiction__isnull=False,
+        agency__isnull=True)
+    | Q(role="agency_staff", region__isnull=True, jurisdiction__isnull=True, agency__isnull=False)
+)
+
+
 class RoleBindingQuerySet(models.QuerySet):
     def active(self, on=None):
         """Bindings in force on `on` (today): not revoked, not past their end date. A role with an end
         date lapses by itself at the end of that day."""
-        from django.utils import timezone
-
         on = on or timezone.localdate()
         return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on), revoked_at__isnull=True)
 
@@ -178,17 +185,7 @@ class RoleBinding(models.Model):
         verbose_name = _("role binding")
         verbose_name_plural = _("role bindings")
         constraints = [
-            models.CheckConstraint(
-                name="role_binding_scope_matches_role",
-                condition=(
-                    Q(role__in=["coordinator", "auditor"], region__isnull=False, jurisdiction__isnull=True,
-                      agency__isnull=True)
-                    | Q(role__in=["bureau_manager", "deputy_bureau_manager"], region__isnull=True,
-                        jurisdiction__isnull=False, agency__isnull=True)
-                    | Q(role="agency_staff", region__isnull=True, jurisdiction__isnull=True,
-                        agency__isnull=False)
-                ),
-            ),
+            models.CheckConstraint(name="role_binding_scope_matches_role", condition=ROLE_SCOPE_MATCHES),
         ]
 
     def __str__(self):
@@ -208,6 +205,74 @@ class RoleBinding(models.Model):
         if self.agency_id:
             return Scope(jurisdiction_id=self.agency.jurisdiction_id, agency_id=self.agency_id)
         return Scope(region_id=self.region_id, jurisdiction_id=self.jurisdiction_id)
+
+
+class AccessRequest(models.Model):
+    """A person's request for a role on a scope (向高级管理员申请使用权限), decided by someone who may grant it
+    there, within a working-day time limit."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        GRANTED = "granted", _("granted")
+        REFUSED = "refused", _("refused")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="access_requests",
+                                  verbose_name=_("requester"))
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    region = models.ForeignKey(Region, models.CASCADE, null=True, blank=True, related_name="+",
+                               verbose_name=_("region"))
+    jurisdiction = models.ForeignKey(Jurisdiction, models.CASCADE, null=True, blank=True, related_name="+",
+                                     verbose_name=_("jurisdiction"))
+    agency = models.ForeignKey(Agency, models.CASCADE, null=True, blank=True, related_name="+",
+                               verbose_name=_("agency"))
+    reason = models.TextField(_("reason"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    yellow_at = models.DateTimeField(_("yellow light from"))
+    due_at = models.DateTimeField(_("due at"), db_index=True)
+    responsible = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("responsible person"))
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    binding = models.ForeignKey(RoleBinding, models.PROTECT, null=True, blank=True, related_name="+",
+                                verbose_name=_("role granted"))
+
+    SCOPE_LOOKUPS = RoleBinding.SCOPE_LOOKUPS
+
+    class Meta:
+        verbose_name = _("access request")
+        verbose_name_plural = _("access requests")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(name="access_request_scope_matches_role", condition=ROLE_SCOPE_MATCHES),
+            models.CheckConstraint(name="access_request_times_ordered",
+                                   condition=Q(yellow_at__gte=models.F("created_at"),
+                                               due_at__gte=models.F("yellow_at"))),
+        ]
+
+    def __str__(self):
+        return f"{self.requester} → {self.get_role_display()} · {self.scope_object}"
+
+    @classmethod
+    def extra_visibility(cls, principal):
+        return Q(requester_id=principal.user_id)
+
+    scope_object = RoleBinding.scope_object
+    permission_scope = RoleBinding.permission_scope
+
+    @property
+    def light(self):
+        from kernel import deadlines
+
+        if self.status != self.Status.PENDING:
+            return None
+        return getattr(self, "light_now", None) or deadlines.light(self.yellow_at, self.due_at)
 
 
 class ApiToken(models.Model):
@@ -263,6 +328,13 @@ class StandardSet(models.Model):
     own_window_days = models.PositiveIntegerField(_("own-jurisdiction screening window (days)"), default=7)
     region_window_days = models.PositiveIntegerField(_("regional screening window (days)"), default=14)
     approval_working_days = models.PositiveIntegerField(_("approval step deadline (working days)"), default=5)
+    allocation_working_days = models.PositiveIntegerField(
+        _("allocation deadline after the screening window (working days)"), default=3)
+    handover_working_days = models.PositiveIntegerField(_("handover deadline (working days)"), default=10)
+    payment_working_days = models.PositiveIntegerField(_("settlement payment deadline (working days)"),
+                                                       default=15)
+    access_request_working_days = models.PositiveIntegerField(_("access request deadline (working days)"),
+                                                              default=3)
     coordinator_threshold = models.DecimalField(_("coordinator approval above value (CNY)"), max_digits=14,
                                                 decimal_places=2, default=Decimal("50000.00"))
     allocation_mode = models.CharField(_("allocation mode"), max_length=16, choices=AllocationMode.choices,

@@ -147,3 +147,39 @@ def delegation_scopes(user):
                 "boundary", "boundary_simplified").order_by("code")),
             "agencies": list(Agency.objects.filter(jurisdiction_id__in=jurisdictions).select_related(
                 "jurisdiction").order_by("jurisdiction__code", "code"))}
+
+
+def access_requests_to_decide(user):
+    """Pending access requests the caller may decide, most urgent first (light computed in SQL)."""
+    from django.db.models import Q
+
+    from kernel import deadlines
+    from regions.models import AccessRequest
+    from regions.services.access import decidable_q
+
+    pending = Q(status=AccessRequest.Status.PENDING)
+    return (AccessRequest.objects.filter(pending, decidable_q(get_principal(user)))
+            .exclude(requester=user)
+            .select_related("requester", "region", "jurisdiction", "agency__jurisdiction", "responsible")
+            .annotate(light_now=deadlines.light_expression(pending)).order_by("due_at", "id"))
+
+
+def my_access_requests(user):
+    from django.db.models import Q
+
+    from kernel import deadlines
+    from regions.models import AccessRequest
+
+    get_principal(user)
+    return (AccessRequest.objects.filter(requester=user)
+            .select_related("region", "jurisdiction", "agency__jurisdiction", "decided_by", "responsible")
+            .annotate(light_now=deadlines.light_expression(Q(status=AccessRequest.Status.PENDING)))
+            .order_by("-created_at", "-id"))
+
+
+def access_requests_for(user):
+    """Access requests the caller may see: their own and those in their scope."""
+    from regions.models import AccessRequest
+
+    return restrict(AccessRequest.objects.select_related(
+        "requester", "region", "jurisdiction", "agency__jurisdiction", "decided_by", "responsible"), user)

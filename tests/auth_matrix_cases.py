@@ -428,3 +428,42 @@ CASES.update({
     "decideObjection": decide_objection,
     "grantEvaluator": grant_evaluator,
 })
+
+
+# --- access requests (regions.services.access) ---------------------------------------------------------
+def request_access(world):
+    u = world["users"]
+    # the Beijing bureau manager belongs to no region of Shanghai's: it asks its own region instead
+    return (op("AccessRequest"), {"input": {"role": "DEPUTY_BUREAU_MANAGER", "jurisdictionCode": "310000",
+                                            "reason": "分管资产处"}}, u["staff_a"], u["outsider"])
+
+
+def _pending_access_request(world):
+    from regions.services import access
+    from tests import factories as f
+
+    newcomer = f.UserFactory(username="newcomer")
+    with transaction.atomic():
+        return newcomer, access.request_access(newcomer, role="agency_staff", agency=world["agency_a"],
+                                               reason="新到岗")
+
+
+def decide_access_request(world):
+    u = world["users"]
+    _newcomer, request = _pending_access_request(world)
+    # staff_a sees requests for its agency but may not grant roles
+    return (op("AccessDecide"), {"input": {"accessRequestId": str(request.pk), "grant": True, "reason": "同意"}},
+            u["bureau_a"], u["staff_a"])
+
+
+def withdraw_access_request(world):
+    newcomer, request = _pending_access_request(world)
+    return (op("AccessWithdraw"), {"input": {"accessRequestId": str(request.pk)}}, newcomer,
+            world["users"]["bureau_a"])
+
+
+CASES.update({
+    "requestAccess": request_access,
+    "decideAccessRequest": decide_access_request,
+    "withdrawAccessRequest": withdraw_access_request,
+})

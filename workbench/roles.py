@@ -1,5 +1,6 @@
-"""Workbench page for delegation: grant a role within your scope, revoke one, with reasons; every rule is
-the roles service's (regions.services.roles)."""
+"""Workbench page for delegation: grant a role within your scope, revoke one, ask for one, decide the
+requests waiting for you, with reasons; every rule is the roles and access services'
+(regions.services.roles, regions.services.access)."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from kernel.errors import DomainError
 from regions import selectors
-from regions.models import Agency, Jurisdiction, Region
-from regions.services import roles
+from regions.models import Agency, Jurisdiction, Membership, Region, Role
+from regions.services import access, roles
 from workbench.base import add_domain_error, attempt, page
 
 
@@ -34,6 +35,24 @@ class GrantForm(forms.Form):
             + [(f"agency:{a.pk}", f"{a.jurisdiction.name_zh} · {a.name_zh}") for a in scopes["agencies"]])
 
 
+class AskForm(forms.Form):
+    role = forms.ChoiceField(label=_lazy("Role"), choices=Role.choices)
+    scope = forms.ChoiceField(label=_lazy("Scope"))
+    reason = forms.CharField(label=_lazy("Reason"), required=False, max_length=1000)
+    ends_on = forms.DateField(label=_lazy("Ends on (inclusive)"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.filter(left_on__isnull=True).values("jurisdiction_id")
+        self.fields["scope"].choices = (
+            [(f"region:{r.pk}", f"{_('Region')} {r.name_zh}") for r in Region.objects.all()]
+            + [(f"jurisdiction:{j.pk}", f"{j.name_zh} ({j.code})") for j in Jurisdiction.objects.filter(
+                pk__in=members).defer("boundary", "boundary_simplified").order_by("code")]
+            + [(f"agency:{a.pk}", f"{a.jurisdiction.name_zh} · {a.name_zh}") for a in Agency.objects.filter(
+                jurisdiction_id__in=members).select_related("jurisdiction").order_by("jurisdiction__code", "code")])
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_lazy("Reason"), required=False, max_length=1000)
 
@@ -46,12 +65,14 @@ def parse_scope(value):
     return {kind: obj} if obj else {}
 
 
-def _render(request, grant_form=None, failed=None, status=200, **extra):
+def _render(request, grant_form=None, ask_form=None, failed=None, status=200):
     user = request.user
     return page(request, "web/roles.html", {
         "grant_form": grant_form or GrantForm(user=user), "can_grant": bool(roles.grantable_roles(user)),
-        "bindings": selectors.role_bindings_for(user)[:200], "reason_form": ReasonForm(), "failed": failed or {},
-        **extra}, status=status)
+        "ask_form": ask_form or AskForm(), "to_decide": selectors.access_requests_to_decide(user)[:100],
+        "mine": selectors.my_access_requests(user)[:50],
+        "bindings": selectors.role_bindings_for(user)[:200], "reason_form": ReasonForm(), "failed": failed or {}},
+        status=status)
 
 
 @login_required
@@ -93,3 +114,36 @@ def revoke(request, pk):
             messages.success(request, _("Role revoked."))
             return redirect("web:roles")
     return _render(request, failed={"binding": binding.pk, "form": form}, status=400)
+
+
+@login_required
+@require_POST
+def ask(request):
+    form = AskForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        ok, _request = attempt(form, access.request_access, request.user, role=data["role"], reason=data["reason"],
+                               ends_on=data["ends_on"], **parse_scope(data["scope"]),
+                               aliases={"region_code": "scope", "jurisdiction_code": "scope",
+                                        "agency_code": "scope"})
+        if ok:
+            messages.success(request, _("Request sent; the granters were notified."))
+            return redirect("web:roles")
+    return _render(request, ask_form=form, status=400)
+
+
+@login_required
+@require_POST
+def decide_access(request, pk):
+    found = selectors.access_requests_to_decide(request.user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    form = ReasonForm(request.POST)
+    grant_it = request.POST.get("decision") == "grant"
+    if form.is_valid():
+        ok, _request = attempt(form, access.decide_access, request.user, found, grant=grant_it,
+                               reason=form.cleaned_data["reason"])
+        if ok:
+            messages.success(request, _("Role granted.") if grant_it else _("Refused."))
+            return redirect("web:roles")
+    return _render(request, failed={"access": found.pk, "form": form}, status=400)

@@ -29,4 +29,6 @@ urlpatterns = [
     path("evaluation/objections/<int:pk>/decide/", evaluation.decide_objection, name="evaluation_decide"),
     path("roles/grant/", roles.grant, name="role_grant"),
     path("roles/<int:pk>/revoke/", roles.revoke, name="role_revoke"),
+    path("roles/ask/", roles.ask, name="role_ask"),
+    path("roles/requests/<int:pk>/decide/", roles.decide_access, name="access_decide"),
 ]

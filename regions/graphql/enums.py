@@ -14,3 +14,5 @@ TokenScope = domain_enum("TokenScope", [("read", "只读 read"), ("write", "读�
 OfficeNormLevel = domain_enum("OfficeNormLevel", models.OfficeSpaceNorm._meta.get_field("level").choices,
                               "办公用房标准适用级别 Level an office-space norm applies to (central, or a "
                               "jurisdiction level).")
+AccessRequestStatus = domain_enum("AccessRequestStatus", models.AccessRequest.Status,
+                                  "权限申请状态 Status of an access request.")

@@ -99,8 +99,9 @@ class StandardSetType(DjangoObjectType):
         interfaces = (graphene.relay.Node,)
         connection_class = CountableConnection
         fields = ("id", "region", "effective_from", "title", "source", "own_window_days", "region_window_days",
-                  "approval_working_days", "coordinator_threshold", "allocation_mode", "handling_fee",
-                  "transport_rate_per_km", "salvage_floor", "office_norms", "class_norms", "rent_norms")
+                  "approval_working_days", "allocation_working_days", "handover_working_days",
+                  "payment_working_days", "access_request_working_days", "coordinator_threshold", "allocation_mode",
+                  "handling_fee", "transport_rate_per_km", "salvage_floor", "office_norms", "class_norms", "rent_norms")
 
     pk = graphene.Int(required=True)
     allocation_mode = graphene.Field(enums.AllocationMode, required=True)

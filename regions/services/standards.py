@@ -38,7 +38,9 @@ def standard_in_force(region, on: date) -> StandardSet:
 # --- editing -------------------------------------------------------------------------------------------
 SCALAR_FIELDS = {
     "title": str, "source": str, "own_window_days": int, "region_window_days": int,
-    "approval_working_days": int, "coordinator_threshold": Decimal, "allocation_mode": str,
+    "approval_working_days": int, "allocation_working_days": int, "handover_working_days": int,
+    "payment_working_days": int, "access_request_working_days": int, "coordinator_threshold": Decimal,
+    "allocation_mode": str,
     "handling_fee": Decimal, "transport_rate_per_km": Decimal, "salvage_floor": Decimal,
 }
 CLASS_FIELDS = ("min_service_years", "price_cap", "quantity_per_head", "compensation_rate")

@@ -1,0 +1,38 @@
+"""Working-day time limits and traffic lights, one rule for every stage (approval steps, requests pending
+allocation, handover, settlement payment, access requests): green until two thirds of the time is used,
+yellow until the deadline, red after it (亮灯预警)."""
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from kernel.workdays import add_working_days
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+
+
+def clock(opened_at, working_days):
+    """(yellow_at, due_at) for a stage opened at `opened_at` with `working_days` to finish."""
+    due = add_working_days(opened_at, working_days)
+    return opened_at + (due - opened_at) * 2 / 3, due
+
+
+def light(yellow_at, due_at, when=None):
+    """The light at `when` (now) of an open stage; None when the stage has no deadline."""
+    if due_at is None:
+        return None
+    when = when or timezone.now()
+    if when >= due_at:
+        return RED
+    if yellow_at is not None and when >= yellow_at:
+        return YELLOW
+    return GREEN
+
+
+def light_expression(open_q, prefix="", when=None):
+    """The light as SQL (NULL when the stage is not open, `open_q`), for filtering and ordering in the DB."""
+    when = when or timezone.now()
+    return models.Case(
+        models.When(~open_q, then=models.Value(None, output_field=models.CharField())),
+        models.When(Q(**{f"{prefix}due_at__lte": when}), then=models.Value(RED)),
+        models.When(Q(**{f"{prefix}yellow_at__lte": when}), then=models.Value(YELLOW)),
+        default=models.Value(GREEN), output_field=models.CharField())
