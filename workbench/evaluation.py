@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from evaluation import exports, report, selectors, services
@@ -25,8 +25,8 @@ EXPORTS = {
 
 
 class ObjectionForm(forms.Form):
-    jurisdiction = forms.ChoiceField(label=_lazy("Evaluated unit"))
-    reason = forms.CharField(label=_lazy("Reason"), max_length=services.REASON_MAX, widget=forms.Textarea)
+    jurisdiction = forms.ChoiceField(label=gettext_lazy("Evaluated unit"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=services.REASON_MAX, widget=forms.Textarea)
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,11 +34,11 @@ class ObjectionForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    upheld = forms.BooleanField(label=_lazy("Objection upheld"), required=False)
-    reason = forms.CharField(label=_lazy("Reason"), max_length=services.REASON_MAX, widget=forms.Textarea)
+    upheld = forms.BooleanField(label=gettext_lazy("Objection upheld"), required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=services.REASON_MAX, widget=forms.Textarea)
     corrections = forms.CharField(
-        label=_lazy("Corrected facts"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_lazy("One per line: fact code = value, e.g. received_value = 16000"))
+        label=gettext_lazy("Corrected facts"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("One per line: fact code = value, e.g. received_value = 16000"))
 
     def clean_corrections(self):
         fixed = {}

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kernel.errors import DomainError
@@ -18,11 +18,11 @@ from workbench.base import add_domain_error, attempt, page
 
 
 class GrantForm(forms.Form):
-    username = forms.CharField(label=_lazy("Username"), max_length=150)
-    role = forms.ChoiceField(label=_lazy("Role"))
-    scope = forms.ChoiceField(label=_lazy("Scope"))
-    reason = forms.CharField(label=_lazy("Reason"), required=False, max_length=1000)
-    ends_on = forms.DateField(label=_lazy("Ends on (inclusive)"), required=False,
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    role = forms.ChoiceField(label=gettext_lazy("Role"))
+    scope = forms.ChoiceField(label=gettext_lazy("Scope"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=1000)
+    ends_on = forms.DateField(label=gettext_lazy("Ends on (inclusive)"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, **kwargs):
@@ -36,10 +36,10 @@ class GrantForm(forms.Form):
 
 
 class AskForm(forms.Form):
-    role = forms.ChoiceField(label=_lazy("Role"), choices=Role.choices)
-    scope = forms.ChoiceField(label=_lazy("Scope"))
-    reason = forms.CharField(label=_lazy("Reason"), required=False, max_length=1000)
-    ends_on = forms.DateField(label=_lazy("Ends on (inclusive)"), required=False,
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
+    scope = forms.ChoiceField(label=gettext_lazy("Scope"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=1000)
+    ends_on = forms.DateField(label=gettext_lazy("Ends on (inclusive)"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
@@ -54,7 +54,7 @@ class AskForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_lazy("Reason"), required=False, max_length=1000)
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=1000)
 
 
 def parse_scope(value):
