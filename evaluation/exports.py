@@ -3,16 +3,10 @@ evaluation version and the indicator set version, so that anyone can recompute t
 import csv
 import io
 
+from kernel.spreadsheet import neutralise
+
 COLUMNS = ["region", "period_from", "period_to", "evaluation_version", "indicator_set_version",
            "jurisdiction_code", "jurisdiction_name", "fact", "value"]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A spreadsheet cell that cannot start a formula (OWASP CSV injection): text with a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def rows(evaluation):

@@ -81,3 +81,37 @@ class ReportForm(forms.Form):
         self.fields["kind"].choices = list(kinds)
         self.fields["region"].choices = [(r.code, r.name_zh) for r in regions]
         self.fields["jurisdiction"].choices = [("", "—")] + [(j.code, str(j)) for j in jurisdictions]
+
+
+class TransferSearch(forms.Form):
+    """Auditors' (and everyone's) transfer search; every field optional, all must match."""
+
+    text = forms.CharField(label=_("Text (item, agency, certificate)"), required=False, max_length=100)
+    certificate = forms.CharField(label=_("Certificate number"), required=False, max_length=16)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    jurisdiction = forms.TypedChoiceField(label=_("Jurisdiction (either party)"), required=False, coerce=int,
+                                          empty_value=None)
+    agency = forms.TypedChoiceField(label=_("Agency (either party)"), required=False, coerce=int, empty_value=None)
+    date_from = forms.DateField(label=_("Allocated from"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("Allocated until"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    value_min = forms.DecimalField(label=_("Value from (CNY)"), required=False, min_value=0, max_digits=14,
+                                   decimal_places=2)
+    value_max = forms.DecimalField(label=_("Value to (CNY)"), required=False, min_value=0, max_digits=14,
+                                   decimal_places=2)
+
+    def __init__(self, *args, statuses=(), jurisdictions=(), agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("all"))] + list(statuses)
+        self.fields["jurisdiction"].choices = [("", "—")] + [(j.pk, label) for j, label in jurisdictions]
+        self.fields["agency"].choices = [("", "—")] + [(a.pk, label) for a, label in agencies]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        if data.get("value_min") is not None and data.get("value_max") is not None \
+                and data["value_min"] > data["value_max"]:
+            self.add_error("value_max", _("The upper bound is below the lower bound."))
+        return data

@@ -14,6 +14,7 @@ urlpatterns = [
     path("approvals/<int:pk>/decide/", views.decide, name="decide"),
     path("transfers/", views.transfer_list, name="transfers"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
+    path("transfers/export.<str:fmt>", views.transfer_export, name="transfer_export"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("ledger/", views.ledger, name="ledger"),
     path("reports/", views.reports, name="reports"),

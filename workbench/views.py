@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from regions.permissions import Scope, allows, get_principal
 from regions.selectors import agencies_for, jurisdictions_for, regions_for
 from workbench import forms
 from workbench.base import add_domain_error, attempt, page
+from workbench.templatetags.workbench import local_name
 
 PAGE_SIZE = 20
 
@@ -241,15 +242,54 @@ def decide(request, pk):
 
 
 # --- transfers list: what awaits handover, what is under way ----------------------------------------
+def _transfer_search(request):
+    """The search form (choices limited to what the user can see) and the matching transfers."""
+    cities = jurisdictions_for(request.user).filter(level__in=["province", "city"]).defer(
+        "boundary", "boundary_simplified").order_by("code")
+    agencies = agencies_for(request.user).select_related("jurisdiction").defer(
+        "jurisdiction__boundary", "jurisdiction__boundary_simplified").order_by("jurisdiction__code", "code")
+    form = forms.TransferSearch(
+        request.GET or None, statuses=Transfer.Status.choices,
+        jurisdictions=[(j, local_name(j)) for j in cities], agencies=[(a, local_name(a)) for a in agencies])
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.search_transfers(request.user, **{
+        "text": filters.get("text"), "status": filters.get("status") or None,
+        "agency_id": filters.get("agency"), "jurisdiction_id": filters.get("jurisdiction"),
+        "date_from": filters.get("date_from"), "date_to": filters.get("date_to"),
+        "value_min": filters.get("value_min"), "value_max": filters.get("value_max"),
+        "certificate": filters.get("certificate")})
+    return form, qs
+
+
 @login_required
 def transfer_list(request):
-    status = request.GET.get("status") or ""
-    qs = selectors.transfers_for(request.user)
-    if status in Transfer.Status.values:
-        qs = qs.filter(status=status)
-    rows = Paginator(qs.order_by("-allocated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return page(request, "web/transfers.html", {"rows": rows, "status": status, "statuses": Transfer.Status.choices,
-                                                "query": f"status={status}" if status else ""})
+    form, qs = _transfer_search(request)
+    rows = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page(request, "web/transfers.html", {"rows": rows, "form": form, "query": query.urlencode(),
+                                                "total": rows.paginator.count},
+                status=400 if form.errors else 200)
+
+
+@login_required
+def transfer_export(request, fmt):
+    from workbench import exports
+
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    form, qs = _transfer_search(request)
+    if form.errors:
+        return transfer_list(request)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        body, kind = exports.to_xlsx(qs), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, kind = exports.to_csv(qs), "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="transfers-{stamp}.{fmt}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- transfer page: handover confirmation, cancellation ---------------------------------------------

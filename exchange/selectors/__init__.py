@@ -170,3 +170,34 @@ def transfer_trail(user, transfer_pk):
     """The audit events of a transfer, oldest first, for auditors and parties who can see it."""
     found = transfer(user, transfer_pk)
     return AuditEvent.objects.filter(transfer=found).select_related("actor").order_by("id")
+
+
+def search_transfers(user, *, text=None, status=None, agency_id=None, jurisdiction_id=None, date_from=None,
+                     date_to=None, value_min=None, value_max=None, certificate=None):
+    """Transfers visible to the user matching every given criterion, newest first (auditors' search).
+    `text`: every word in the item's search text, a party's name or the certificate number; agency and
+    jurisdiction: either party; dates: day of allocation (Asia/Shanghai); value: original value moved."""
+    qs = transfers_for(user).defer(*(f"{side}{part}__{field}" for side in ("giver", "receiver")
+                                     for part in ("_jurisdiction", "__jurisdiction")
+                                     for field in ("boundary", "boundary_simplified")))
+    for word in (text or "").split():
+        qs = qs.filter(Q(listing__search_text__contains=word.lower()) | Q(giver__name_zh__contains=word)
+                       | Q(receiver__name_zh__contains=word) | Q(giver__name_en__icontains=word)
+                       | Q(receiver__name_en__icontains=word) | Q(certificate_code__iexact=word))
+    if status:
+        qs = qs.filter(status=status)
+    if agency_id:
+        qs = qs.filter(Q(giver_id=agency_id) | Q(receiver_id=agency_id))
+    if jurisdiction_id:
+        qs = qs.filter(Q(giver_jurisdiction_id=jurisdiction_id) | Q(receiver_jurisdiction_id=jurisdiction_id))
+    if date_from:
+        qs = qs.filter(allocated_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(allocated_at__date__lte=date_to)
+    if value_min is not None:
+        qs = qs.filter(value__gte=value_min)
+    if value_max is not None:
+        qs = qs.filter(value__lte=value_max)
+    if certificate:
+        qs = qs.filter(certificate_code__iexact=certificate.strip())
+    return qs.order_by("-allocated_at", "-id")
