@@ -3,6 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from exchange.models import Condition, Listing
+from workbench.templatetags.workbench import local_name
 
 
 class CatalogueFilter(forms.Form):
@@ -12,10 +13,15 @@ class CatalogueFilter(forms.Form):
     from_agency = forms.TypedChoiceField(label=_("Distance from"), required=False, coerce=int,
                                          empty_value=None)
     within_km = forms.FloatField(label=_("Within (km)"), required=False, min_value=1, max_value=5000)
+    asset_class = forms.TypedChoiceField(label=_("Asset class"), required=False, coerce=int, empty_value=None)
+    order = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
+        ("", _("nearest first")), ("newest", _("newest first")), ("oldest", _("oldest first"))])
 
-    def __init__(self, *args, agencies=(), **kwargs):
+    def __init__(self, *args, agencies=(), classes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["from_agency"].choices = [("", "—")] + [(a.pk, a.name_zh) for a in agencies]
+        self.fields["from_agency"].choices = [("", "—")] + [(a.pk, local_name(a)) for a in agencies]
+        self.fields["asset_class"].choices = [("", _("all"))] + [(c.pk, f"{c.code} {local_name(c)}")
+                                                                 for c in classes]
 
 
 class RequestForm(forms.Form):
@@ -48,6 +54,24 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), required=False, max_length=1000)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (the pattern of Django's file upload documentation)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 class AssetForm(forms.Form):
     """Register an asset and list it at once (two services, one transaction)."""
 
@@ -60,6 +84,7 @@ class AssetForm(forms.Form):
                                         decimal_places=2, min_value=0)
     acquired_on = forms.DateField(label=_("Acquired on"), widget=forms.DateInput(attrs={"type": "date"}))
     condition = forms.ChoiceField(label=_("Condition"), choices=Condition.choices, initial=Condition.GOOD)
+    photos = MultipleFileField(label=_("Photos (JPEG, PNG or WebP, at most 5 MB each)"), required=False)
 
     def __init__(self, *args, agencies=(), classes=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workbench import evaluation, roles, views
+from workbench import evaluation, roles, settlement_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("map.geojson", views.map_data, name="map_data"),
     path("listings/<int:pk>/", views.listing_detail, name="listing"),
     path("assets/new/", views.asset_new, name="asset_new"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<int:pk>/withdraw/", views.withdraw_request, name="withdraw_request"),
     path("approvals/", views.approvals, name="approvals"),
@@ -17,6 +18,9 @@ urlpatterns = [
     path("transfers/export.<str:fmt>", views.transfer_export, name="transfer_export"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("ledger/", views.ledger, name="ledger"),
+    path("settlement/", settlement_views.periods, name="settlement"),
+    path("settlement/<int:pk>/close/", settlement_views.close, name="settlement_close"),
+    path("settlement/instructions/<int:pk>/confirm/", settlement_views.confirm, name="settlement_confirm"),
     path("reports/", views.reports, name="reports"),
     path("reports/<int:pk>/download/", views.report_download, name="report_download"),
     path("roles/", roles.role_page, name="roles"),

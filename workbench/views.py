@@ -48,24 +48,29 @@ def _or_404(call, *args):
 def _catalogue_listings(request):
     agencies = my_agencies(request.user)
     default = agencies[0].pk if agencies else None  # distances from the user's own agency by default
-    form = forms.CatalogueFilter(request.GET or None, agencies=agencies, initial={"from_agency": default})
+    form = forms.CatalogueFilter(request.GET or None, agencies=agencies, initial={"from_agency": default},
+                                 classes=selectors.asset_classes(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     from_agency = filters.get("from_agency") or default
     qs = None
     try:
         qs = selectors.listings_for(request.user, text=filters.get("text"), window=filters.get("window") or None,
-                                    from_agency_id=from_agency, within_km=filters.get("within_km"))
+                                    from_agency_id=from_agency, within_km=filters.get("within_km"),
+                                    order=filters.get("order") or None)
     except DomainError as exc:
-        add_domain_error(form, exc, aliases={"from_agency_id": "from_agency"})
+        add_domain_error(form, exc, aliases={"from_agency_id": "from_agency", "order_by": "order"})
     if qs is None:
         qs = selectors.listings_for(request.user)
+    if filters.get("asset_class"):
+        qs = qs.filter(asset__asset_class_id=filters["asset_class"])
+    form.center = (next((a for a in agencies if a.pk == from_agency), None), filters.get("within_km"))
     return form, qs.filter(status="open")
 
 
 @login_required
 def catalogue(request):
     form, qs = _catalogue_listings(request)
-    listings = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    listings = Paginator(qs.prefetch_related("asset__photos"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return page(request, "web/catalogue.html", {"form": form, "listings": listings, "query": query.urlencode()})
@@ -79,16 +84,20 @@ def _feature(geometry, properties):
 def map_data(request):
     """GeoJSON for the catalogue map: city and province outlines from our boundary data, and the points
     of the listings that match the catalogue's filters (first 500)."""
-    _form, qs = _catalogue_listings(request)
+    form, qs = _catalogue_listings(request)
     outlines = jurisdictions_for(request.user).filter(level__in=["province", "city"],
-                                                      boundary_simplified__isnull=False)
+                                                      boundary_simplified__isnull=False).defer("boundary")
     features = [_feature(j.boundary_simplified, {"kind": "jurisdiction", "level": j.level, "code": j.code,
-                                                 "name": j.name_zh, "name_en": j.name_en}) for j in outlines]
+                                                 "name": local_name(j)}) for j in outlines]
     for listing in qs[:500]:
         features.append(_feature(listing.location, {
-            "kind": "listing", "id": listing.pk, "title": listing.title, "agency": listing.agency.name_zh,
+            "kind": "listing", "id": listing.pk, "title": listing.title, "agency": local_name(listing.agency),
             "url": reverse("web:listing", args=[listing.pk]), "available": listing.quantity_available}))
-    return JsonResponse({"type": "FeatureCollection", "features": features})
+    data = {"type": "FeatureCollection", "features": features}
+    agency, within_km = form.center
+    if agency is not None and within_km:  # the radius circle of a distance filter
+        data["radius"] = {"lon": agency.location.x, "lat": agency.location.y, "km": within_km}
+    return JsonResponse(data)
 
 
 # --- item page: request with a standards check before submitting -----------------------------------
@@ -138,8 +147,10 @@ def _allocate(request, listing):
 
 
 # --- register and list an idle asset --------------------------------------------------------------
-def register_and_list(user, **data):
+def register_and_list(user, photos=(), **data):
     asset = items.register_asset(user, **data)
+    for upload in photos:
+        items.add_photo(user, asset, filename=upload.name, content=upload.read())
     return items.mark_idle(user, asset=asset)
 
 
@@ -147,17 +158,27 @@ def register_and_list(user, **data):
 @require_http_methods(["GET", "POST"])
 def asset_new(request):
     agencies = my_agencies(request.user)
-    form = forms.AssetForm(request.POST or None, agencies=agencies,
+    form = forms.AssetForm(request.POST or None, request.FILES or None, agencies=agencies,
                            classes=selectors.asset_classes(request.user))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["agency"] = next(a for a in agencies if a.pk == data["agency"])
         data["asset_class"] = selectors.asset_classes(request.user).get(pk=data["asset_class"])
-        ok, listing = attempt(form, register_and_list, request.user, **data)
+        ok, listing = attempt(form, register_and_list, request.user, aliases={"content": "photos"}, **data)
         if ok:
             messages.success(request, _("Listed in the shared warehouse."))
             return redirect("web:listing", listing.pk)
     return page(request, "web/asset_new.html", {"form": form})
+
+
+@login_required
+def photo(request, pk):
+    """A photo of an asset the user may see (or that is listed where the user may see it)."""
+    found = _or_404(selectors.photo, request.user, pk)
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- my requests ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from exchange.models import (
     ApprovalStep,
     Asset,
     AssetClass,
+    AssetPhoto,
     Listing,
     OfficeSpace,
     Transfer,
@@ -201,3 +202,12 @@ def search_transfers(user, *, text=None, status=None, agency_id=None, jurisdicti
     if certificate:
         qs = qs.filter(certificate_code__iexact=certificate.strip())
     return qs.order_by("-allocated_at", "-id")
+
+
+def photo(user, pk):
+    """A photo of an asset in the user's scope, or of an asset listed where the user may see it."""
+    found = AssetPhoto.objects.filter(Q(asset__in=assets_for(user)) | Q(asset__listings__in=listings_for(user)),
+                                      pk=pk).first()
+    if found is None:
+        raise NotFound(field="photoId")
+    return found
