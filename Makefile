@@ -26,6 +26,7 @@ test-postgis: setup
 schema: setup
 	$(PY) manage.py graphql_schema --schema config.schema.schema --out graphql/schema.graphql
 	@echo "wrote graphql/schema.graphql"
+	$(PY) manage.py error_codes
 
 schema-check: setup
 	@$(PY) manage.py graphql_schema --schema config.schema.schema --out var/schema.check.graphql >/dev/null

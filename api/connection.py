@@ -1,12 +1,32 @@
-"""Relay connections with `totalCount`, a default page size of 50 and a hard maximum of 200:
-a larger `first`/`last` is a typed GraphQL error, never a silent cut."""
+"""Relay connections paged by keyset, with `totalCount` counted only when it is asked for.
+
+- Page size: default 50, hard maximum 200; a larger `first`/`last` is a typed error, never a silent cut.
+- Cursors are opaque, signed (django.core.signing) and tagged with the connection (`Query.listings`) and its
+  order: they hold the order-key values of a row and its pk, so a page starts right after that row whatever
+  rows were added or removed before it. A cursor from another connection, order or search point, or a tampered
+  one, is `invalid_cursor`. There is no `offset`.
+- Null order keys sort last in both directions, the same on SQLite and PostgreSQL.
+"""
+import datetime
+import hashlib
+from decimal import Decimal
+from functools import reduce
+
 import graphene
 from django.conf import settings
+from django.contrib.gis.db.models.sql.conversion import DistanceField
+from django.contrib.gis.geos import GEOSGeometry
+from django.core import signing
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Expression, F, FloatField, OrderBy, Q, QuerySet
+from django.db.models.expressions import ExpressionWrapper
 from graphene_django.filter import DjangoFilterConnectionField
 
 from graphql import GraphQLError
+from kernel.errors import InvalidCursor, ValidationFailed
 
 DEFAULT_PAGE_SIZE = 50
+CURSOR_SALT = "gwc.cursor"
 
 
 def max_page_size():
@@ -17,14 +37,220 @@ class CountableConnection(graphene.relay.Connection):
     class Meta:
         abstract = True
 
-    total_count = graphene.Int(required=True, description="Number of items matching the filters.")
+    total_count = graphene.Int(required=True, description="Number of items matching the filters (counted only "
+                                                          "when selected).")
 
     def resolve_total_count(root, info):
-        return root.length
+        return root.iterable.count()
+
+
+# --- order keys -------------------------------------------------------------------------------------------
+
+class Key:
+    """One order key: the expression annotated as `alias`, its direction and whether it can be NULL."""
+
+    def __init__(self, alias, expression, descending, nullable, signature):
+        self.alias, self.expression, self.descending, self.nullable = alias, expression, descending, nullable
+        self.signature = signature  # what the key means (an annotation's full expression, e.g. the search point)
+
+    def order(self, reverse=False):
+        descending = self.descending != reverse
+        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+        return OrderBy(F(self.alias), descending=descending, **(nulls if self.nullable else {}))
+
+    def beyond(self, value, forward):
+        """Rows strictly after (`forward`) or before the value in this key's order, nulls last."""
+        greater = forward != self.descending
+        if value is None:
+            return Q(pk__in=[]) if forward else Q(**{f"{self.alias}__isnull": False})
+        strictly = Q(**{f"{self.alias}__{'gt' if greater else 'lt'}": value})
+        return strictly | Q(**{f"{self.alias}__isnull": True}) if forward and self.nullable else strictly
+
+    def equal(self, value):
+        return Q(**{f"{self.alias}__isnull": True}) if value is None else Q(**{self.alias: value})
+
+
+def _expand(model, name, descending, depth=0):
+    """A model ordering entry as [(lookup, descending)]: a relation orders by the related model's ordering."""
+    try:
+        field = model._meta.get_field(name.split("__")[0])
+    except FieldDoesNotExist:
+        return [(name, descending)]
+    related = field.related_model if field.is_relation and "__" not in name else None
+    if related is None or not related._meta.ordering or depth > 2:
+        return [(name, descending)]
+    expanded = []
+    for entry in related._meta.ordering:
+        flip = isinstance(entry, str) and entry.startswith("-")
+        expanded += _expand(related, entry.lstrip("-"), descending != flip, depth + 1) if isinstance(entry, str) \
+            else []
+    return [(f"{name}__{lookup}", desc) for lookup, desc in expanded] or [(name, descending)]
+
+
+def _nullable(model, lookup):
+    parts = lookup.split("__")
+    for index, part in enumerate(parts):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return index > 0  # a transform on a field: be safe
+        if getattr(field, "null", False):
+            return True
+        if field.is_relation and index < len(parts) - 1:
+            model = field.related_model
+    return False
+
+
+def _signature(expression):
+    """A stable description of an order expression: its shape and parameters, a search point by its WKT, a
+    moment ("now" in a light rank) as such, so the same order in the next request has the same signature."""
+    if isinstance(expression, F):
+        return expression.name
+    value = getattr(expression, "value", None)
+    if isinstance(value, GEOSGeometry):
+        shown = value.ewkt
+    elif isinstance(value, datetime.datetime | datetime.date):
+        shown = "moment"
+    else:
+        shown = repr(value) if value is not None else ""
+    children = ",".join(_signature(e) for e in expression.get_source_expressions() if e is not None) \
+        if hasattr(expression, "get_source_expressions") else ""
+    return f"{type(expression).__name__}({shown}{children})"
+
+
+def order_keys(queryset):
+    """The queryset's order as Keys, ending with the pk (a total order, as keyset paging needs)."""
+    model = queryset.model
+    entries = list(queryset.query.order_by) or (list(model._meta.ordering) if queryset.query.default_ordering
+                                                else [])
+    keys, seen = [], set()
+    for entry in entries:
+        if isinstance(entry, str):
+            if entry == "?":
+                continue
+            descending, name = entry.startswith("-"), entry.lstrip("-")
+            annotation = queryset.query.annotations.get(name)
+            if annotation is not None:
+                expression = F(name)
+                if isinstance(annotation.output_field, DistanceField):
+                    expression = ExpressionWrapper(F(name), output_field=FloatField())
+                pairs = [(expression, descending, False, f"{name}={_signature(annotation)}")]
+            else:
+                pairs = [(F(field), desc, _nullable(model, lookup), field)
+                         for lookup, desc in _expand(model, name, descending)
+                         for field in ["pk" if lookup in ("pk", model._meta.pk.name) else lookup]]
+        elif isinstance(entry, OrderBy):
+            pairs = [(entry.expression, entry.descending, False, _signature(entry.expression))]
+        elif isinstance(entry, Expression):
+            pairs = [(entry, False, False, _signature(entry))]
+        else:
+            continue
+        for expression, descending, nullable, signature in pairs:
+            if signature in seen:
+                continue
+            seen.add(signature)
+            keys.append(Key(f"cursor_k{len(keys)}", expression, descending, nullable, signature))
+    if "pk" not in seen:
+        keys.append(Key(f"cursor_k{len(keys)}", F("pk"), False, False, "pk"))
+    return keys
+
+
+# --- cursors ----------------------------------------------------------------------------------------------
+
+def _dump(value):
+    if isinstance(value, datetime.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"n": str(value)}
+    if hasattr(value, "m") and not isinstance(value, int | float | str):  # a Distance measure
+        return value.m
+    return value
+
+
+def _load(value):
+    if isinstance(value, dict):
+        (tag, text), = value.items()
+        return {"dt": datetime.datetime.fromisoformat, "d": datetime.date.fromisoformat, "n": Decimal}[tag](text)
+    return value
+
+
+def connection_tag(info, keys):
+    order = hashlib.sha256("|".join(f"{k.descending}:{k.signature}" for k in keys).encode()).hexdigest()[:16]
+    return f"{info.parent_type.name}.{info.field_name}:{order}"
+
+
+def encode_cursor(tag, values):
+    return signing.dumps({"t": tag, "k": [_dump(v) for v in values]}, salt=CURSOR_SALT, compress=True)
+
+
+def decode_cursor(cursor, tag, keys, argument):
+    try:
+        data = signing.loads(cursor, salt=CURSOR_SALT)
+        values = [_load(v) for v in data["k"]]
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise InvalidCursor(field=argument) from exc
+    if data.get("t") != tag or len(values) != len(keys):
+        raise InvalidCursor(field=argument)
+    return values
+
+
+def beyond(keys, values, forward):
+    """Rows strictly after (`forward`) or before the row with these key values, in the keys' order."""
+    terms, equal = [], Q()
+    for key, value in zip(keys, values, strict=True):
+        terms.append(equal & key.beyond(value, forward))
+        equal &= key.equal(value)
+    return reduce(lambda a, b: a | b, terms)
+
+
+def keyset_page(connection, queryset, info, args):
+    """One page of `queryset` as a `connection` (Relay arguments first/after/last/before)."""
+    if not isinstance(queryset, QuerySet):
+        raise TypeError(f"{info.field_name}: keyset paging needs a QuerySet, got {type(queryset).__name__}")
+    keys = order_keys(queryset)
+    tag = connection_tag(info, keys)
+    rows = queryset.annotate(**{k.alias: k.expression for k in keys})
+    after, before = args.get("after"), args.get("before")
+    if after:
+        rows = rows.filter(beyond(keys, decode_cursor(after, tag, keys, "after"), True))
+    if before:
+        rows = rows.filter(beyond(keys, decode_cursor(before, tag, keys, "before"), False))
+    first, last = args.get("first"), args.get("last")
+    if first is not None or last is None:
+        size = DEFAULT_PAGE_SIZE if first is None else first
+        page = list(rows.order_by(*(k.order() for k in keys))[:size + 1])
+        has_next, has_previous = len(page) > size, bool(after)
+        page = page[:size]
+        if last is not None and len(page) > last:
+            page, has_previous = page[len(page) - last:], True
+    else:
+        page = list(rows.order_by(*(k.order(reverse=True) for k in keys))[:last + 1])
+        has_previous, has_next = len(page) > last, bool(before)
+        page = page[:last][::-1]
+    edges = [connection.Edge(node=row, cursor=encode_cursor(tag, [getattr(row, k.alias) for k in keys]))
+             for row in page]
+    page_info = graphene.relay.PageInfo(start_cursor=edges[0].cursor if edges else None,
+                                        end_cursor=edges[-1].cursor if edges else None,
+                                        has_previous_page=has_previous, has_next_page=has_next)
+    result = connection(edges=edges, page_info=page_info)
+    result.iterable = queryset
+    return result
 
 
 class PagedConnectionField(DjangoFilterConnectionField):
-    """DjangoFilterConnectionField with the project's page-size rules."""
+    """DjangoFilterConnectionField with the project's page-size rules and keyset cursors (no `offset`)."""
+
+    @property
+    def args(self):
+        args = super().args
+        args.pop("offset", None)
+        return args
+
+    @args.setter
+    def args(self, args):
+        self._base_args = args
 
     @classmethod
     def connection_resolver(cls, resolver, connection, default_manager, queryset_resolver, max_limit,
@@ -37,7 +263,11 @@ class PagedConnectionField(DjangoFilterConnectionField):
                     f"`{name}` must be between 0 and {limit} on `{info.field_name}` (got {value}).",
                     extensions={"code": "limit_exceeded", "field": name},
                 )
-        if args.get("first") is None and args.get("last") is None:
-            args["first"] = DEFAULT_PAGE_SIZE
-        return super().connection_resolver(resolver, connection, default_manager, queryset_resolver, max_limit,
-                                           enforce_first_or_last, root, info, **args)
+        iterable = resolver(root, info, **args)
+        if iterable is None:
+            iterable = default_manager
+        try:
+            queryset = queryset_resolver(connection, iterable, info, args)
+        except ValidationError as exc:  # a filter value the filterset refused
+            raise ValidationFailed(" ".join(exc.messages)) from exc
+        return keyset_page(connection, queryset, info, args)

@@ -187,6 +187,17 @@ def caller_key(request):
     return f"ip:{request.META.get('REMOTE_ADDR', '?')}"
 
 
+def rate_headers(caller: str, now=None) -> dict:
+    """`X-RateLimit-Limit/Remaining/Reset` (Reset: Unix time the window ends) for the caller's current window,
+    sent on every response, not only on 429."""
+    allowed, period = parse_rate(settings.GRAPHQL_TOKEN_RATE)
+    now = time.time() if now is None else now
+    window = int(now // period)
+    used = cache.get(f"gql-rate:{caller}:{window}", 0)
+    return {"X-RateLimit-Limit": str(allowed), "X-RateLimit-Remaining": str(max(0, allowed - used)),
+            "X-RateLimit-Reset": str((window + 1) * period)}
+
+
 def charge(caller: str, operations: int = 1, now=None) -> int | None:
     """Count `operations` against the caller's fixed window (django cache). Returns None when allowed, or
     the seconds to wait (Retry-After) when the window's allowance is used up."""

@@ -18,12 +18,13 @@ from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from graphene.utils.str_converters import to_camel_case
 from graphene_django.views import GraphQLView, HttpError
 
-from api import limits
+from api import limits, persisted
 from api.limits import caller_key
 from graphql import GraphQLError
-from kernel.errors import DomainError, NotAuthenticated
+from kernel.errors import DomainError, NotAuthenticated, public_code
 from regions.services.tokens import authenticate
 
 log = logging.getLogger("exchange.graphql")
@@ -54,6 +55,8 @@ class ExchangeGraphQLView(GraphQLView):
             response = exc.response
             response.content = self.json_encode(request, {"errors": [self.format_error(exc)]})
         response["X-Request-Id"] = request.request_id
+        for name, value in limits.rate_headers(caller_key(request)).items():
+            response[name] = value
         return response
 
     # --- checks before execution ------------------------------------------------------------------------
@@ -122,6 +125,18 @@ class ExchangeGraphQLView(GraphQLView):
                                 f"Rate limit {settings.GRAPHQL_TOKEN_RATE} exceeded; retry in {wait} s.",
                                 headers={"Retry-After": str(wait)}, retryAfter=wait)
 
+    @staticmethod
+    def get_graphql_params(request, data):
+        query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
+        if persisted.enabled() and not (request.method == "GET" and not query and not operation_name):
+            document = persisted.allowed_document(query, operation_name)
+            if document is None:
+                raise ContractError(400, "operation_not_allowed",
+                                    "This server runs registered operations only: send the `operationName` of one "
+                                    "of graphql/operations/ (and its document, or none).")
+            query = document
+        return query, variables, operation_name, id_
+
     # --- execution --------------------------------------------------------------------------------------
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
@@ -154,12 +169,19 @@ class ExchangeGraphQLView(GraphQLView):
 
     @staticmethod
     def format_error(error):
+        """`{message, locations, path, extensions: {code, …}}` with the code in its public spelling (ErrorCode)."""
         if isinstance(error, ContractError):
-            return {"message": error.message, "extensions": error.extensions}
-        if isinstance(error, HttpError):  # graphene's own refusals: GET mutation, wrong method, no query
+            formatted = {"message": error.message, "extensions": dict(error.extensions)}
+        elif isinstance(error, HttpError):  # graphene's own refusals: GET mutation, wrong method, no query
             code = "method_not_allowed" if error.response.status_code == 405 else "bad_request"
-            return {"message": error.message, "extensions": {"code": code}}
-        return GraphQLView.format_error(error)
+            formatted = {"message": error.message, "extensions": {"code": code}}
+        else:
+            formatted = GraphQLView.format_error(error)
+        extensions = formatted.setdefault("extensions", {})
+        extensions["code"] = public_code(extensions.get("code"))
+        if extensions.get("field"):
+            extensions["field"] = to_camel_case(extensions["field"])
+        return formatted
 
 
 def _raised_by_relay_node(exc):

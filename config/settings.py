@@ -184,6 +184,8 @@ GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=20000)
 GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=5)
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=not PRODUCTION)
 GRAPHQL_TOKEN_RATE = env("GRAPHQL_TOKEN_RATE", default="600/m")
+# Production option: run only the operations of this directory (e.g. graphql/operations); see api/persisted.py.
+GRAPHQL_PERSISTED_OPERATIONS = env("GRAPHQL_PERSISTED_OPERATIONS", default="")
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 

@@ -1,14 +1,21 @@
 """Download a report (session or `Authorization: Bearer gwc_…`, scope-checked) and verify a transfer
-certificate by its code (public, JSON)."""
+certificate by its code (public, JSON). Refusals have the GraphQL error shape and codes:
+`{"errors": [{"message": …, "extensions": {"code": "NOT_FOUND"}}]}`."""
 from django.http import FileResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from graphql_relay import to_global_id
 
-from kernel.errors import DomainError, InvalidState, NotAuthenticated, NotFound, PermissionDenied
+from kernel.errors import DomainError, InvalidState, NotAuthenticated, NotFound, PermissionDenied, public_code
 from regions.services.tokens import authenticate
 
 from . import services
 
 STATUS = {NotAuthenticated: 401, PermissionDenied: 403, NotFound: 404, InvalidState: 409}
+
+
+def error_body(code, message, **extra):
+    return {**extra, "errors": [{"message": str(message), "extensions": {"code": public_code(code)}}]}
 
 
 def _caller(request):
@@ -25,8 +32,8 @@ def download(request, job_id):
     try:
         job = services.job_for_download(_caller(request), job_id)
     except DomainError as exc:
-        return JsonResponse({"error": {"code": exc.code, "message": exc.message}},
-                            status=STATUS.get(type(exc), 400))
+        return JsonResponse(error_body(exc.code, exc.message), status=STATUS.get(type(exc), 400),
+                            json_dumps_params={"ensure_ascii": False})
     response = FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
                             filename=job.filename)
     response["X-Content-SHA256"] = job.sha256
@@ -38,7 +45,7 @@ def download(request, job_id):
 def verify(request, code):
     facts = services.verification(code)
     if facts is None:
-        return JsonResponse({"valid": False, "error": {"code": "not_found",
-                                                       "message": "No completed transfer has this certificate code."}},
-                            status=404)
+        return JsonResponse(error_body(NotFound.code, _("No completed transfer has this certificate code."),
+                                       valid=False), status=404, json_dumps_params={"ensure_ascii": False})
+    facts = {**facts, "transferId": to_global_id("Transfer", facts["transferId"])}
     return JsonResponse(facts, json_dumps_params={"ensure_ascii": False})

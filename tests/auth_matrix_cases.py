@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tests.conftest import OPERATIONS
+from tests.factories import gid
 
 
 def op(name):
@@ -31,7 +32,7 @@ def revoke_api_token(world):
     u = world["users"]
     with transaction.atomic():
         token, _ = tokens.create_token(u["bureau_a"], world["city_a"], name="erp")
-    return op("TokenRevoke"), {"input": {"tokenId": str(token.pk)}}, u["bureau_a"], u["coordinator"]
+    return op("TokenRevoke"), {"input": {"tokenId": gid(token)}}, u["bureau_a"], u["coordinator"]
 
 
 def create_standard_version(world):
@@ -47,7 +48,7 @@ def edit_future_standard(world):
     u = world["users"]
     future = StandardSet.objects.create(region=world["region"], title="future",
                                         effective_from=timezone.localdate() + timedelta(days=10))
-    return (op("StandardsEditFuture"), {"input": {"standardSetId": str(future.pk),
+    return (op("StandardsEditFuture"), {"input": {"standardSetId": gid(future),
                                                   "fields": {"handlingFee": "300.00"}}},
             u["coordinator"], u["bureau_a"])
 
@@ -58,7 +59,7 @@ def register_asset(world):
 
     f.AssetClassFactory()
     return (op("RegisterAsset"), {"input": {
-        "agencyId": str(world["agency_a"].pk), "assetClassCode": "2010104", "description": "台式机",
+        "agencyId": gid(world["agency_a"]), "assetClassCode": "2010104", "description": "台式机",
         "originalValue": str(Decimal("4500.00")), "acquiredOn": "2018-01-01"}}, u["staff_a"], u["staff_b"])
 
 
@@ -86,14 +87,14 @@ def mark_idle(world):
 
     u = world["users"]
     asset = f.AssetFactory(agency=world["agency_a"])
-    return op("ListingOpen"), {"input": {"assetId": str(asset.pk)}}, u["staff_a"], u["auditor"]
+    return op("ListingOpen"), {"input": {"assetId": gid(asset)}}, u["staff_a"], u["auditor"]
 
 
 def register_office_space(world):
     u = world["users"]
     query = """mutation($input: RegisterOfficeSpaceInput!) { registerOfficeSpace(input: $input) {
       errors { field code message } officeSpace { id } } }"""
-    return (query, {"input": {"agencyId": str(world["agency_a"].pk), "building": "1号楼", "floor": "3",
+    return (query, {"input": {"agencyId": gid(world["agency_a"]), "building": "1号楼", "floor": "3",
                               "rooms": "301", "areaM2": "40.00", "availableFrom": "2026-01-01"}},
             u["bureau_a"], u["staff_b"])
 
@@ -110,7 +111,7 @@ def add_asset_photo(world):
         "0001ffa9e2c2a30000000049454e44ae426082")).decode()
     query = """mutation($input: AddAssetPhotoInput!) {
       addAssetPhoto(input: $input) { errors { field code message } } }"""
-    return (query, {"input": {"assetId": str(asset.pk), "filename": "a.png", "contentBase64": png}},
+    return (query, {"input": {"assetId": gid(asset), "filename": "a.png", "contentBase64": png}},
             u["staff_a"], u["auditor"])
 
 
@@ -119,7 +120,7 @@ def withdraw_listing(world):
     listing = _listed_asset(world)
     query = """mutation($input: WithdrawListingInput!) { withdrawListing(input: $input) {
       errors { field code message } listing { id status } } }"""
-    return query, {"input": {"listingId": str(listing.pk), "reason": "自用"}}, u["staff_a"], u["auditor"]
+    return query, {"input": {"listingId": gid(listing), "reason": "自用"}}, u["staff_a"], u["auditor"]
 
 
 CASES.update({
@@ -182,7 +183,7 @@ def request_listing(world):
     # the giver's staff may see the listing but may not request on behalf of agency B
     u = world["users"]
     listing = _regional_listing(world)
-    return (op("RequestListing"), {"input": {"listingId": str(listing.pk), "agencyId": str(world["agency_b"].pk),
+    return (op("RequestListing"), {"input": {"listingId": gid(listing), "agencyId": gid(world["agency_b"]),
                                              "quantity": 1, "justification": "新入职人员办公需要"}},
             u["staff_b"], u["staff_a"])
 
@@ -196,7 +197,7 @@ def withdraw_request(world):
     request, _ = _request(world, _regional_listing(world))
     query = """mutation($input: WithdrawRequestInput!) { withdrawRequest(input: $input) {
       errors { field code message } request { id status } } }"""
-    return query, {"input": {"requestId": str(request.pk), "reason": "不再需要"}}, u["staff_b"], u["staff_a"]
+    return query, {"input": {"requestId": gid(request), "reason": "不再需要"}}, u["staff_b"], u["staff_a"]
 
 
 def allocate_listing(world):
@@ -208,21 +209,21 @@ def allocate_listing(world):
     listing = _regional_listing(world)
     _request(world, listing)
     listing = _windows(listing, region_closed=True)
-    return op("ListingAllocate"), {"input": {"listingId": str(listing.pk)}}, u["bureau_a"], u["staff_a"]
+    return op("ListingAllocate"), {"input": {"listingId": gid(listing)}}, u["bureau_a"], u["staff_a"]
 
 
 def decide_approval(world):
     # the receiving bureau sees the giving bureau's step but may not decide it
     u = world["users"]
     step = _transfer(world).steps.get(kind="giving_bureau")
-    return (op("DecideApproval"), {"input": {"stepId": str(step.pk), "approve": True}}, u["bureau_a"],
+    return (op("DecideApproval"), {"input": {"stepId": gid(step), "approve": True}}, u["bureau_a"],
             u["bureau_b"])
 
 
 def cancel_transfer(world):
     u = world["users"]
     transfer = _transfer(world)
-    return (op("TransferCancel"), {"input": {"transferId": str(transfer.pk), "reason": "自用"}}, u["staff_b"],
+    return (op("TransferCancel"), {"input": {"transferId": gid(transfer), "reason": "自用"}}, u["staff_b"],
             u["auditor"])
 
 
@@ -230,7 +231,7 @@ def confirm_handover(world):
     # the giver's staff sees the transfer but only the receiving agency confirms receipt
     u = world["users"]
     transfer = _transfer(world, approved=True)
-    return (op("ConfirmHandover"), {"input": {"transferId": str(transfer.pk), "receivedQuantity": 1,
+    return (op("ConfirmHandover"), {"input": {"transferId": gid(transfer), "receivedQuantity": 1,
                                               "receivedCondition": "GOOD"}}, u["staff_b"], u["staff_a"])
 
 
@@ -242,7 +243,7 @@ def import_assets(world):
     f.AssetClassFactory()
     text = ("asset_class,description,quantity,unit,original_value,acquired_on,condition,lon,lat\n"
             "2010104,联想台式机,1,台,4500.00,2019-03-01,good,121.47,31.23\n")
-    return (op("ImportAssets"), {"input": {"agencyId": str(world["agency_a"].pk), "text": text}}, u["staff_a"],
+    return (op("ImportAssets"), {"input": {"agencyId": gid(world["agency_a"]), "text": text}}, u["staff_a"],
             u["staff_b"])
 
 
@@ -275,7 +276,7 @@ def retry_report(world):
     job = ReportJob.objects.create(kind="allocation_report", parameters={}, requested_by=former,
                                    region=world["region"], jurisdiction=world["city_a"],
                                    status=ReportJob.Status.FAILED, error="RuntimeError: disk on fire")
-    return op("ReportRetry"), {"jobId": str(job.pk)}, u["bureau_a"], former
+    return op("ReportRetry"), {"jobId": gid(job)}, u["bureau_a"], former
 
 
 CASES.update({
@@ -301,7 +302,7 @@ def _settlement_period(world):
 def close_settlement_period(world):
     u = world["users"]
     period = _settlement_period(world)
-    return op("SettlementClose"), {"periodId": str(period.pk)}, u["coordinator"], u["auditor"]
+    return op("SettlementClose"), {"periodId": gid(period)}, u["coordinator"], u["auditor"]
 
 
 def confirm_settlement_payment(world):
@@ -311,7 +312,7 @@ def confirm_settlement_payment(world):
     with transaction.atomic():
         period = settlement.close_period(u["coordinator"], _settlement_period(world))
     instruction = period.instructions.get()
-    return (op("SettlementConfirmPayment"), {"instructionId": str(instruction.pk)}, u["coordinator"],
+    return (op("SettlementConfirmPayment"), {"instructionId": gid(instruction)}, u["coordinator"],
             u["bureau_b"])
 
 
@@ -327,7 +328,7 @@ def mark_notifications_read(world):
 
     u = world["users"]
     note = notify([u["staff_a"]], "loan_due", key="matrix")[0]
-    return (op("NotificationsMarkRead"), {"input": {"ids": [str(note.pk)]}}, u["staff_a"], u["staff_b"])
+    return (op("NotificationsMarkRead"), {"input": {"ids": [gid(note)]}}, u["staff_a"], u["staff_b"])
 
 
 CASES.update({

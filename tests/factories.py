@@ -117,3 +117,20 @@ class AssetFactory(factory.django.DjangoModelFactory):
     original_value = Decimal("4500.00")
     acquired_on = date(2017, 3, 1)
     location = factory.LazyAttribute(lambda o: o.agency.location)
+
+
+def gid(obj):
+    """The relay global ID of a model instance, as the API gives and takes it (type name of its GraphQL type)."""
+    from graphene_django.registry import get_global_registry
+    from graphql_relay import to_global_id
+
+    from config.schema import schema  # noqa: F401 - registers every GraphQL type
+
+    return to_global_id(get_global_registry().get_type_for_model(type(obj))._meta.name, obj.pk)
+
+
+def pk_of(global_id):
+    """The primary key inside a relay global ID."""
+    from graphql_relay import from_global_id
+
+    return int(from_global_id(global_id)[1])

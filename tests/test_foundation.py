@@ -34,7 +34,7 @@ def test_geometry_scalar_rejects_garbage():
 def test_anonymous_cannot_read(gql, region_world):
     result = gql.operation("Jurisdictions", {"region": "yrd-test"})
     assert result["data"] is None or result["data"]["jurisdictions"] is None
-    assert result["errors"][0]["extensions"]["code"] == "not_authenticated"
+    assert result["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
 
 
 def test_jurisdictions_query_returns_geojson(gql, region_world):
@@ -53,7 +53,7 @@ def test_jurisdictions_query_returns_geojson(gql, region_world):
 def test_page_size_above_maximum_is_a_typed_error(gql, region_world):
     gql.login(region_world["users"]["staff_a"])
     result = gql.operation("Jurisdictions", {"first": 201})
-    assert result["errors"][0]["extensions"]["code"] == "limit_exceeded"
+    assert result["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
 
 
 def test_jurisdictions_query_count_is_constant(gql, region_world, assert_num_queries_constant):

@@ -48,7 +48,7 @@ def test_query_deeper_than_the_maximum_is_refused(gql, region_world, settings):
     # jurisdictions > edges > node > 7 × parent > code = depth 11
     query = f"{{ jurisdictions {{ edges {{ node {{ {nested_parents(7)} }} }} }} }}"
     body = gql.execute(query, status=400)
-    assert codes(body) == ["limit_exceeded"]
+    assert codes(body) == ["LIMIT_EXCEEDED"]
     assert body["errors"][0]["extensions"]["limit"] == "depth"
     assert body["errors"][0]["extensions"]["actual"] == 11
     assert "data" not in body
@@ -71,7 +71,7 @@ def test_depth_counts_fields_inside_fragments(gql, region_world, settings):
         fragment Deep on Jurisdiction {{ {nested_parents(7)} }}
     """
     body = gql.execute(query, status=400)
-    assert body["errors"][0]["extensions"] == {"code": "limit_exceeded", "limit": "depth", "maximum": 10,
+    assert body["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "depth", "maximum": 10,
                                                "actual": 11}
 
 
@@ -140,7 +140,7 @@ def test_query_over_the_cost_limit_is_refused(gql, region_world, settings):
     # two connections: 100 + the default page size 50 = 150
     body = gql.execute("{ a: jurisdictions(first: 100) { totalCount } b: jurisdictions { totalCount } }",
                        status=400)
-    assert body["errors"][0]["extensions"] == {"code": "limit_exceeded", "limit": "cost", "maximum": 149,
+    assert body["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "cost", "maximum": 149,
                                                "actual": 150}
     settings.GRAPHQL_MAX_COST = 150
     assert "errors" not in gql.execute("{ a: jurisdictions(first: 100) { totalCount } b: jurisdictions "
@@ -150,7 +150,7 @@ def test_query_over_the_cost_limit_is_refused(gql, region_world, settings):
 def test_page_size_from_variables_counts_against_the_cost(gql, region_world, settings):
     settings.GRAPHQL_MAX_COST = 99
     gql.login(region_world["users"]["staff_a"])
-    assert codes(gql.execute(JURISDICTIONS, {"first": 100}, status=400)) == ["limit_exceeded"]
+    assert codes(gql.execute(JURISDICTIONS, {"first": 100}, status=400)) == ["LIMIT_EXCEEDED"]
     assert "errors" not in gql.execute(JURISDICTIONS, {"first": 99})
 
 
@@ -173,7 +173,7 @@ def test_batch_over_the_limit_is_refused(gql, region_world, settings):
     gql.client.force_login(region_world["users"]["staff_a"])
     response = post(gql.client, [{"query": JURISDICTIONS}] * 3)
     assert response.status_code == 400
-    assert response.json()["errors"][0]["extensions"] == {"code": "limit_exceeded", "limit": "batch",
+    assert response.json()["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "batch",
                                                           "maximum": 2, "actual": 3}
 
 
@@ -181,7 +181,7 @@ def test_empty_batch_and_non_object_bodies_are_bad_requests(client, db):
     for body in ([], [1, 2], "3", "not json {"):
         response = post(client, body if isinstance(body, str) else json.dumps(body))
         assert response.status_code == 400, body
-        assert codes(response.json()) == ["bad_request"]
+        assert codes(response.json()) == ["BAD_REQUEST"]
 
 
 # --- introspection ---------------------------------------------------------------------------------------
@@ -191,9 +191,9 @@ def test_introspection_is_refused_when_disabled(gql, region_world, settings):
     settings.GRAPHQL_INTROSPECTION = False
     gql.login(region_world["users"]["staff_a"])
     body = gql.execute("{ __schema { queryType { name } } }", status=400)
-    assert codes(body) == ["introspection_disabled"]
+    assert codes(body) == ["INTROSPECTION_DISABLED"]
     body = gql.execute('{ __type(name: "Jurisdiction") { name } }', status=400)
-    assert codes(body) == ["introspection_disabled"]
+    assert codes(body) == ["INTROSPECTION_DISABLED"]
     assert gql.execute("{ __typename }")["data"] == {"__typename": "Query"}
 
 
@@ -211,7 +211,7 @@ def test_body_larger_than_the_maximum_is_refused_with_413(client, db, settings):
     response = post(client, {"query": "{ __typename }", "variables": {"pad": "x" * 2000}})
     assert response.status_code == 413
     assert response["Content-Type"] == "application/json"
-    assert response.json()["errors"][0]["extensions"]["code"] == "limit_exceeded"
+    assert response.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
     assert response.json()["errors"][0]["extensions"]["limit"] == "body_size"
     assert post(client, {"query": "{ __typename }"}).status_code == 200
 
@@ -246,7 +246,7 @@ def test_token_over_its_rate_gets_429_with_retry_after(gql, region_world, settin
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60
     error = response.json()["errors"][0]
-    assert error["extensions"]["code"] == "rate_limited" and error["extensions"]["retryAfter"] >= 1
+    assert error["extensions"]["code"] == "RATE_LIMITED" and error["extensions"]["retryAfter"] >= 1
     # Keyed by caller: the same person through a session, and another token, are counted separately.
     gql.login(bureau)
     assert "errors" not in gql.execute(JURISDICTIONS)
@@ -284,7 +284,7 @@ def test_unexpected_query_error_is_opaque_and_logged_with_the_request_id(gql, re
     assert "hunter2" not in response.content.decode()
     error = body["errors"][0]
     request_id = response["X-Request-Id"]
-    assert error["extensions"] == {"code": "internal", "requestId": request_id}
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": request_id}
     assert request_id in error["message"] and error["path"] == ["jurisdictions"]
     assert body["data"] == {"jurisdictions": None}
     logged = [r for r in caplog.records if request_id in r.getMessage()]
@@ -323,18 +323,18 @@ def test_domain_error_in_a_mutation_is_typed_and_changes_nothing(gql, region_wor
 
 def test_every_error_has_a_code(gql, region_world):
     gql.login(region_world["users"]["staff_a"])
-    assert codes(gql.execute("{ jurisdictions { ", status=400)) == ["invalid_query"]
-    assert codes(gql.execute("{ nosuchfield }", status=400)) == ["invalid_query"]
-    assert codes(gql.execute('{ node(id: "not-base64!") { id } }')) == ["not_found"]
-    assert codes(gql.execute('{ jurisdiction(code: "999999") { code } }')) == ["not_found"]
+    assert codes(gql.execute("{ jurisdictions { ", status=400)) == ["INVALID_QUERY"]
+    assert codes(gql.execute("{ nosuchfield }", status=400)) == ["INVALID_QUERY"]
+    assert codes(gql.execute('{ node(id: "not-base64!") { id } }')) == ["NOT_FOUND"]
+    assert codes(gql.execute('{ jurisdiction(code: "999999") { code } }')) == ["NOT_FOUND"]
     response = gql.client.get("/graphql/", {"query": 'mutation { revokeApiToken(input: {tokenId: "1"}) { errors '
                                                      "{ code } } }"}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 405 and codes(response.json()) == ["method_not_allowed"]
+    assert response.status_code == 405 and codes(response.json()) == ["METHOD_NOT_ALLOWED"]
 
 
 def test_unknown_token_is_401_with_code(client, db):
     response = post(client, {"query": "{ __typename }"}, HTTP_AUTHORIZATION="Bearer gwc_nope")
-    assert response.status_code == 401 and codes(response.json()) == ["not_authenticated"]
+    assert response.status_code == 401 and codes(response.json()) == ["NOT_AUTHENTICATED"]
 
 
 # --- CSRF for browser sessions ---------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def test_session_post_needs_the_csrf_token_but_api_tokens_do_not(region_world):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(region_world["users"]["staff_a"])
     response = post(browser, {"query": JURISDICTIONS})
-    assert response.status_code == 403 and codes(response.json()) == ["csrf_failed"]
+    assert response.status_code == 403 and codes(response.json()) == ["CSRF_FAILED"]
     browser.get("/graphql/", HTTP_ACCEPT="text/html")  # GraphiQL page sets the csrftoken cookie
     token = browser.cookies["csrftoken"].value
     assert "errors" not in post(browser, {"query": JURISDICTIONS}, HTTP_X_CSRFTOKEN=token).json()

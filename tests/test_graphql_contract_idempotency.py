@@ -223,7 +223,7 @@ def test_node_lookup_is_restricted_to_the_callers_scope(gql, region_world):
 
 def test_node_lookup_by_anonymous_is_not_authenticated(gql, region_world):
     body, _code = node_code(gql, region_world["agency_a"])
-    assert body["errors"][0]["extensions"]["code"] == "not_authenticated"
+    assert body["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
 
 
 def test_node_lookup_with_a_non_numeric_pk_is_null(gql, region_world):

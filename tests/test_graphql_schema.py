@@ -8,6 +8,7 @@ from graphene_django.registry import get_global_registry
 
 from config.schema import schema
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, get_named_type
+from tests.factories import gid
 
 SCHEMA = schema.graphql_schema
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -93,5 +94,35 @@ def test_wrong_enum_value_is_a_validation_error_not_internal(gql, region_world):
     for query in ('{ transfers(status: "COMPLETED") { totalCount } }', "{ transfers(status: FINISHED) { totalCount } }",
                   '{ approvalSteps(light: "red") { totalCount } }', "{ listings(window: ELSEWHERE) { totalCount } }"):
         result = gql.execute(query, status=400)
-        assert result["errors"][0]["extensions"]["code"] == "invalid_query", query
+        assert result["errors"][0]["extensions"]["code"] == "INVALID_QUERY", query
     assert gql.execute("{ transfers(status: COMPLETED) { totalCount } }")["data"]["transfers"]["totalCount"] == 0
+
+
+def test_every_id_is_a_global_id_type():
+    """Any field, argument or input field named `id`, `*Id` or `*Ids` is an `ID` (Relay's `clientMutationId`, an
+    opaque string the client echoes, is not an object identifier)."""
+    wrong = [f"{owner}: {get_named_type(graphql_type).name}" for owner, name, graphql_type in fields_and_arguments()
+             if re.fullmatch(r"id|ids|.*Ids?", name) and name != "clientMutationId"
+             and get_named_type(graphql_type).name != "ID"]
+    assert wrong == []
+
+
+def test_ids_are_global_ids_of_their_type_only(gql, region_world):
+    from kernel.models import AuditEvent  # noqa: F401
+    from tests import factories_exchange as fx
+
+    region_world["standards"] = fx.standard_set(region_world["region"], own_window_days=0)
+    listing = fx.open_listing(region_world)
+    gql.login(region_world["users"]["staff_b"])
+    assert gql.execute("query($id: ID!) { listing(id: $id) { title } }",
+                       {"id": gid(listing)})["data"]["listing"]["title"] == listing.title
+    for wrong in (str(listing.pk), gid(listing.agency), "bm90IGFuIGlk"):
+        result = gql.execute("query($id: ID!) { listing(id: $id) { title } }", {"id": wrong})
+        assert result["data"]["listing"] is None, wrong
+        assert result["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}, wrong
+    refused = gql.execute("""mutation($input: RequestListingInput!) { requestListing(input: $input) {
+        request { id } errors { field path code message } } }""",
+                          {"input": {"listingId": str(listing.pk), "justification": "需要"}})
+    assert refused["data"]["requestListing"] == {"request": None, "errors": [
+        {"field": "listingId", "path": ["listingId"], "code": "NOT_FOUND", "message": refused["data"][
+            "requestListing"]["errors"][0]["message"]}]}

@@ -18,6 +18,7 @@ from exchange.services import bulk_import
 from kernel.errors import PermissionDenied
 from kernel.models import AuditEvent
 from tests import factories as f
+from tests.factories import gid
 
 HEADER = "asset_class,description,quantity,unit,original_value,acquired_on,condition,lon,lat\n"
 GOOD = [
@@ -200,7 +201,7 @@ def run(user, name, variables):
 def test_upload_mutation_runs_the_job(world, django_capture_on_commit_callbacks):
     user, agency = world["users"]["staff_a"], world["agency_a"]
     with django_capture_on_commit_callbacks(execute=True):
-        data = run(user, "ImportAssets", {"input": {"agencyId": str(agency.pk), "text": csv_text(*GOOD)}})
+        data = run(user, "ImportAssets", {"input": {"agencyId": gid(agency), "text": csv_text(*GOOD)}})
     payload = data["importAssets"]
     assert payload["errors"] == [] and payload["job"]["status"] == "QUEUED"
     job = ImportJob.objects.get()
@@ -213,7 +214,7 @@ def test_upload_mutation_base64_with_errors_reports_rows(world, django_capture_o
     user, agency = world["users"]["staff_a"], world["agency_a"]
     content = base64.b64encode(csv_text(GOOD[0], "2010104,x,0,台,1,2019-01-01,,,").encode()).decode()
     with django_capture_on_commit_callbacks(execute=True):
-        run(user, "ImportAssets", {"input": {"agencyId": str(agency.pk), "contentBase64": content}})
+        run(user, "ImportAssets", {"input": {"agencyId": gid(agency), "contentBase64": content}})
     node = run(user, "ImportJobs", {"first": 10})["importJobs"]["edges"][0]["node"]
     assert node["status"] == "FAILED" and node["rowErrors"] == [
         {"row": 3, "field": "quantity", "message": node["rowErrors"][0]["message"]}]
@@ -227,14 +228,14 @@ def test_upload_mutation_base64_with_errors_reports_rows(world, django_capture_o
     ({"text": "x" * (bulk_import.MAX_UPLOAD_BYTES * 2)}, "LIMIT_EXCEEDED"),
 ])
 def test_upload_mutation_rejects_bad_input_and_changes_nothing(world, extra, code):
-    data = run(world["users"]["staff_a"], "ImportAssets", {"input": {"agencyId": str(world["agency_a"].pk), **extra}})
+    data = run(world["users"]["staff_a"], "ImportAssets", {"input": {"agencyId": gid(world["agency_a"]), **extra}})
     assert data["importAssets"]["errors"][0]["code"] == code
     assert not ImportJob.objects.exists()
 
 
 def test_upload_mutation_denies_other_agency(world):
     data = run(world["users"]["staff_b"], "ImportAssets",
-               {"input": {"agencyId": str(world["agency_a"].pk), "text": csv_text(*GOOD)}})
+               {"input": {"agencyId": gid(world["agency_a"]), "text": csv_text(*GOOD)}})
     assert data["importAssets"]["errors"][0]["code"] == "PERMISSION_DENIED"
     assert not ImportJob.objects.exists()
 

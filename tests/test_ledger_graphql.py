@@ -9,6 +9,7 @@ import pytest
 from ledger.models import PaymentInstruction, SettlementPeriod
 from ledger.services import posting
 from tests import factories as f
+from tests.factories import gid
 
 OPS = Path(__file__).resolve().parent.parent / "graphql" / "operations"
 
@@ -63,37 +64,37 @@ def test_accounts_list_runs_a_constant_number_of_queries(gql, ledger, assert_num
 
 def test_statement_sums_in_sql(gql, ledger):
     gql.login(ledger["users"]["bureau_a"])
-    result = gql.operation("LedgerStatement", {"accountId": ledger["account_a"].pk, "start": "2026-03-10",
+    result = gql.operation("LedgerStatement", {"accountId": gid(ledger["account_a"]), "start": "2026-03-10",
                                                 "end": "2026-03-31"})
     s = result["data"]["ledgerStatement"]
     assert Decimal(s["opening"]) == Decimal("-1234.56") and Decimal(s["debits"]) == Decimal("34.56")
     assert Decimal(s["closing"]) == Decimal("-1200.00")
     denied = gql.login(ledger["users"]["bureau_b"]).operation(
-        "LedgerStatement", {"accountId": ledger["account_a"].pk, "start": "2026-03-01", "end": "2026-03-31"})
+        "LedgerStatement", {"accountId": gid(ledger["account_a"]), "start": "2026-03-01", "end": "2026-03-31"})
     assert denied["data"]["ledgerStatement"] is None and denied["errors"]
 
 
 def test_close_and_confirm_refused_for_other_roles_and_allowed_for_the_coordinator(gql, ledger):
     users, period = ledger["users"], ledger["period"]
     for who in ("auditor", "bureau_a", "staff_b", "outsider"):
-        refused = gql.login(users[who]).operation("SettlementClose", {"periodId": period.pk})
+        refused = gql.login(users[who]).operation("SettlementClose", {"periodId": gid(period)})
         payload = refused["data"]["closeSettlementPeriod"]
         assert payload["period"] is None and payload["errors"][0]["code"] == "PERMISSION_DENIED", (who, payload)
     assert SettlementPeriod.objects.get(pk=period.pk).status == "open"
-    closed = gql.login(users["coordinator"]).operation("SettlementClose", {"periodId": period.pk})
+    closed = gql.login(users["coordinator"]).operation("SettlementClose", {"periodId": gid(period)})
     payload = closed["data"]["closeSettlementPeriod"]
     assert payload["errors"] == [] and payload["period"]["status"] == "CLOSED"
     assert [(i["payer"], i["payee"], i["amount"]) for i in payload["instructions"]] == [
         ("330100", "310000", "1200.00")]
-    again = gql.operation("SettlementClose", {"periodId": period.pk})["data"]["closeSettlementPeriod"]
+    again = gql.operation("SettlementClose", {"periodId": gid(period)})["data"]["closeSettlementPeriod"]
     assert again["errors"][0]["code"] == "INVALID_STATE"
     instruction = PaymentInstruction.objects.get(period=period)
     for who in ("auditor", "bureau_b"):
-        refused = gql.login(users[who]).operation("SettlementConfirmPayment", {"instructionId": instruction.pk})
+        refused = gql.login(users[who]).operation("SettlementConfirmPayment", {"instructionId": gid(instruction)})
         assert refused["data"]["confirmSettlementPayment"]["errors"][0]["code"] == "PERMISSION_DENIED"
     instruction.refresh_from_db()
     assert instruction.transaction_id is None
-    ok = gql.login(users["coordinator"]).operation("SettlementConfirmPayment", {"instructionId": instruction.pk})
+    ok = gql.login(users["coordinator"]).operation("SettlementConfirmPayment", {"instructionId": gid(instruction)})
     assert ok["data"]["confirmSettlementPayment"]["instruction"]["confirmed"] is True
     assert all(Decimal(n["balance"]) == 0 for n in accounts(gql, users["coordinator"]).values())
     missing = gql.operation("SettlementConfirmPayment", {"instructionId": 999999})["data"]["confirmSettlementPayment"]
@@ -109,11 +110,11 @@ def test_compensation_breakdown_is_scoped(gql, region_world):
 
     region_world["standards"] = fx.standard_set(region_world["region"], own_window_days=0)
     transfer = complete(region_world, fx.open_listing(region_world))
-    seen = gql.login(region_world["users"]["auditor"]).operation("LedgerCompensation", {"transferId": transfer.pk})
+    seen = gql.login(region_world["users"]["auditor"]).operation("LedgerCompensation", {"transferId": gid(transfer)})
     comp = seen["data"]["compensation"]
     assert Decimal(comp["total"]) == transfer.compensation.total and comp["details"]
     assert comp["giverJurisdiction"]["code"] == "310000" and comp["transactionId"]
-    hidden = gql.login(region_world["users"]["outsider"]).operation("LedgerCompensation", {"transferId": transfer.pk})
+    hidden = gql.login(region_world["users"]["outsider"]).operation("LedgerCompensation", {"transferId": gid(transfer)})
     assert hidden["data"]["compensation"] is None
 
 

@@ -10,6 +10,7 @@ from exchange.services.reminders import send_approval_reminders
 from notifications.models import Notification
 from notifications.services import notify
 from tests import factories_exchange as fx
+from tests.factories import gid
 from tests.test_exchange_services import approve_all, request
 
 INBOX = """query($unread: Boolean) { unreadNotificationCount
@@ -94,11 +95,11 @@ def test_inbox_graphql_is_per_user_and_marks_read(world, gql):
     data = gql.login(u["staff_a"]).execute(INBOX)["data"]
     assert data["unreadNotificationCount"] == 2 and data["notifications"]["totalCount"] == 2
     assert "投影仪" in data["notifications"]["edges"][1]["node"]["message"]
-    refused = gql.execute(MARK, {"input": {"ids": [str(theirs.pk)]}})["data"]["markNotificationsRead"]
+    refused = gql.execute(MARK, {"input": {"ids": [gid(theirs)]}})["data"]["markNotificationsRead"]
     assert refused["errors"][0]["code"] == "PERMISSION_DENIED"
     theirs.refresh_from_db()
     assert theirs.read_at is None
-    done = gql.execute(MARK, {"input": {"ids": [str(mine.pk)]}})["data"]["markNotificationsRead"]
+    done = gql.execute(MARK, {"input": {"ids": [gid(mine)]}})["data"]["markNotificationsRead"]
     assert done == {"marked": 1, "unreadCount": 1, "errors": []}
     assert gql.execute(INBOX, {"unread": True})["data"]["notifications"]["totalCount"] == 1
     assert gql.execute(MARK, {"input": {"all": True}})["data"]["markNotificationsRead"]["unreadCount"] == 0

@@ -10,6 +10,7 @@ from regions import demo
 from regions.models import AssetClassNorm, OfficeSpaceNorm, StandardSet
 from tests import factories as f
 from tests.conftest import OPERATIONS
+from tests.factories import gid
 
 
 def _op(name):
@@ -49,12 +50,12 @@ def test_distance_and_within_over_graphql(yrd, gql):
 
     gql.login(yrd["users"]["sh_bureau"])
     sh, hz = (Agency.objects.get(code=c) for c in ("11310000MB0001001A", "11330100MB0002001C"))
-    km = gql.operation("AgenciesDistance", {"from": str(sh.pk), "to": str(hz.pk)})["data"]["distanceKm"]
+    km = gql.operation("AgenciesDistance", {"from": gid(sh), "to": gid(hz)})["data"]["distanceKm"]
     assert 160 < km < 170
     near = gql.operation("JurisdictionsWithin", {"lon": 121.475, "lat": 31.232, "km": 100, "level": "CITY"})
     assert "320500" in [r["jurisdiction"]["code"] for r in near["data"]["jurisdictionsWithin"]]
     bad = gql.execute("query { distanceKm(fromAgency: \"1\") }")
-    assert bad["errors"][0]["extensions"]["code"] == "invalid"
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID"
 
 
 def test_standards_in_force_on_a_date(yrd, gql):
@@ -68,7 +69,7 @@ def test_standards_in_force_on_a_date(yrd, gql):
     desktop = next(c for c in new["classNorms"] if c["classCode"] == "2010104")
     assert Decimal(desktop["priceCap"]) == 5000 and not new["editable"]
     missing = gql.operation("StandardsInForce", {"region": "yrd", "on": "1990-01-01"})
-    assert missing["errors"][0]["extensions"]["code"] == "not_found"
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
 def test_coordinator_versions_standards_over_graphql(yrd, gql):
@@ -85,7 +86,7 @@ def test_coordinator_versions_standards_over_graphql(yrd, gql):
     assert edited["data"]["editFutureStandard"]["errors"] == []
     assert Decimal(edited["data"]["editFutureStandard"]["standardSet"]["handlingFee"]) == 250
     in_force = StandardSet.objects.get(effective_from=date(2014, 12, 1))
-    refused = gql.operation("StandardsEditFuture", {"input": {"standardSetId": str(in_force.pk),
+    refused = gql.operation("StandardsEditFuture", {"input": {"standardSetId": gid(in_force),
                                                               "fields": {"handlingFee": "1.00"}}})
     assert refused["data"]["editFutureStandard"]["errors"][0]["code"] == "INVALID_STATE"
     in_force.refresh_from_db()
@@ -94,7 +95,7 @@ def test_coordinator_versions_standards_over_graphql(yrd, gql):
     bad = gql.operation("StandardsCreateVersion", {"input": {
         "regionCode": "yrd", "effectiveFrom": (timezone.localdate() + timedelta(days=40)).isoformat(),
         "officeNorms": [{"level": "CITY", "rank": "NOPE", "areaM2": "9"}]}}, status=400)
-    assert bad["errors"][0]["extensions"]["code"] == "invalid_query" and "PostRank" in bad["errors"][0]["message"]
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID_QUERY" and "PostRank" in bad["errors"][0]["message"]
     assert StandardSet.objects.count() == 3
 
 

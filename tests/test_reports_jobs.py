@@ -20,6 +20,7 @@ from reports import builders, services
 from reports.models import ReportJob
 from tests import factories as f
 from tests.conftest import OPERATIONS
+from tests.factories import gid, pk_of
 
 TZ = ZoneInfo("Asia/Shanghai")
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
@@ -101,7 +102,7 @@ def request(gql, django_capture_on_commit_callbacks, **variables):
 
 
 def download(client, job, **headers):
-    response = client.get(f"/reports/download/{job['pk']}", **headers)
+    response = client.get(f"/reports/download/{pk_of(job['id'])}", **headers)
     return response, b"".join(response.streaming_content) if response.status_code == 200 else None
 
 
@@ -114,7 +115,7 @@ def test_auditor_requests_and_downloads_allocation_report(gql, client, world, tm
     assert payload["errors"] == []
     job = gql.operation("ReportJob", {"id": payload["job"]["id"]})["data"]["reportJob"]
     assert job["status"] == "SUCCEEDED" and job["progress"] == 100 and job["pages"] >= 2
-    assert job["downloadUrl"] == f"/reports/download/{job['pk']}"
+    assert job["downloadUrl"] == f"/reports/download/{pk_of(job['id'])}"
     response, pdf = download(client, job)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["X-Content-SHA256"] == job["sha256"] and len(pdf) == job["size"]
@@ -122,9 +123,9 @@ def test_auditor_requests_and_downloads_allocation_report(gql, client, world, tm
     for expected in ("公物仓调剂调拨情况报告", "测试区域", "2026-03-01 至 to 2026-04-30", "14,700.50", "上海市",
                      "杭州市", "各月调拨笔数", job["dataSha256"]):
         assert expected in text, expected
-    assert AuditEvent.objects.filter(action="report.requested", object_id=str(job["pk"])).exists()
-    assert AuditEvent.objects.filter(action="report.succeeded", object_id=str(job["pk"])).exists()
-    downloaded = AuditEvent.objects.get(action="report.downloaded", object_id=str(job["pk"]))
+    assert AuditEvent.objects.filter(action="report.requested", object_id=str(pk_of(job["id"]))).exists()
+    assert AuditEvent.objects.filter(action="report.succeeded", object_id=str(pk_of(job["id"]))).exists()
+    downloaded = AuditEvent.objects.get(action="report.downloaded", object_id=str(pk_of(job["id"])))
     assert downloaded.actor == world["users"]["auditor"] and downloaded.after == {"sha256": job["sha256"]}
 
 
@@ -132,7 +133,7 @@ def test_auditor_requests_certificate_scorecard_and_gets_typed_failure_for_settl
         gql, client, world, tmp_path, django_capture_on_commit_callbacks):
     gql.login(world["users"]["auditor"])
     cert = request(gql, django_capture_on_commit_callbacks, kind="TRANSFER_CERTIFICATE",
-                   transferId=str(world["t1"].pk))["job"]
+                   transferId=gid(world["t1"]))["job"]
     assert cert["status"] == "SUCCEEDED", cert
     text = pdf_text(download(client, cert)[1], tmp_path, "cert")
     world["t1"].refresh_from_db()
@@ -181,7 +182,7 @@ def test_download_outside_scope_is_403_and_anonymous_is_401(gql, client, world, 
         client.force_login(world["users"][name])
         response, _ = download(client, job)
         assert response.status_code == 403, name
-        assert response.json()["error"]["code"] == "permission_denied"
+        assert response.json()["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
     client.logout()
     assert download(client, job)[0].status_code == 401
     client.force_login(world["users"]["coordinator"])
@@ -193,7 +194,7 @@ def test_certificate_is_downloadable_by_both_parties_not_by_others(gql, client, 
                                                                    django_capture_on_commit_callbacks):
     gql.login(world["users"]["staff_b"])
     job = request(gql, django_capture_on_commit_callbacks, kind="TRANSFER_CERTIFICATE",
-                  transferId=str(world["t1"].pk))["job"]
+                  transferId=gid(world["t1"]))["job"]
     assert job["status"] == "SUCCEEDED"
     for name, status in (("bureau_a", 200), ("bureau_b", 200), ("staff_a", 200), ("auditor", 200),
                          ("outsider", 403)):
@@ -201,9 +202,9 @@ def test_certificate_is_downloadable_by_both_parties_not_by_others(gql, client, 
         assert download(client, job)[0].status_code == status, name
     gql.login(world["users"]["outsider"])
     denied = request(gql, django_capture_on_commit_callbacks, kind="TRANSFER_CERTIFICATE",
-                     transferId=str(world["t1"].pk))
+                     transferId=gid(world["t1"]))
     assert denied["errors"][0]["code"] == "PERMISSION_DENIED"
-    assert gql.operation("ReportJob", {"id": str(job["pk"])})["errors"][0]["extensions"]["code"] == "not_found"
+    assert gql.operation("ReportJob", {"id": job["id"]})["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
 def test_download_with_bearer_token(gql, client, world, django_capture_on_commit_callbacks):
@@ -225,7 +226,7 @@ def test_bad_input_is_a_typed_error_and_creates_nothing(gql, world, django_captu
         ({"kind": "ALLOCATION_REPORT", "regionCode": "yrd-test", "periodFrom": "2026-05-01",
           "periodTo": "2026-04-01"}, "INVALID"),
         ({"kind": "TRANSFER_CERTIFICATE"}, "REQUIRED"),
-        ({"kind": "TRANSFER_CERTIFICATE", "transferId": str(world["t3"].pk)}, "INVALID_STATE"),
+        ({"kind": "TRANSFER_CERTIFICATE", "transferId": gid(world["t3"])}, "INVALID_STATE"),
         ({"kind": "TRANSFER_CERTIFICATE", "transferId": "987654"}, "NOT_FOUND"),
         ({"kind": "SCORECARD", "jurisdictionCode": "999999"}, "NOT_FOUND"),
     ]
@@ -252,7 +253,7 @@ def test_failing_job_records_its_error_and_can_be_retried(gql, client, world, mo
     done = gql.operation("ReportJob", {"id": job["id"]})["data"]["reportJob"]
     assert done["status"] == "SUCCEEDED" and done["attempts"] == 2 and done["error"] == ""
     assert download(client, done)[0].status_code == 200
-    assert AuditEvent.objects.filter(action="report.retried", object_id=str(job["pk"])).count() == 1
+    assert AuditEvent.objects.filter(action="report.retried", object_id=str(pk_of(job["id"]))).count() == 1
     again = gql.operation("ReportRetry", {"jobId": job["id"]})["data"]["retryReport"]
     assert again["errors"][0]["code"] == "INVALID_STATE"
     gql.login(world["users"]["outsider"])
@@ -263,9 +264,9 @@ def test_failing_job_records_its_error_and_can_be_retried(gql, client, world, mo
 def test_a_duplicate_delivery_does_not_rerun_a_finished_job(gql, world, django_capture_on_commit_callbacks):
     gql.login(world["users"]["auditor"])
     job = request(gql, django_capture_on_commit_callbacks, kind="SCORECARD", regionCode="yrd-test")["job"]
-    before = ReportJob.objects.get(pk=job["pk"])
-    services.run_job(job["pk"])
-    after = ReportJob.objects.get(pk=job["pk"])
+    before = ReportJob.objects.get(pk=pk_of(job["id"]))
+    services.run_job(pk_of(job["id"]))
+    after = ReportJob.objects.get(pk=pk_of(job["id"]))
     assert (after.attempts, after.sha256, after.finished_at) == (before.attempts, before.sha256, before.finished_at)
 
 
@@ -273,9 +274,11 @@ def test_a_duplicate_delivery_does_not_rerun_a_finished_job(gql, world, django_c
 def test_verify_endpoint_returns_key_facts(client, world):
     transfer = make_transfer(world, code="DB202600000042")
     body = client.get("/reports/verify/db20-2600-0000-42").json()
-    assert body["valid"] and body["transferId"] == transfer.pk and body["value"] == "9000.00"
+    assert body["valid"] and body["transferId"] == gid(transfer) and body["value"] == "9000.00"
     assert body["giver"]["agency"] == "上海甲单位" and body["receiver"]["jurisdictionCode"] == "330100"
-    assert client.get("/reports/verify/NOPE-NOPE-NOPE").status_code == 404
+    missing = client.get("/reports/verify/NOPE-NOPE-NOPE")
+    assert missing.status_code == 404 and missing.json()["valid"] is False
+    assert missing.json()["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
     Transfer.objects.filter(pk=world["t3"].pk).update(certificate_code="PENDING00001")
     assert client.get("/reports/verify/PENDING00001").status_code == 404  # not completed: not certified
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from kernel.models import AuditEvent
 from regions.models import ApiToken
 from regions.services import tokens
+from tests.factories import gid
 
 ME = "query { me { username viaToken tokenScopes roles { role jurisdictionCode } } }"
 
@@ -45,13 +46,13 @@ def test_expired_and_revoked_tokens_are_refused(region_world, gql):
     token = ApiToken.objects.get()
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     result = gql.token(key).execute(ME, status=401)
-    assert result["errors"][0]["extensions"]["code"] == "not_authenticated"
+    assert result["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() + timedelta(days=1))
     assert gql.token(key).execute(ME)["data"]["me"]["viaToken"]
     gql.login(bureau)
-    revoked = gql.operation("TokenRevoke", {"input": {"tokenId": str(token.pk)}})["data"]["revokeApiToken"]
+    revoked = gql.operation("TokenRevoke", {"input": {"tokenId": gid(token)}})["data"]["revokeApiToken"]
     assert revoked["errors"] == [] and revoked["token"]["revokedAt"]
-    assert gql.token(key).execute(ME, status=401)["errors"][0]["extensions"]["code"] == "not_authenticated"
+    assert gql.token(key).execute(ME, status=401)["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
     assert gql.token("gwc_nope_nope").execute(ME, status=401)["errors"]
 
 
@@ -83,7 +84,7 @@ def test_token_of_city_a_cannot_read_or_change_city_b(region_world, gql):
     listed = gql.operation("TokenList", {})["data"]["apiTokens"]
     assert [e["node"]["jurisdiction"]["code"] for e in listed["edges"]] == ["310000"]
     assert gql.operation("TokenList", {"jurisdictionCode": "330100"})["data"]["apiTokens"]["totalCount"] == 0
-    revoke = gql.operation("TokenRevoke", {"input": {"tokenId": str(token_b.pk)}})["data"]["revokeApiToken"]
+    revoke = gql.operation("TokenRevoke", {"input": {"tokenId": gid(token_b)}})["data"]["revokeApiToken"]
     assert revoke["errors"][0]["code"] == "PERMISSION_DENIED"
     create = gql.operation("TokenCreate", {"input": {"jurisdictionCode": "330100", "name": "intruder",
                                                      "canWrite": True}})["data"]["createApiToken"]

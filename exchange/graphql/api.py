@@ -25,6 +25,7 @@ from exchange.graphql.types import (
     OfficeSpaceType,
     TransferType,
 )
+from kernel.errors import NotFound
 
 
 class Query(graphene.ObjectType):
@@ -69,13 +70,13 @@ class Query(graphene.ObjectType):
                                       order=enum_value(ordering))
 
     def resolve_listing(root, info, id):
-        return selectors.listing(info.context.user, decode_id(id, "Listing", "id"))
+        return _by_id(selectors.listing, info, id, "Listing")
 
     def resolve_transfers(root, info, **kwargs):
         return selectors.transfers_for(info.context.user)
 
     def resolve_transfer(root, info, id):
-        return selectors.transfer(info.context.user, decode_id(id, "Transfer", "id"))
+        return _by_id(selectors.transfer, info, id, "Transfer")
 
     def resolve_approval_steps(root, info, ordering, **kwargs):
         return selectors.order_steps(selectors.approval_steps_for(info.context.user), enum_value(ordering))
@@ -85,6 +86,14 @@ class Query(graphene.ObjectType):
 
     def resolve_transfer_trail(root, info, transfer_id, **kwargs):
         return selectors.transfer_trail(info.context.user, decode_id(transfer_id, "Transfer", "transferId"))
+
+
+def _by_id(fetch, info, global_id, type_name):
+    """`fetch(user, pk)` for an `id` argument; a miss is `not_found` on `id`."""
+    try:
+        return fetch(info.context.user, decode_id(global_id, type_name, "id"))
+    except NotFound as exc:
+        raise NotFound(exc.message, field="id") from exc
 
 
 class Mutation(graphene.ObjectType):

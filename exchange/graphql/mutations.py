@@ -215,6 +215,8 @@ class AllocateListing(DomainMutation):
     """Allocate a listing's pending requests once its window has closed (regions allocating at window
     close or optimized)."""
 
+    idempotent = True  # creates transfers and notifies (mail): a retry must not
+
     class Input:
         listing_id = graphene.ID(required=True)
 
@@ -230,6 +232,8 @@ class AllocateListing(DomainMutation):
 
 class DecideApproval(DomainMutation):
     """Approve or refuse one parallel approval step (a refusal needs a reason and ends the transfer)."""
+
+    idempotent = True  # moves the transfer on and notifies: a retry returns the first result
 
     class Input:
         step_id = graphene.ID(required=True)
@@ -249,6 +253,8 @@ class DecideApproval(DomainMutation):
 
 
 class CancelTransfer(DomainMutation):
+    idempotent = True  # gives the quantity back and notifies
+
     class Input:
         transfer_id = graphene.ID(required=True)
         reason = graphene.String(required=True)
@@ -266,6 +272,8 @@ class CancelTransfer(DomainMutation):
 class ConfirmHandover(DomainMutation):
     """The receiving agency confirms the quantity and condition received; ownership moves and the
     transfer completes."""
+
+    idempotent = True  # moves ownership and posts compensation
 
     class Input:
         transfer_id = graphene.ID(required=True)

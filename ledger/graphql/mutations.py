@@ -11,6 +11,8 @@ from .types import PaymentInstructionType, SettlementPeriodType
 class CloseSettlementPeriod(DomainMutation):
     """Close a period (regional coordinator): freeze closing balances, net them into payment instructions."""
 
+    idempotent = True  # freezes balances and nets them into payment instructions
+
     class Input:
         period_id = graphene.ID(required=True)
 
@@ -29,6 +31,8 @@ class CloseSettlementPeriod(DomainMutation):
 
 class ConfirmSettlementPayment(DomainMutation):
     """Confirm a payment instruction was paid (regional coordinator): posts the settlement transaction."""
+
+    idempotent = True  # posts the settlement transaction
 
     class Input:
         instruction_id = graphene.ID(required=True)

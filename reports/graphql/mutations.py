@@ -11,6 +11,8 @@ from .types import ReportJobType
 class RequestReport(DomainMutation):
     """Request a PDF report; it is generated in the background (poll `reportJob`, then download)."""
 
+    idempotent = True  # queues a job: a retry must not queue a second one
+
     class Input:
         kind = ReportKind(required=True)
         region_code = graphene.String(description="Region-wide report (auditors, coordinators).")
