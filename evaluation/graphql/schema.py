@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from api.connection import CountableConnection, PagedConnectionField
 from api.errors import DomainMutation, decode_id
-from api.scalars import domain_enum
+from api.scalars import Money, domain_enum
 from api.scoped import ScopedObjectType
 from evaluation import selectors, services
 from evaluation.models import Cycle, Evaluation, Indicator, IndicatorSet, Objection
@@ -91,8 +91,8 @@ class EvaluationTotalsType(graphene.ObjectType):
     class Meta:
         name = "EvaluationTotals"
 
-    savings = graphene.Decimal(required=True)
-    received_value = graphene.Decimal(required=True)
+    savings = Money(required=True)
+    received_value = Money(required=True)
     reuse_rate = graphene.Decimal()
     transfers_completed = graphene.Int(required=True)
 
