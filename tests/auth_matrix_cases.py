@@ -353,7 +353,7 @@ def revoke_role(world):
     u = world["users"]
     binding = RoleBinding.objects.get(user=u["staff_a"])
     # staff_a sees its own binding but may not revoke it (another city's bureau gets not_found)
-    return (op("RoleRevoke"), {"input": {"roleBindingId": str(binding.pk), "reason": "调离岗位"}},
+    return (op("RoleRevoke"), {"input": {"roleBindingId": gid(binding), "reason": "调离岗位"}},
             u["bureau_a"], u["staff_a"])
 
 
@@ -389,13 +389,13 @@ def freeze_evaluation(world):
 
 def publish_evaluation(world):
     u = world["users"]
-    return (op("EvaluationPublish"), {"input": {"evaluationId": str(_frozen(world).pk)}}, u["coordinator"],
+    return (op("EvaluationPublish"), {"input": {"evaluationId": gid(_frozen(world))}}, u["coordinator"],
             u["bureau_a"])
 
 
 def file_objection(world):
     u = world["users"]
-    return (op("ObjectionFile"), {"input": {"evaluationId": str(_frozen(world).pk), "jurisdictionCode": "310000",
+    return (op("ObjectionFile"), {"input": {"evaluationId": gid(_frozen(world)), "jurisdictionCode": "310000",
                                             "reason": "本期调入数据有遗漏"}}, u["bureau_a"], u["bureau_b"])
 
 
@@ -406,7 +406,7 @@ def decide_objection(world):
     evaluation = _frozen(world)
     with transaction.atomic():
         objection = services.file_objection(u["bureau_a"], evaluation, world["city_a"], "本期调入数据有遗漏")
-    return (op("ObjectionDecide"), {"input": {"objectionId": str(objection.pk), "upheld": False,
+    return (op("ObjectionDecide"), {"input": {"objectionId": gid(objection), "upheld": False,
                                               "reason": "经核实数据无误"}}, u["coordinator"], u["bureau_a"])
 
 
