@@ -453,13 +453,13 @@ def decide_access_request(world):
     u = world["users"]
     _newcomer, request = _pending_access_request(world)
     # staff_a sees requests for its agency but may not grant roles
-    return (op("AccessDecide"), {"input": {"accessRequestId": str(request.pk), "grant": True, "reason": "同意"}},
+    return (op("AccessDecide"), {"input": {"accessRequestId": gid(request), "grant": True, "reason": "同意"}},
             u["bureau_a"], u["staff_a"])
 
 
 def withdraw_access_request(world):
     newcomer, request = _pending_access_request(world)
-    return (op("AccessWithdraw"), {"input": {"accessRequestId": str(request.pk)}}, newcomer,
+    return (op("AccessWithdraw"), {"input": {"accessRequestId": gid(request)}}, newcomer,
             world["users"]["bureau_a"])
 
 
