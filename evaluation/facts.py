@@ -11,14 +11,15 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from statistics import median
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from exchange.models import ApprovalStep, Asset, Listing, Transfer
 from kernel.workdays import working_days_between
 from ledger.models import CompensationBreakdown
-from regions.models import Jurisdiction, Membership
+from regions import membership
+from regions.models import Jurisdiction
 from regions.services.standards import standard_in_force
 
 ZERO = Decimal(0)
@@ -72,11 +73,6 @@ def day_range(period_from, period_to):
             datetime.combine(period_to + timedelta(days=1), time.min, tz))
 
 
-def _member_ids(region, on):
-    return set(Membership.objects.filter(Q(left_on__isnull=True) | Q(left_on__gte=on), region=region,
-                                         joined_on__lte=on).values_list("jurisdiction_id", flat=True))
-
-
 def unit_map(region, level, on):
     """({jurisdiction id: unit}, [units]) for the region's members on `on`, evaluated at `level`."""
     tree = {j.pk: j for j in Jurisdiction.objects.defer("boundary", "boundary_simplified")}
@@ -90,7 +86,7 @@ def unit_map(region, level, on):
         for child in children[pk]:
             yield from descend(child)
 
-    members = {pk for m in _member_ids(region, on) for pk in descend(m)}
+    members = {pk for m in membership.members([region.pk], on) for pk in descend(m)}
     order = [Jurisdiction.Level.PROVINCE, Jurisdiction.Level.CITY, Jurisdiction.Level.COUNTY]
     depth = order.index(level)
     units = [tree[pk] for pk in members if tree[pk].level == level

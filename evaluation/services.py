@@ -13,7 +13,8 @@ from kernel.errors import InvalidState, NotFound, ValidationFailed
 from kernel.models import AuditEvent
 from kernel.workdays import add_working_days
 from regions.models import Jurisdiction, Region
-from regions.permissions import Scope, require
+from regions.permissions import require
+from regions.scope import Scope
 
 from . import facts as fact_db
 from .models import (

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from regions.models import Agency, Jurisdiction, Region
-from regions.permissions import Scope
+from regions.scope import Scope
 
 money = {"max_digits": 14, "decimal_places": 2}
 

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from regions.scope import Scope
+
 money = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -80,8 +82,6 @@ class SettlementPeriod(models.Model):
         return f"{self.region} {self.start}–{self.end}"
 
     def permission_scope(self):
-        from regions.permissions import Scope
-
         return Scope(region_id=self.region_id)
 
 
@@ -214,8 +214,6 @@ class PaymentInstruction(models.Model):
         return f"{self.payer} → {self.payee} {self.amount}"
 
     def permission_scope(self):
-        from regions.permissions import Scope
-
         return Scope(region_id=self.period.region_id)
 
 

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import DomainError
 from regions import models
-from regions.permissions import Scope, allows, get_principal, restrict
+from regions.permissions import allows, get_principal, restrict
+from regions.scope import Scope
 from regions.services import roles, standards, tokens
 
 

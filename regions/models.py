@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from regions.scope import Scope
+
 division_code = RegexValidator(r"^\d{6}$", _("GB/T 2260 division code: 6 digits"))
 
 
@@ -110,8 +112,6 @@ class Agency(models.Model):
         return self.name_zh
 
     def permission_scope(self):
-        from .permissions import Scope
-
         return Scope(jurisdiction_id=self.jurisdiction_id, agency_id=self.pk)
 
     @property
@@ -200,8 +200,6 @@ class RoleBinding(models.Model):
         return self.region or self.jurisdiction or self.agency
 
     def permission_scope(self):
-        from .permissions import Scope
-
         if self.agency_id:
             return Scope(jurisdiction_id=self.agency.jurisdiction_id, agency_id=self.agency_id)
         return Scope(region_id=self.region_id, jurisdiction_id=self.jurisdiction_id)
@@ -301,8 +299,6 @@ class ApiToken(models.Model):
     SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id"}
 
     def permission_scope(self):
-        from .permissions import Scope
-
         return Scope(jurisdiction_id=self.jurisdiction_id)
 
     @property
@@ -359,8 +355,6 @@ class StandardSet(models.Model):
     SCOPE_LOOKUPS = {"region": "region_id"}
 
     def permission_scope(self):
-        from .permissions import Scope
-
         return Scope(region_id=self.region_id)
 
 

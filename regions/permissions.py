@@ -13,7 +13,9 @@ from django.db.models import Q
 
 from kernel.errors import NotAuthenticated, PermissionDenied
 
-from .models import Jurisdiction, Membership, Role, RoleBinding
+from .membership import descendants, region_jurisdictions, regions_of
+from .models import Role, RoleBinding
+from .scope import Scope
 
 WRITE_RULES: dict[str, frozenset[str]] = {
     # action -> roles allowed (each only within its scope). Auditors never write.
@@ -39,15 +41,6 @@ WRITE_RULES: dict[str, frozenset[str]] = {
     "objection.file": frozenset({Role.BUREAU_MANAGER}),
     "objection.decide": frozenset({Role.COORDINATOR}),
 }
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where an object lives, for `require`: its region, jurisdiction and agency (any may be None)."""
-
-    region_id: int | None = None
-    jurisdiction_id: int | None = None
-    agency_id: int | None = None
 
 
 @dataclass
@@ -83,41 +76,12 @@ class Principal:
         return role in self.roles
 
 
-def _descendants(jurisdiction_ids):
-    """Jurisdictions and all their descendants (three levels at most: province, city, county)."""
-    found = set(jurisdiction_ids)
-    frontier = set(jurisdiction_ids)
-    while frontier:
-        frontier = set(Jurisdiction.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
-        found |= frontier
-    return frozenset(found)
-
-
-def _members_of(region_ids):
-    if not region_ids:
-        return frozenset()
-    return _descendants(Membership.objects.filter(region_id__in=region_ids, left_on__isnull=True)
-                        .values_list("jurisdiction_id", flat=True))
-
-
-def _regions_of(jurisdiction_ids):
-    """Regions containing the jurisdictions or any of their ancestors."""
-    ids = set(jurisdiction_ids)
-    frontier = set(ids)
-    while frontier:
-        frontier = set(Jurisdiction.objects.filter(id__in=frontier, parent__isnull=False)
-                       .values_list("parent_id", flat=True)) - ids
-        ids |= frontier
-    return frozenset(Membership.objects.filter(jurisdiction_id__in=ids, left_on__isnull=True)
-                     .values_list("region_id", flat=True))
-
-
 def principal_for_token(token):
-    jurisdictions = _descendants([token.jurisdiction_id])
+    jurisdictions = descendants([token.jurisdiction_id])
     return Principal(
         user_id=token.created_by_id, token=token, can_write=token.can_write,
         bureau_jurisdictions=jurisdictions, roles=frozenset({Role.BUREAU_MANAGER}),
-        member_regions=_regions_of([token.jurisdiction_id]),
+        member_regions=frozenset(regions_of([token.jurisdiction_id])),
     )
 
 
@@ -137,8 +101,8 @@ def get_principal(user):
             staff_jurisdictions.add(b.agency.jurisdiction_id)
     managers = frozenset(by_role[Role.BUREAU_MANAGER])
     bureau_roots = managers | by_role[Role.DEPUTY_BUREAU_MANAGER]
-    bureau = _descendants(bureau_roots) if bureau_roots else frozenset()
-    managed = bureau if managers == bureau_roots else _descendants(managers) if managers else frozenset()
+    bureau = descendants(bureau_roots) if bureau_roots else frozenset()
+    managed = bureau if managers == bureau_roots else descendants(managers) if managers else frozenset()
     principal = Principal(
         user_id=user.pk,
         coordinator_regions=frozenset(by_role[Role.COORDINATOR]),
@@ -148,9 +112,9 @@ def get_principal(user):
         manager_jurisdictions=managed,
         staff_agencies=frozenset(by_role[Role.AGENCY_STAFF]),
         staff_agency_jurisdictions=frozenset(staff_jurisdictions),
-        coordinator_jurisdictions=_members_of(by_role[Role.COORDINATOR]),
-        auditor_jurisdictions=_members_of(by_role[Role.AUDITOR]),
-        member_regions=_regions_of(set(bureau_roots) | staff_jurisdictions),
+        coordinator_jurisdictions=region_jurisdictions(by_role[Role.COORDINATOR]),
+        auditor_jurisdictions=region_jurisdictions(by_role[Role.AUDITOR]),
+        member_regions=frozenset(regions_of(set(bureau_roots) | staff_jurisdictions)),
         roles=frozenset(b.role for b in bindings),
     )
     user._principal = principal

@@ -20,6 +20,7 @@ from ledger.models import (
     PaymentInstruction,
     SettlementPeriod,
 )
+from regions.membership import descendants, region_jurisdictions
 from regions.models import Jurisdiction
 from regions.permissions import restrict
 
@@ -132,7 +133,7 @@ def compensation_lines(transfer):
 # --- period allocation report ---------------------------------------------------------------------
 def build_allocation_report(region, jurisdiction=None, period_from=None, period_to=None, *, user=None,
                             progress=_noop):
-    scope = selectors.subtree([jurisdiction.pk]) if jurisdiction else None
+    scope = descendants([jurisdiction.pk]) if jurisdiction else None
     qs = selectors.period_transfers(scope, region, period_from, period_to, user)
     fields = ("id", "allocated_at", "completed_at", "giver_jurisdiction__name_zh", "receiver_jurisdiction__name_zh",
               "giver__name_zh", "receiver__name_zh", "listing__title", "quantity", "value", "status")
@@ -187,7 +188,7 @@ def build_settlement_statement(region, jurisdiction=None, period_from=None, peri
         status_zh = f"部分关闭 partly closed ({len(closed)}/{len(periods)})"
     else:
         status_zh = "开放 open（余额为期末实时数 live balances）"
-    scope = selectors.subtree([jurisdiction.pk]) if jurisdiction else None
+    scope = descendants([jurisdiction.pk]) if jurisdiction else None
     in_scope = Q(region=region) & (Q(jurisdiction_id__in=scope) if scope is not None else Q())
     progress(20)
 
@@ -255,9 +256,9 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
     """One line per jurisdiction: the given jurisdiction (with its descendants), or every member
     jurisdiction of the region that has agencies."""
     if jurisdiction is not None:
-        groups = {jurisdiction: selectors.subtree([jurisdiction.pk])}
+        groups = {jurisdiction: descendants([jurisdiction.pk])}
     else:
-        members = selectors.region_jurisdictions(region)
+        members = region_jurisdictions([region.pk])
         groups = {j: {j.pk} for j in Jurisdiction.objects.filter(pk__in=members, agencies__isnull=False).distinct()}
     everything = set().union(*groups.values()) if groups else set()
     owner = {jid: j for j, ids in groups.items() for jid in ids}

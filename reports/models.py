@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from regions.permissions import Scope
+from regions.scope import Scope
 
 
 class ReportKind(models.TextChoices):

@@ -8,7 +8,6 @@ from django.db.models import Q
 from exchange.models import ApprovalStep, Asset, Listing, Transfer
 from kernel.errors import NotFound
 from kernel.models import AuditEvent
-from regions.models import Jurisdiction, Membership
 from regions.permissions import get_principal, restrict
 
 from .models import ReportJob
@@ -18,20 +17,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def _visible(queryset, user):
     return queryset if user is None else restrict(queryset, user)
-
-
-def subtree(jurisdiction_ids):
-    """The jurisdictions and all their descendants (province → city → county)."""
-    found, frontier = set(jurisdiction_ids), set(jurisdiction_ids)
-    while frontier:
-        frontier = set(Jurisdiction.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
-        found |= frontier
-    return found
-
-
-def region_jurisdictions(region):
-    return subtree(Membership.objects.filter(region=region, left_on__isnull=True)
-                   .values_list("jurisdiction_id", flat=True))
 
 
 def day_range(period_from, period_to):

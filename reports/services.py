@@ -16,7 +16,8 @@ from exchange.models import Transfer
 from kernel import audit
 from kernel.errors import DomainError, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from regions.models import Jurisdiction, Region
-from regions.permissions import Scope, allows, get_principal
+from regions.permissions import allows, get_principal
+from regions.scope import Scope
 
 from . import builders, render
 from .models import ReportJob, ReportKind

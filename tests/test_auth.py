@@ -6,7 +6,8 @@ import pytest
 from exchange.models import Asset
 from kernel.errors import NotAuthenticated, PermissionDenied
 from regions.models import ApiToken, StandardSet
-from regions.permissions import Scope, get_principal, require, restrict
+from regions.permissions import get_principal, require, restrict
+from regions.scope import Scope
 from regions.services import tokens
 from tests import factories as f
 

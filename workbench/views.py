@@ -20,7 +20,8 @@ from exchange.models import ApprovalStep, Transfer, TransferRequest
 from exchange.services import allocation, handover, items, screening, transfer_requests
 from exchange.services.approvals import decide_step
 from kernel.errors import DomainError
-from regions.permissions import Scope, allows, get_principal
+from regions.permissions import allows, get_principal
+from regions.scope import Scope
 from regions.selectors import agencies_for, jurisdictions_for, regions_for
 from workbench import forms
 from workbench.base import add_domain_error, attempt, page

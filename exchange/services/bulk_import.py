@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from exchange.models import Asset, AssetClass, Condition, ImportJob
 from kernel import audit
 from kernel.errors import LimitExceeded, ValidationFailed
-from regions.permissions import Scope, require
+from regions.permissions import require
+from regions.scope import Scope
 
 COLUMNS = ("asset_class", "description", "quantity", "unit", "original_value", "acquired_on", "condition",
            "lon", "lat")

@@ -1,9 +1,9 @@
 """Helpers shared by the exchange services: locking, region membership, messages."""
 from django.db import connection
-from django.utils import timezone, translation
+from django.utils import translation
 
 from kernel.errors import NotFound, ValidationFailed
-from regions.models import Jurisdiction, Membership
+from regions.membership import regions_of
 
 
 def locked(queryset):
@@ -12,25 +12,10 @@ def locked(queryset):
     return queryset.select_for_update(no_key=True, of=("self",)) if connection.vendor == "postgresql" else queryset
 
 
-def ancestry(jurisdiction):
-    """The jurisdiction's id and those of its ancestors (at most three levels)."""
-    ids, current = [], jurisdiction
-    while current is not None:
-        ids.append(current.pk)
-        current = Jurisdiction.objects.filter(pk=current.parent_id).first() if current.parent_id else None
-    return ids
-
-
-def regions_of(jurisdiction, on=None):
-    """Ids of the regions the jurisdiction (or one of its ancestors) is a member of on `on`."""
-    on = on or timezone.localdate()
-    members = Membership.objects.filter(jurisdiction_id__in=ancestry(jurisdiction), joined_on__lte=on)
-    members = members.exclude(left_on__isnull=False, left_on__lt=on)
-    return list(members.order_by("region__code").values_list("region_id", flat=True).distinct())
-
-
 def region_for(jurisdiction, region_id=None):
-    regions = regions_of(jurisdiction)
+    """The region a listing of the jurisdiction goes to: `region_id` if it belongs to it today, else its
+    first region by code."""
+    regions = regions_of([jurisdiction.pk])
     if region_id is not None:
         if region_id not in regions:
             raise ValidationFailed("The jurisdiction is not a member of that region.", field="regionId")

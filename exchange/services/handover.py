@@ -12,7 +12,8 @@ from exchange.services.common import locked, require_text
 from exchange.signals import transfer_completed
 from kernel import audit
 from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
-from regions.permissions import Scope, require
+from regions.permissions import require
+from regions.scope import Scope
 
 
 def _side_scope(transfer, side):

@@ -12,7 +12,8 @@ from exchange.models import Asset, AssetPhoto, Condition, Listing, OfficeSpace, 
 from exchange.services.common import locked, region_for, require_text
 from kernel import audit
 from kernel.errors import InvalidState, LimitExceeded, ValidationFailed
-from regions.permissions import Scope, require
+from regions.permissions import require
+from regions.scope import Scope
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}

@@ -18,7 +18,8 @@ from django.utils import timezone
 from exchange.models import OfficeSpace
 from exchange.services.common import pick_message
 from regions.models import Rank
-from regions.permissions import Scope, require
+from regions.permissions import require
+from regions.scope import Scope
 from regions.services.standards import standard_in_force
 
 HELD_ASSET_STATUSES = ("in_use", "idle", "listed")

@@ -7,12 +7,14 @@ from django.utils.translation import gettext_noop
 
 from exchange.models import Listing, TransferRequest
 from exchange.services import allocation
-from exchange.services.common import ancestry, locked, regions_of, require_text
+from exchange.services.common import locked, require_text
 from exchange.services.screening import breaches, standards_today
 from kernel import audit
 from kernel.errors import AlreadyAllocated, InvalidState, PermissionDenied, StandardsBreach, ValidationFailed
+from regions.membership import ancestors, regions_of
 from regions.models import AllocationMode
-from regions.permissions import Scope, require
+from regions.permissions import require
+from regions.scope import Scope
 
 
 def _request_snapshot(request):
@@ -36,10 +38,10 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
         raise InvalidState(_("No such listing."), field="listingId", code="not_found")
     if agency.pk == listing.agency_id:
         raise ValidationFailed(_("An agency cannot request its own item."), field="agencyId")
-    if listing.region_id not in regions_of(agency.jurisdiction):
+    if listing.region_id not in regions_of([agency.jurisdiction_id]):
         raise PermissionDenied(_("The agency is not in the listing's region."), field="agencyId")
     window = listing.window_at()
-    if window == Listing.Window.JURISDICTION and listing.jurisdiction_id not in ancestry(agency.jurisdiction):
+    if window == Listing.Window.JURISDICTION and listing.jurisdiction_id not in ancestors([agency.jurisdiction_id]):
         raise PermissionDenied(_("Only agencies of the listing's jurisdiction may request it until %(at)s.")
                                % {"at": f"{timezone.localtime(listing.own_window_ends_at):%Y-%m-%d %H:%M}"},
                                field="listingId")

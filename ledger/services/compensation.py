@@ -20,10 +20,11 @@ from kernel.errors import NotFound
 from kernel.geo import geodesic_km
 from kernel.money import cny
 from ledger.models import CompensationBreakdown, JournalTransaction
+from regions.membership import member_of
 from regions.models import RentNorm
 from regions.services.standards import standard_in_force
 
-from .posting import compensation_account, member_of, post
+from .posting import compensation_account, post
 
 DAYS_PER_YEAR = Decimal("365.25")
 SHOW = Decimal("0.000001")
@@ -94,8 +95,8 @@ def on_transfer_completed(transfer, user):
     details, residual_amount, handling, transport, total = compute(transfer, standard_set)
     details["handover_date"] = on.isoformat()
     region = transfer.region
-    giver = member_of(region, transfer.giver_jurisdiction)
-    receiver = member_of(region, transfer.receiver_jurisdiction)
+    giver = member_of(region, transfer.giver_jurisdiction, on)
+    receiver = member_of(region, transfer.receiver_jurisdiction, on)
     txn = None
     if giver.pk == receiver.pk:
         details["posting"] = "Giver and receiver settle as the same member jurisdiction: nothing posted."
@@ -162,7 +163,8 @@ def _post_rent_month(user, transfer, month, key):
     except NotFound:
         return 0
     norm = RentNorm.objects.filter(standard_set=standard_set, jurisdiction=transfer.giver_jurisdiction).first()
-    giver, receiver = member_of(region, transfer.giver_jurisdiction), member_of(region, transfer.receiver_jurisdiction)
+    giver = member_of(region, transfer.giver_jurisdiction, month)
+    receiver = member_of(region, transfer.receiver_jurisdiction, month)
     if norm is None and giver.pk != transfer.giver_jurisdiction_id:
         norm = RentNorm.objects.filter(standard_set=standard_set, jurisdiction=giver).first()
     if norm is None or giver.pk == receiver.pk:

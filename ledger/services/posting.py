@@ -5,17 +5,8 @@ from datetime import date
 from kernel.errors import ValidationFailed
 from kernel.money import cny
 from ledger.models import Account, JournalTransaction, Leg, SettlementPeriod
-from regions.models import Jurisdiction, Membership
-
-
-def member_of(region, jurisdiction):
-    """The jurisdiction itself or its nearest ancestor that is a member of the region (the settling party)."""
-    current = jurisdiction
-    while current is not None:
-        if Membership.objects.filter(region=region, jurisdiction=current).exists():
-            return current
-        current = Jurisdiction.objects.filter(pk=current.parent_id).first()
-    return jurisdiction
+from regions.membership import members
+from regions.models import Jurisdiction
 
 
 def compensation_account(region, jurisdiction):
@@ -34,8 +25,7 @@ def clearing_account(region):
 
 
 def ensure_member_accounts(region):
-    for jurisdiction in Jurisdiction.objects.filter(memberships__region=region,
-                                                    memberships__left_on__isnull=True).distinct():
+    for jurisdiction in Jurisdiction.objects.filter(pk__in=members([region.pk])):
         compensation_account(region, jurisdiction)
     clearing_account(region)
 

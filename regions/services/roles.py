@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from kernel import audit
 from kernel.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from regions.models import Agency, Jurisdiction, Region, Role, RoleBinding
-from regions.permissions import JURISDICTION_ROLES, REGION_ROLES, Scope, get_principal, may_delegate
+from regions.permissions import JURISDICTION_ROLES, REGION_ROLES, get_principal, may_delegate
+from regions.scope import Scope
 
 
 def scope_of(role, *, region=None, jurisdiction=None, agency=None):

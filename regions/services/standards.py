@@ -18,7 +18,8 @@ from regions.models import (
     RentNorm,
     StandardSet,
 )
-from regions.permissions import Scope, require
+from regions.permissions import require
+from regions.scope import Scope
 
 OFFICE_LEVELS = ("central", *Jurisdiction.Level.values)
 

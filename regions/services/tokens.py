@@ -9,6 +9,7 @@ from kernel import audit
 from kernel.errors import NotAuthenticated, ValidationFailed
 from regions.models import ApiToken
 from regions.permissions import principal_for_token, require
+from regions.scope import Scope
 
 TOKEN_PREFIX = "gwc_"
 MAX_DAYS = 366
@@ -49,8 +50,6 @@ def revoke_token(user, token):
 
 
 def jurisdiction_scope(jurisdiction):
-    from regions.permissions import Scope
-
     return Scope(jurisdiction_id=jurisdiction.pk)
 
 
