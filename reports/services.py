@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from exchange.models import Transfer
 from kernel import audit
 from kernel.errors import DomainError, InvalidState, NotFound, PermissionDenied, ValidationFailed
+from regions.membership import regions_of
 from regions.models import Jurisdiction, Region
 from regions.permissions import allows, get_principal
 from regions.scope import Scope
@@ -35,12 +36,7 @@ def public_base_url():
 # --- request --------------------------------------------------------------------------------------
 def _region_of(jurisdiction, region_code):
     """The region given by code, or the one region the jurisdiction (or an ancestor) is a member of."""
-    ancestors, node = [], jurisdiction
-    while node is not None:
-        ancestors.append(node.pk)
-        node = node.parent
-    regions = Region.objects.filter(memberships__jurisdiction_id__in=ancestors,
-                                    memberships__left_on__isnull=True).distinct()
+    regions = Region.objects.filter(pk__in=regions_of([jurisdiction.pk]))
     if region_code:
         regions = regions.filter(code=region_code)
     found = list(regions[:2])
