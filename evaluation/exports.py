@@ -24,7 +24,7 @@ def to_csv(evaluation):
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for row in rows(evaluation):
-        writer.writerow(["" if v is None else neutralise(str(v)) for v in row])
+        writer.writerow(["" if v is None else str(neutralise(v)) for v in row])  # numbers stay numbers
     return out.getvalue().encode("utf-8-sig")
 
 

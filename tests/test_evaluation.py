@@ -137,6 +137,16 @@ def test_xlsx_and_parquet_exports_hold_the_same_rows(evaluated):
     assert table.schema.metadata[b"indicator_set_version"] == str(evaluation.indicator_set.version).encode()
 
 
+def test_negative_facts_export_as_numbers_and_text_cannot_start_a_formula(evaluated):
+    evaluation = freeze(evaluated)
+    objection = services.file_objection(evaluated["users"]["bureau_b"], evaluation, evaluated["city_b"], "更正",
+                                        now=evaluation.frozen_at)
+    correction = services.decide_objection(evaluated["users"]["coordinator"], objection, upheld=True, reason="更正",
+                                           corrections={"compensation_received": "-12.5"}).correction
+    rows = list(csv.reader(io.StringIO(exports.to_csv(correction).decode("utf-8-sig"))))
+    assert [r[-1] for r in rows if r[5] == "330100" and r[7] == "compensation_received"] == ["-12.500000"]
+
+
 def test_export_cells_cannot_start_a_formula():
     assert exports.neutralise("=HYPERLINK(1)") == "'=HYPERLINK(1)" and exports.neutralise("-1") == "'-1"
     assert exports.neutralise("上海市") == "上海市" and exports.neutralise(Decimal("-1")) == Decimal("-1")
