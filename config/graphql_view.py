@@ -44,6 +44,8 @@ class ContractError(HttpError):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class ExchangeGraphQLView(GraphQLView):
+    graphiql_template = "graphiql/offline.html"  # GraphiQL from our static files, never from a CDN
+
     def dispatch(self, request, *args, **kwargs):
         client_id = request.headers.get("X-Request-Id", "")
         request.request_id = client_id if CLIENT_REQUEST_ID.fullmatch(client_id) else uuid.uuid4().hex
