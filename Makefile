@@ -35,6 +35,7 @@ schema-check: setup
 
 lint: setup
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 bench: setup
 	PG_COMMAND="$(PY) -m bench.run" bash scripts/test-postgis.sh

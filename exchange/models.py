@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kernel import deadlines
 from regions.models import Agency, Jurisdiction, Region
 from regions.scope import Scope
 
@@ -373,10 +374,7 @@ class ApprovalStep(models.Model):
         REFUSED = "refused", _("refused")
         CLOSED = "closed", _("closed")
 
-    class Light(models.TextChoices):
-        GREEN = "green", _("green")
-        YELLOW = "yellow", _("yellow")
-        RED = "red", _("red")
+    Light = deadlines.Light
 
     transfer = models.ForeignKey(Transfer, models.CASCADE, related_name="steps", verbose_name=_("transfer"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -418,7 +416,7 @@ class ApprovalStep(models.Model):
     @staticmethod
     def schedule(opened, due):
         """The step's times: opened, yellow once two thirds of the time to the deadline is used, due."""
-        return {"opened_at": opened, "yellow_at": opened + (due - opened) * 2 / 3, "due_at": due}
+        return {"opened_at": opened, "yellow_at": deadlines.yellow_from(opened, due), "due_at": due}
 
     def light_at(self, when=None):
         """green until two thirds of the time is used, yellow until the deadline, red after it."""

@@ -4,16 +4,29 @@ yellow until the deadline, red after it (亮灯预警)."""
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kernel.workdays import add_working_days
 
-GREEN, YELLOW, RED = "green", "yellow", "red"
+
+class Light(models.TextChoices):
+    GREEN = "green", _("green")
+    YELLOW = "yellow", _("yellow")
+    RED = "red", _("red")
+
+
+GREEN, YELLOW, RED = Light.GREEN.value, Light.YELLOW.value, Light.RED.value
+
+
+def yellow_from(opened_at, due_at):
+    """When the light turns yellow: two thirds of the time from opening to the deadline used."""
+    return opened_at + (due_at - opened_at) * 2 / 3
 
 
 def clock(opened_at, working_days):
     """(yellow_at, due_at) for a stage opened at `opened_at` with `working_days` to finish."""
     due = add_working_days(opened_at, working_days)
-    return opened_at + (due - opened_at) * 2 / 3, due
+    return yellow_from(opened_at, due), due
 
 
 def light(yellow_at, due_at, when=None):

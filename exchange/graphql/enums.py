@@ -20,9 +20,6 @@ TransferRequestStatus = domain_enum("TransferRequestStatus", models.TransferRequ
 TransferStatus = domain_enum("TransferStatus", models.Transfer.Status, "调拨状态 Status of a transfer.")
 ApprovalKind = domain_enum("ApprovalKind", models.ApprovalStep.Kind, "审批环节 Whose approval a step is.")
 ApprovalDecision = domain_enum("ApprovalDecision", models.ApprovalStep.Decision, "审批结论 Decision on a step.")
-Light = domain_enum("Light", models.ApprovalStep.Light,
-                    "审批时限灯 Deadline light of a pending step: green, yellow after two thirds of the time, red "
-                    "when overdue (PRC working days).")
 ImportJobStatus = domain_enum("ImportJobStatus", models.ImportJob.Status, "导入任务状态 Status of an import job.")
 ApprovalStepOrder = domain_enum("ApprovalStepOrder", [
     ("light", "最紧急在前（红、黄、绿）most urgent first (red, yellow, green), then due time"),

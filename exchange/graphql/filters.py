@@ -1,6 +1,7 @@
 """Explicit FilterSets for the exchange lists (no `__all__`)."""
 import django_filters
 
+from api.enums import Light
 from api.filtering import EnumFilter, GlobalIdFilter
 from exchange import models, selectors
 from exchange.graphql import enums
@@ -75,7 +76,7 @@ class TransferFilter(django_filters.FilterSet):
 
 
 class ApprovalStepFilter(django_filters.FilterSet):
-    light = EnumFilter(enums.Light, field_name="light_now")
+    light = EnumFilter(Light, field_name="light_now")
     kind = EnumFilter(enums.ApprovalKind)
     decision = EnumFilter(enums.ApprovalDecision)
     transfer_id = GlobalIdFilter("Transfer", "transferId", field_name="transfer_id")

@@ -8,6 +8,7 @@ from graphene_django import DjangoObjectType
 from graphene_django.registry import get_global_registry
 
 from api.connection import CountableConnection
+from api.enums import Light
 from api.errors import global_id
 from api.scalars import Money, km
 from exchange import models
@@ -111,7 +112,7 @@ class ApprovalStepType(DjangoObjectType):
     pk = graphene.Int(required=True)
     kind = graphene.Field(enums.ApprovalKind, required=True)
     decision = graphene.Field(enums.ApprovalDecision, required=True)
-    light = graphene.Field(enums.Light, description="Null once decided.")
+    light = graphene.Field(Light, description="Null once decided.")
     decided_by = graphene.String(description="Username of the decider.")
 
     def resolve_light(root, info):

@@ -3,10 +3,10 @@
 import graphene
 
 from api.connection import CountableConnection, PagedConnectionField
+from api.enums import Light
 from api.errors import DomainMutation, decode_id
 from api.scalars import enum_value
 from api.scoped import ScopedObjectType
-from exchange.graphql.enums import Light
 from kernel.errors import NotFound
 from regions import selectors
 from regions.graphql import enums

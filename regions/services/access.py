@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from kernel import audit, deadlines
 from kernel.errors import InvalidState, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from notifications.services import notify
 from regions.models import AccessRequest, Jurisdiction, Membership, Role, RoleBinding
 from regions.permissions import REGION_ROLES, get_principal, may_delegate
 from regions.services import roles
@@ -74,8 +75,6 @@ def _trail(request):
 
 def _notify(recipients, kind, request, reason):
     """Inbox notices (and email) about the request; returns the usernames notified."""
-    from notifications.services import notify
-
     params = {"requester": request.requester.get_username(), "role": request.get_role_display(),
               "scope": str(request.scope_object), "reason": reason,
               "due": f"{timezone.localtime(request.due_at):%Y-%m-%d %H:%M}"}

@@ -1,7 +1,10 @@
+"""The project's demo: every app's loader in layer order (regions, exchange, evaluation). It lives in the
+workbench, the app on top, because it reaches into all the others."""
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from evaluation import demo as evaluation_demo
+from exchange import demo as exchange_demo
 from regions import demo as regions_demo
 from regions.models import Region
 
@@ -18,12 +21,7 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             regions_demo.load_all()
-            try:
-                from exchange import demo as exchange_demo
-            except ImportError:
-                exchange_demo = None
-            if exchange_demo is not None:
-                exchange_demo.load_all()
+            exchange_demo.load_all()
             evaluation_demo.load_all()
         self.stdout.write(self.style.SUCCESS(
             f"demo data loaded; users {', '.join(u[0] for u in regions_demo.DEMO_USERS)} and 'admin' "
