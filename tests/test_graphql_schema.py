@@ -129,3 +129,25 @@ def test_ids_are_global_ids_of_their_type_only(gql, region_world):
     assert refused["data"]["requestListing"] == {"request": None, "errors": [
         {"field": "listingId", "path": ["listingId"], "code": "NOT_FOUND", "message": refused["data"][
             "requestListing"]["errors"][0]["message"]}]}
+
+
+def test_every_breach_the_screening_can_raise_is_a_breach_kind():
+    from exchange.graphql.enums import BreachKind
+
+    source = (settings.BASE_DIR / "exchange" / "services" / "screening.py").read_text(encoding="utf-8")
+    raised = set(re.findall(r"Breach\(\s*\"([a-z_]+)\"", source))
+    assert raised and raised <= {m.value for m in BreachKind._meta.enum}
+
+
+def test_breaches_accepted_under_an_exception_come_back_as_breach_kinds(gql, region_world):
+    from decimal import Decimal
+
+    from tests import factories_exchange as fx
+
+    region_world["standards"] = fx.standard_set(region_world["region"], own_window_days=0)
+    listing = fx.open_listing(region_world, original_value=Decimal("6800.00"))
+    gql.login(region_world["users"]["staff_b"])
+    payload = gql.operation("RequestListing", {"input": {
+        "listingId": gid(listing), "justification": "需要", "exceptionRequested": True,
+        "exceptionJustification": "特殊岗位"}})["data"]["requestListing"]
+    assert payload["errors"] == [] and "PRICE_CAP" in {b["kind"] for b in payload["request"]["breaches"]}

@@ -33,3 +33,9 @@ ListingOrder = domain_enum("ListingOrder", [
     ("distance", "由近及远（需给出位置）nearest first (needs a point or an agency)"),
     ("oldest", "最早挂牌在前 oldest first"),
 ], "挂牌排序 Order of listings (default: nearest first with a point, else newest first).")
+BreachKind = domain_enum("BreachKind", [
+    ("price_cap", "单价超过配置上限 unit value above the class price cap"),
+    ("quota_per_head", "超过人均配置数量 more than the quantity allowed per head"),
+    ("min_service_life", "未达最低使用年限 below the minimum service life"),
+    ("office_area", "超过办公用房面积标准 office area above the standard"),
+], "超标类别（exchange/services/screening.py）Which standard a request breaches.")

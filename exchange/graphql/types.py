@@ -86,7 +86,7 @@ class StandardsBreach(graphene.ObjectType):
     """标准超限 A breach of the standards in force, accepted under an exception."""
 
     field = graphene.String()
-    code = graphene.String(required=True)
+    kind = graphene.Field(enums.BreachKind, required=True)
     message = graphene.String(required=True)
 
 
@@ -101,7 +101,7 @@ class TransferRequestType(DjangoObjectType):
                              description="Standards breaches accepted under an exception.")
 
     def resolve_breaches(root, info):
-        return [StandardsBreach(field=b.get("field"), code=b["code"], message=b["message"]) for b in root.breaches]
+        return [StandardsBreach(field=b.get("field"), kind=b["code"], message=b["message"]) for b in root.breaches]
 
 
 class ApprovalStepType(DjangoObjectType):
