@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from kernel import deadlines
 from regions.models import Agency, Jurisdiction, Region
+from regions.permissions import visible_q
 from regions.scope import Scope
 
 money = {"max_digits": 14, "decimal_places": 2}
@@ -74,6 +75,13 @@ class Asset(models.Model):
 
     SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
 
+    @classmethod
+    def extra_visibility(cls, principal):
+        """An asset is also visible wherever a listing of it is, and to the parties of the transfer that
+        created it at the receiver (the GraphQL edges Listing.asset and Transfer.receivedAsset)."""
+        return (Q(pk__in=Listing.objects.filter(visible_q(Listing, principal)).values("asset_id"))
+                | Q(pk__in=Transfer.objects.filter(visible_q(Transfer, principal)).values("received_asset_id")))
+
     class Meta:
         verbose_name = _("asset")
         verbose_name_plural = _("assets")
@@ -101,6 +109,11 @@ class AssetPhoto(models.Model):
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
+    @staticmethod
+    def extra_visibility(principal):
+        """A photo is visible with its asset."""
+        return Q(asset_id__in=Asset.objects.filter(visible_q(Asset, principal)).values("pk"))
+
     class Meta:
         verbose_name = _("asset photo")
         verbose_name_plural = _("asset photos")
@@ -127,6 +140,11 @@ class OfficeSpace(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
+
+    @classmethod
+    def extra_visibility(cls, principal):
+        """Office space is also visible wherever a listing of it is (the edge Listing.officeSpace)."""
+        return Q(pk__in=Listing.objects.filter(visible_q(Listing, principal)).values("office_space_id"))
 
     class Meta:
         verbose_name = _("office space")
@@ -206,11 +224,15 @@ class Listing(models.Model):
     @classmethod
     def extra_visibility(cls, principal):
         """Open listings are visible region-wide once the own-jurisdiction window has passed, and to
-        every agency of the listing's jurisdiction during it."""
+        every agency of the listing's jurisdiction during it; a listing stays visible to those who
+        requested it (the edge TransferRequest.listing)."""
         now = timezone.now()
         own = principal.staff_agency_jurisdictions | principal.bureau_jurisdictions
+        requested = TransferRequest.objects.filter(
+            Q(agency_id__in=principal.staff_agencies) | Q(agency__jurisdiction_id__in=principal.bureau_jurisdictions))
         return (Q(cls.past_own_window(now), status=cls.Status.OPEN, region_id__in=principal.regions)
-                | Q(status=cls.Status.OPEN, jurisdiction_id__in=own))
+                | Q(status=cls.Status.OPEN, jurisdiction_id__in=own)
+                | Q(pk__in=requested.values("listing_id")))
 
     # --- screening windows: own jurisdiction, then the whole region, then disposal ---------------------
     @staticmethod

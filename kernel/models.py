@@ -26,7 +26,10 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    SCOPE_LOOKUPS = {"region": "region_id", "jurisdiction": "jurisdiction_id"}
+    # The parties of the object (both sides of a transfer), the region's coordinators and auditors.
+    SCOPE_LOOKUPS = {"jurisdiction": ["jurisdiction_id", "transfer__giver_jurisdiction_id",
+                                      "transfer__receiver_jurisdiction_id"],
+                     "agency": ["transfer__giver_id", "transfer__receiver_id"]}
 
     class Meta:
         db_table = "exchange_auditevent"
@@ -36,3 +39,7 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    @staticmethod
+    def extra_visibility(principal):
+        return models.Q(region_id__in=principal.coordinator_regions | principal.auditor_regions)

@@ -296,7 +296,11 @@ class ApiToken(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
 
-    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id"}
+    SCOPE_LOOKUPS = {}  # only the jurisdiction's bureau managers, not region-wide roles
+
+    @staticmethod
+    def extra_visibility(principal):
+        return Q(jurisdiction_id__in=principal.bureau_jurisdictions)
 
     def permission_scope(self):
         return Scope(jurisdiction_id=self.jurisdiction_id)

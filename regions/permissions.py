@@ -126,12 +126,12 @@ def _lookups(model, kind):
     return [value] if isinstance(value, str) else list(value)
 
 
-def restrict(queryset, user, action="view"):
-    """Limit a queryset to what the user may see. Models declare `SCOPE_LOOKUPS` with the ORM paths to
-    their `region`, `jurisdiction` and `agency` ids, and may add `extra_visibility(principal)` (a Q) for
-    data shared more widely, such as listings open to the whole region."""
-    principal = get_principal(user)
-    model = queryset.model
+def visible_q(model, principal, action="view"):
+    """The Q selecting the rows of `model` the principal may see (or act on). Models declare
+    `SCOPE_LOOKUPS` with the ORM paths to their `region`, `jurisdiction` and `agency` ids, and may add
+    `extra_visibility(principal)` (a Q) for data shared more widely or more narrowly, such as listings
+    open to the whole region. Models may build on another model's rules with `visible_q(Other, principal)`
+    (e.g. an asset is visible wherever a listing of it is)."""
     q = Q(pk__in=[])
     for path in _lookups(model, "region"):
         q |= Q(**{f"{path}__in": principal.regions if action == "view" else principal.coordinator_regions})
@@ -142,7 +142,26 @@ def restrict(queryset, user, action="view"):
     extra = getattr(model, "extra_visibility", None)
     if extra is not None and action == "view":
         q |= extra(principal)
-    return queryset.filter(q).distinct() if _needs_distinct(model) else queryset.filter(q)
+    return q
+
+
+def restrict(queryset, user, action="view"):
+    """Limit a queryset to what the user may see. The result is marked as restricted for this principal
+    (the mark survives further filtering), so the GraphQL base types do not apply the same filter twice."""
+    principal = get_principal(user)
+    if action == "view" and is_restricted(queryset, principal):
+        return queryset
+    model = queryset.model
+    q = visible_q(model, principal, action)
+    queryset = queryset.filter(q).distinct() if _needs_distinct(model) else queryset.filter(q)
+    if action == "view":
+        queryset.query.restricted_for = principal
+    return queryset
+
+
+def is_restricted(queryset, principal):
+    """True when `queryset` already went through `restrict(…, "view")` for this principal."""
+    return getattr(queryset.query, "restricted_for", None) is principal
 
 
 def _needs_distinct(model):

@@ -89,8 +89,11 @@ def standards_in_force(user, region_code, on):
     if region is None:
         raise NotFound(f"No region {region_code}.", field="region")
     found = standard_in_force(region, on)
-    return (StandardSet.objects.filter(pk=found.pk).select_related("region")
-            .prefetch_related("office_norms", "class_norms", "rent_norms__jurisdiction").get())
+    visible = (standard_sets_for(user).filter(pk=found.pk)
+               .prefetch_related("office_norms", "class_norms", "rent_norms__jurisdiction").first())
+    if visible is None:
+        raise NotFound(f"No region {region_code}.", field="region")
+    return visible
 
 
 def standard_sets_for(user):

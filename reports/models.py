@@ -65,6 +65,19 @@ class ReportJob(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.get_kind_display()} · {self.get_status_display()}"
 
+    @staticmethod
+    def extra_visibility(p):
+        """The requester; region-wide roles the region's jobs; bureaus their jurisdictions' jobs and the
+        certificates of their transfers; agency staff the certificates of their transfers. A token sees
+        only what its jurisdiction covers, not its creator's other roles or requests."""
+        own = p.bureau_jurisdictions
+        q = (Q(jurisdiction_id__in=own) | Q(transfer__giver_jurisdiction_id__in=own)
+             | Q(transfer__receiver_jurisdiction_id__in=own))
+        if p.token is None:
+            q |= (Q(requested_by_id=p.user_id) | Q(region_id__in=p.coordinator_regions | p.auditor_regions)
+                  | Q(transfer__giver_id__in=p.staff_agencies) | Q(transfer__receiver_id__in=p.staff_agencies))
+        return q
+
     def permission_scopes(self):
         """The scopes whose holders may see and download this job (any one suffices): a certificate is
         readable by either party of the transfer, a period report by its region or jurisdiction."""

@@ -8,7 +8,7 @@ from django.db.models import Q
 from exchange.models import ApprovalStep, Asset, Listing, Transfer
 from kernel.errors import NotFound
 from kernel.models import AuditEvent
-from regions.permissions import get_principal, restrict
+from regions.permissions import restrict
 
 from .models import ReportJob
 
@@ -89,18 +89,8 @@ def assets_of(jurisdictions, user=None):
 
 
 def jobs_for(user):
-    """Report jobs the user requested or whose scope the user covers (region-wide roles see the region's
-    jobs; bureaus their jurisdictions' jobs and certificates of their transfers)."""
-    p = get_principal(user)
-    region_wide = p.coordinator_regions | p.auditor_regions
-    own = p.bureau_jurisdictions
-    q = (Q(requested_by_id=user.pk) | Q(region_id__in=region_wide) | Q(jurisdiction_id__in=own)
-         | Q(transfer__giver_jurisdiction_id__in=own) | Q(transfer__receiver_jurisdiction_id__in=own)
-         | Q(transfer__giver_id__in=p.staff_agencies) | Q(transfer__receiver_id__in=p.staff_agencies))
-    if p.token is not None:  # a token sees only what its jurisdiction covers, not its creator's other roles
-        q = (Q(jurisdiction_id__in=own) | Q(transfer__giver_jurisdiction_id__in=own)
-             | Q(transfer__receiver_jurisdiction_id__in=own))
-    return ReportJob.objects.filter(q).select_related("region", "jurisdiction", "requested_by", "transfer")
+    """Report jobs the user may see (rules: `ReportJob.extra_visibility`)."""
+    return restrict(ReportJob.objects.select_related("region", "jurisdiction", "requested_by", "transfer"), user)
 
 
 def certificate_by_code(code):

@@ -221,9 +221,9 @@ def test_node_lookup_is_restricted_to_the_callers_scope(gql, region_world):
     assert node_code(gql, w["agency_out"])[1] is None
 
 
-def test_node_lookup_by_anonymous_is_not_authenticated(gql, region_world):
-    body, _code = node_code(gql, region_world["agency_a"])
-    assert body["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
+def test_node_lookup_by_anonymous_is_null(gql, region_world):
+    body, code = node_code(gql, region_world["agency_a"])
+    assert body["data"]["node"] is None and code is None
 
 
 def test_node_lookup_with_a_non_numeric_pk_is_null(gql, region_world):

@@ -39,7 +39,7 @@ class ImportJobType(ScopedObjectType):
 
     @classmethod
     def node_queryset(cls, info):
-        return bulk_import.import_jobs_for(info.context.user)
+        return cls.get_queryset(ImportJob.objects.select_related("agency"), info)
 
     def resolve_row_errors(root, info):
         return [ImportRowError(**e) for e in root.errors]

@@ -4,13 +4,13 @@ import functools
 
 import graphene
 from django.apps import apps
-from graphene_django import DjangoObjectType
 from graphene_django.registry import get_global_registry
 
 from api.connection import CountableConnection
 from api.enums import Light
 from api.errors import global_id
 from api.scalars import Money, km
+from api.scoped import PublicObjectType, ScopedObjectType
 from exchange import models
 from exchange.graphql import enums
 from kernel.models import AuditEvent
@@ -22,13 +22,13 @@ def _node_meta(model, name, fields):
                              "connection_class": CountableConnection, "fields": fields})
 
 
-class AssetClassType(DjangoObjectType):
+class AssetClassType(PublicObjectType):
     Meta = _node_meta(models.AssetClass, "AssetClass", ("id", "code", "name_zh", "name_en", "kind"))
 
     kind = graphene.Field(enums.AssetKind, required=True)
 
 
-class AssetPhotoType(DjangoObjectType):
+class AssetPhotoType(ScopedObjectType):
     class Meta:
         model = models.AssetPhoto
         name = "AssetPhoto"
@@ -40,7 +40,7 @@ class AssetPhotoType(DjangoObjectType):
         return root.file.url
 
 
-class AssetType(DjangoObjectType):
+class AssetType(ScopedObjectType):
     Meta = _node_meta(models.Asset, "Asset", (
         "id", "agency", "asset_class", "description", "quantity", "unit", "original_value", "acquired_on",
         "condition", "location", "status", "created_at", "photos"))
@@ -51,7 +51,7 @@ class AssetType(DjangoObjectType):
     status = graphene.Field(enums.AssetStatus, required=True)
 
 
-class OfficeSpaceType(DjangoObjectType):
+class OfficeSpaceType(ScopedObjectType):
     Meta = _node_meta(models.OfficeSpace, "OfficeSpace", (
         "id", "agency", "building", "floor", "rooms", "area_m2", "location", "available_from", "available_to",
         "status", "created_at"))
@@ -60,7 +60,7 @@ class OfficeSpaceType(DjangoObjectType):
     status = graphene.Field(enums.OfficeSpaceStatus, required=True)
 
 
-class ListingType(DjangoObjectType):
+class ListingType(ScopedObjectType):
     Meta = _node_meta(models.Listing, "Listing", (
         "id", "region", "agency", "jurisdiction", "asset", "office_space", "title", "location", "quantity",
         "quantity_available", "opened_at", "own_window_ends_at", "region_window_ends_at", "status"))
@@ -90,7 +90,7 @@ class StandardsBreach(graphene.ObjectType):
     message = graphene.String(required=True)
 
 
-class TransferRequestType(DjangoObjectType):
+class TransferRequestType(ScopedObjectType):
     Meta = _node_meta(models.TransferRequest, "TransferRequest", (
         "id", "listing", "agency", "quantity", "justification", "needed_by", "exception_requested",
         "exception_justification", "status", "created_at"))
@@ -104,7 +104,7 @@ class TransferRequestType(DjangoObjectType):
         return [StandardsBreach(field=b.get("field"), kind=b["code"], message=b["message"]) for b in root.breaches]
 
 
-class ApprovalStepType(DjangoObjectType):
+class ApprovalStepType(ScopedObjectType):
     Meta = _node_meta(models.ApprovalStep, "ApprovalStep", (
         "id", "transfer", "kind", "region", "jurisdiction", "opened_at", "yellow_at", "due_at", "decision",
         "decided_at", "reason"))
@@ -123,7 +123,7 @@ class ApprovalStepType(DjangoObjectType):
         return root.decided_by.username if root.decided_by_id else None
 
 
-class TransferType(DjangoObjectType):
+class TransferType(ScopedObjectType):
     Meta = _node_meta(models.Transfer, "Transfer", (
         "id", "request", "listing", "region", "giver", "receiver", "giver_jurisdiction", "receiver_jurisdiction",
         "quantity", "value", "distance_km", "allocation_reason", "status", "status_reason", "allocated_at",
@@ -145,7 +145,7 @@ class TransferType(DjangoObjectType):
         return root.steps.all()
 
 
-class AuditEventType(DjangoObjectType):
+class AuditEventType(ScopedObjectType):
     Meta = _node_meta(AuditEvent, "AuditEvent", (
         "id", "at", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash"))
 

@@ -1,9 +1,9 @@
 import graphene
-from graphene_django import DjangoObjectType
 
 from api.connection import CountableConnection
 from api.errors import global_id
 from api.scalars import Money
+from api.scoped import ScopedObjectType
 from ledger import selectors
 from ledger.graphql import enums
 from ledger.models import (
@@ -16,11 +16,7 @@ from ledger.models import (
 )
 
 
-def _user(info):
-    return info.context.user
-
-
-class LedgerAccountType(DjangoObjectType):
+class LedgerAccountType(ScopedObjectType):
     class Meta:
         model = Account
         name = "LedgerAccount"
@@ -35,10 +31,6 @@ class LedgerAccountType(DjangoObjectType):
     debits = Money(required=True)
     credits = Money(required=True)
 
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return selectors.restricted_accounts(_user(info))
-
     def resolve_balance(root, info):
         if not hasattr(root, "balance"):  # fetched without the SQL annotation (e.g. as a statement's account)
             return selectors.balance_of(root)
@@ -51,7 +43,7 @@ class LedgerAccountType(DjangoObjectType):
         return selectors.money(getattr(root, "credits", None))
 
 
-class LedgerLegType(DjangoObjectType):
+class LedgerLegType(ScopedObjectType):
     class Meta:
         model = Leg
         name = "LedgerLeg"
@@ -67,10 +59,6 @@ class LedgerLegType(DjangoObjectType):
     description = graphene.String(required=True)
     transaction_id = graphene.ID(required=True, description="Global ID of the journal transaction.")
     transfer_id = graphene.ID(description="Global ID of the transfer the transaction posts, if any.")
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return selectors.legs_for(_user(info))
 
     def resolve_date(root, info):
         return root.transaction.date
@@ -88,7 +76,7 @@ class LedgerLegType(DjangoObjectType):
         return global_id("Transfer", root.transaction.transfer_id)
 
 
-class SettlementPeriodType(DjangoObjectType):
+class SettlementPeriodType(ScopedObjectType):
     class Meta:
         model = SettlementPeriod
         name = "SettlementPeriod"
@@ -100,12 +88,8 @@ class SettlementPeriodType(DjangoObjectType):
     pk = graphene.Int(required=True)
     status = graphene.Field(enums.SettlementPeriodStatus, required=True)
 
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return selectors.periods_for(_user(info))
 
-
-class PaymentInstructionType(DjangoObjectType):
+class PaymentInstructionType(ScopedObjectType):
     class Meta:
         model = PaymentInstruction
         name = "PaymentInstruction"
@@ -121,10 +105,6 @@ class PaymentInstructionType(DjangoObjectType):
     payee_name = graphene.String(required=True)
     confirmed = graphene.Boolean(required=True)
     transaction_id = graphene.ID(description="Global ID of the settlement transaction, once confirmed.")
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return selectors.instructions_for(_user(info))
 
     def resolve_payer(root, info):
         return root.payer.jurisdiction.code
@@ -145,7 +125,7 @@ class PaymentInstructionType(DjangoObjectType):
         return global_id("JournalTransaction", root.transaction_id)
 
 
-class ClosingBalanceType(DjangoObjectType):
+class ClosingBalanceType(ScopedObjectType):
     class Meta:
         model = ClosingBalance
         name = "ClosingBalance"
@@ -154,7 +134,7 @@ class ClosingBalanceType(DjangoObjectType):
     balance = Money(required=True)
 
 
-class CompensationType(DjangoObjectType):
+class CompensationType(ScopedObjectType):
     class Meta:
         model = CompensationBreakdown
         name = "CompensationBreakdown"

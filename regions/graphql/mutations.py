@@ -1,9 +1,9 @@
 import graphene
-from graphene_django import DjangoObjectType
 
 from api.connection import CountableConnection
 from api.errors import DomainMutation, decode_id
 from api.scalars import Money
+from api.scoped import ScopedObjectType
 from kernel.errors import NotFound
 from regions.models import ApiToken, Jurisdiction, Region, StandardSet
 from regions.services import standards, tokens
@@ -12,7 +12,7 @@ from . import enums
 from .types import StandardSetType
 
 
-class ApiTokenType(DjangoObjectType):
+class ApiTokenType(ScopedObjectType):
     class Meta:
         model = ApiToken
         name = "ApiToken"

@@ -1,13 +1,14 @@
 import graphene
-from graphene_django import DjangoObjectType
 
 from api.connection import CountableConnection
 from api.scalars import Money
+from api.scoped import PublicObjectType, ScopedObjectType
 from regions import models
 from regions.graphql import enums
+from regions.permissions import restrict
 
 
-class RegionType(DjangoObjectType):
+class RegionType(PublicObjectType):
     class Meta:
         model = models.Region
         name = "Region"
@@ -18,7 +19,7 @@ class RegionType(DjangoObjectType):
     pk = graphene.Int(required=True)
 
 
-class JurisdictionType(DjangoObjectType):
+class JurisdictionType(PublicObjectType):
     class Meta:
         model = models.Jurisdiction
         name = "Jurisdiction"
@@ -35,7 +36,7 @@ class JurisdictionType(DjangoObjectType):
         return root.boundary
 
 
-class HeadcountType(DjangoObjectType):
+class HeadcountType(PublicObjectType):
     class Meta:
         model = models.Headcount
         name = "Headcount"
@@ -44,7 +45,7 @@ class HeadcountType(DjangoObjectType):
     rank = graphene.Field(enums.PostRank, required=True)
 
 
-class AgencyType(DjangoObjectType):
+class AgencyType(PublicObjectType):
     class Meta:
         model = models.Agency
         name = "Agency"
@@ -57,7 +58,18 @@ class AgencyType(DjangoObjectType):
     total_headcount = graphene.Int(required=True)
 
 
-class OfficeSpaceNormType(DjangoObjectType):
+class StandardPartType(ScopedObjectType):
+    """A row of a standard set (a norm): visible with its set."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope(cls, queryset, user):
+        return queryset.filter(standard_set__in=restrict(models.StandardSet.objects.all(), user))
+
+
+class OfficeSpaceNormType(StandardPartType):
     class Meta:
         model = models.OfficeSpaceNorm
         name = "OfficeSpaceNorm"
@@ -67,7 +79,7 @@ class OfficeSpaceNormType(DjangoObjectType):
     rank = graphene.Field(enums.PostRank, required=True)
 
 
-class AssetClassNormType(DjangoObjectType):
+class AssetClassNormType(StandardPartType):
     class Meta:
         model = models.AssetClassNorm
         name = "AssetClassNorm"
@@ -76,7 +88,7 @@ class AssetClassNormType(DjangoObjectType):
     price_cap = Money(description="单价上限 Price cap per item, CNY.")
 
 
-class RentNormType(DjangoObjectType):
+class RentNormType(StandardPartType):
     class Meta:
         model = models.RentNorm
         name = "RentNorm"
@@ -90,7 +102,7 @@ class RentNormType(DjangoObjectType):
         return root.jurisdiction.code
 
 
-class StandardSetType(DjangoObjectType):
+class StandardSetType(ScopedObjectType):
     """One effective-dated version of a region's standards (data, never code)."""
 
     class Meta:

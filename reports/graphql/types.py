@@ -1,15 +1,14 @@
 import graphene
 from django.urls import reverse
-from graphene_django import DjangoObjectType
 
 from api.connection import CountableConnection
 from api.errors import global_id
-from reports import selectors
+from api.scoped import ScopedObjectType
 from reports.graphql.enums import ReportKind, ReportStatus
 from reports.models import ReportJob
 
 
-class ReportJobType(DjangoObjectType):
+class ReportJobType(ScopedObjectType):
     class Meta:
         model = ReportJob
         name = "ReportJob"
@@ -26,10 +25,6 @@ class ReportJobType(DjangoObjectType):
     transfer_id = graphene.ID(description="Global ID of the transfer (transfer certificates).")
     requested_by = graphene.String(required=True, description="Username of the requester.")
     download_url = graphene.String(description="Authenticated download URL, once the job has succeeded.")
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return selectors.jobs_for(info.context.user)
 
     def resolve_kind(root, info):
         return str(root.kind)
