@@ -43,6 +43,13 @@ class Notification(models.Model):
     def __str__(self):
         return f"{self.recipient} · {self.kind} · {self.key}"
 
+    @staticmethod
+    def extra_visibility(principal):
+        """One's own inbox, signed in as oneself (a token is a city's system, not its creator)."""
+        if principal.token is not None or principal.user_id is None:
+            return models.Q(pk__in=[])
+        return models.Q(recipient_id=principal.user_id)
+
     @property
     def message(self):
         from notifications.messages import render

@@ -61,6 +61,8 @@ ROWS = {
     "ApprovalStep": Row("step", frozenset(OWNER | COUNTERPARTY | REGION_ROLES)),
     "AuditEvent": Row("event", frozenset(OWNER | COUNTERPARTY | REGION_ROLES), "the transfer's trail"),
     "PaymentInstruction": Row("instruction", frozenset({"bureau_a", "bureau_b"} | REGION_ROLES)),
+    # a person's inbox
+    "Notification": Row("notification", frozenset({"bureau_a"}), "the recipient only"),
 }
 
 
@@ -90,10 +92,12 @@ ROOT_ARGS = {
 
 def build(world):
     """Objects of A for every row, built through the services (the `region_world` fixture plus Nanjing)."""
-    from exchange.models import AuditEvent, OfficeSpace
-    from exchange.services import bulk_import, transfers
+    from exchange.models import OfficeSpace
+    from exchange.services import bulk_import, handover
+    from kernel.models import AuditEvent
     from ledger.models import Leg, SettlementPeriod
     from ledger.services import posting, settlement
+    from notifications.services import notify
     from regions.services import tokens
     from reports.models import ReportJob
     from tests import factories as f
@@ -116,7 +120,7 @@ def build(world):
 
     transfer = _transfer(world, approved=True)
     with transaction.atomic():
-        transfers.confirm_handover(u["staff_b"], transfer, received_quantity=1, received_condition="good")
+        handover.confirm_handover(u["staff_b"], transfer, received_quantity=1, received_condition="good")
     transfer.refresh_from_db()
     world.update(transfer=transfer, request=transfer.request, step=transfer.steps.get(kind="giving_bureau"),
                  event=AuditEvent.objects.get(transfer=transfer, action="transfer.completed"))
@@ -143,6 +147,7 @@ def build(world):
                                                                                          start=date(2026, 3, 1)))
     world.update(account_a=account_a, leg_a=Leg.objects.filter(account=account_a).first(), period=period,
                  instruction=period.instructions.get())
+    world["notification"] = notify([u["bureau_a"]], "step_opened", key="reads-matrix", email=False)[0]
     world["keys"] = keys
     world["now"] = timezone.now()
     return world

@@ -25,10 +25,6 @@ class NotificationType(ScopedObjectType):
     message = graphene.String(required=True, description="The text, in the caller's language.")
     unread = graphene.Boolean(required=True)
 
-    @classmethod
-    def node_queryset(cls, info):
-        return selectors.inbox(info.context.user)
-
     def resolve_message(root, info):
         return root.message
 
