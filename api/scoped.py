@@ -55,6 +55,8 @@ class ScopedObjectType(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):  # noqa: A002 - graphene's signature
+        if not _signed_in(info):  # null, like any id the caller may not see
+            return None
         try:
             return cls.node_queryset(info).filter(pk=id).first()
         except (ValueError, TypeError, ValidationError):  # a global ID whose pk is not a valid key

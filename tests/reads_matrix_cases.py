@@ -61,6 +61,7 @@ ROWS = {
     "ApprovalStep": Row("step", frozenset(OWNER | COUNTERPARTY | REGION_ROLES)),
     "AuditEvent": Row("event", frozenset(OWNER | COUNTERPARTY | REGION_ROLES), "the transfer's trail"),
     "PaymentInstruction": Row("instruction", frozenset({"bureau_a", "bureau_b"} | REGION_ROLES)),
+    "RoleBinding": Row("role_binding", frozenset({"bureau_a"} | REGION_ROLES), "A's bureau manager role"),
     # a person's inbox
     "Notification": Row("notification", frozenset({"bureau_a"}), "the recipient only"),
 }
@@ -148,6 +149,7 @@ def build(world):
     world.update(account_a=account_a, leg_a=Leg.objects.filter(account=account_a).first(), period=period,
                  instruction=period.instructions.get())
     world["notification"] = notify([u["bureau_a"]], "step_opened", key="reads-matrix", email=False)[0]
+    world["role_binding"] = u["bureau_a"].role_bindings.get()
     world["keys"] = keys
     world["now"] = timezone.now()
     return world
