@@ -115,6 +115,17 @@ class Evaluation(models.Model):
     def __str__(self):
         return f"{self.region} {self.period_from}–{self.period_to} v{self.version}"
 
+    @staticmethod
+    def extra_visibility(principal):
+        """An external evaluator reads the cycles its unexpired grant covers."""
+        if principal.token is not None or principal.user_id is None:
+            return Q(pk__in=[])
+        grants = EvaluatorGrant.objects.filter(
+            user_id=principal.user_id, revoked_at__isnull=True, valid_until__gt=timezone.now(),
+            region_id=models.OuterRef("region_id"), period_from__lte=models.OuterRef("period_from"),
+            period_to__gte=models.OuterRef("period_to"))
+        return Q(models.Exists(grants))
+
 
 class EvaluationFact(models.Model):
     """One fact of the fact database (事实数据库) for one evaluated unit: append-only."""
@@ -198,7 +209,8 @@ class Objection(models.Model):
     correction = models.OneToOneField(Evaluation, models.PROTECT, null=True, blank=True, related_name="+",
                                       verbose_name=_("corrected version"))
 
-    SCOPE_LOOKUPS = {"region": "evaluation__region_id", "jurisdiction": "jurisdiction_id"}
+    # the objecting unit's bureau and the region's coordinators and auditors, not the other units
+    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id"}
 
     class Meta:
         verbose_name = _("objection")

@@ -3,11 +3,11 @@ them (coordinator, auditor, bureaus and agencies of member jurisdictions), and a
 reads the cycles its unexpired grant covers. Published summaries are public (see `published_summary`)."""
 from decimal import Decimal
 
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from kernel.errors import NotFound
-from regions.permissions import get_principal, restrict
+from regions.permissions import restrict
 
 from .models import Evaluation, EvaluationScore, EvaluatorGrant, IndicatorSet, Objection, Publication
 
@@ -19,11 +19,8 @@ def _grants(user):
 
 
 def evaluations_for(user):
-    principal = get_principal(user)
-    q = Q(region_id__in=principal.regions)
-    for grant in _grants(user):
-        q |= Q(region_id=grant.region_id, period_from__gte=grant.period_from, period_to__lte=grant.period_to)
-    return (Evaluation.objects.filter(q).select_related("region", "indicator_set", "publication")
+    """The region's evaluations, and those an evaluator's grant covers (`Evaluation.extra_visibility`)."""
+    return (restrict(Evaluation.objects.select_related("region", "indicator_set", "publication"), user)
             .order_by("-period_to", "-version"))
 
 

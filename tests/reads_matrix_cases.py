@@ -62,6 +62,10 @@ ROWS = {
     "AuditEvent": Row("event", frozenset(OWNER | COUNTERPARTY | REGION_ROLES), "the transfer's trail"),
     "PaymentInstruction": Row("instruction", frozenset({"bureau_a", "bureau_b"} | REGION_ROLES)),
     "RoleBinding": Row("role_binding", frozenset({"bureau_a"} | REGION_ROLES), "A's bureau manager role"),
+    # the region's performance evaluation; an objection is the objecting unit's
+    "IndicatorSet": Row("indicator_set", frozenset(REGION_MEMBERS), "the region's indicator system"),
+    "Evaluation": Row("evaluation", frozenset(REGION_MEMBERS), "region data (published summaries are public)"),
+    "Objection": Row("objection", frozenset({"bureau_a"} | REGION_ROLES), "A's objection"),
     # a person's inbox
     "Notification": Row("notification", frozenset({"bureau_a"}), "the recipient only"),
 }
@@ -93,6 +97,7 @@ ROOT_ARGS = {
 
 def build(world):
     """Objects of A for every row, built through the services (the `region_world` fixture plus Nanjing)."""
+    from evaluation.models import Evaluation, IndicatorSet, Objection
     from exchange.models import OfficeSpace
     from exchange.services import bulk_import, handover
     from kernel.models import AuditEvent
@@ -150,6 +155,13 @@ def build(world):
                  instruction=period.instructions.get())
     world["notification"] = notify([u["bureau_a"]], "step_opened", key="reads-matrix", email=False)[0]
     world["role_binding"] = u["bureau_a"].role_bindings.get()
+    world["indicator_set"] = IndicatorSet.objects.create(region=region, version=1, effective_from=date(2026, 1, 1),
+                                                         title="考核指标")
+    world["evaluation"] = Evaluation.objects.create(
+        region=region, indicator_set=world["indicator_set"], cycle="quarter", period_from=date(2026, 1, 1),
+        period_to=date(2026, 3, 31), objection_due_at=timezone.now())
+    world["objection"] = Objection.objects.create(evaluation=world["evaluation"], jurisdiction=city_a, reason="口径",
+                                                  filed_by=u["bureau_a"])
     world["keys"] = keys
     world["now"] = timezone.now()
     return world
