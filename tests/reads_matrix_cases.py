@@ -66,6 +66,7 @@ ROWS = {
     "IndicatorSet": Row("indicator_set", frozenset(REGION_MEMBERS), "the region's indicator system"),
     "Evaluation": Row("evaluation", frozenset(REGION_MEMBERS), "region data (published summaries are public)"),
     "Objection": Row("objection", frozenset({"bureau_a"} | REGION_ROLES), "A's objection"),
+    "AccessRequest": Row("access_request", frozenset(OWNER | REGION_ROLES), "a newcomer asks for a role in A"),
     # a person's inbox
     "Notification": Row("notification", frozenset({"bureau_a"}), "the recipient only"),
 }
@@ -95,6 +96,12 @@ ROOT_ARGS = {
 }
 
 
+# Root fields also scanned with these optional arguments (other views of the same rows).
+ROOT_VARIANTS = {
+    "accessRequests": lambda w: {"toDecide": True},
+}
+
+
 def build(world):
     """Objects of A for every row, built through the services (the `region_world` fixture plus Nanjing)."""
     from evaluation.models import Evaluation, IndicatorSet, Objection
@@ -104,7 +111,7 @@ def build(world):
     from ledger.models import Leg, SettlementPeriod
     from ledger.services import posting, settlement
     from notifications.services import notify
-    from regions.services import tokens
+    from regions.services import access, tokens
     from reports.models import ReportJob
     from tests import factories as f
     from tests.auth_matrix_cases import _transfer
@@ -155,6 +162,9 @@ def build(world):
                  instruction=period.instructions.get())
     world["notification"] = notify([u["bureau_a"]], "step_opened", key="reads-matrix", email=False)[0]
     world["role_binding"] = u["bureau_a"].role_bindings.get()
+    with transaction.atomic():
+        world["access_request"] = access.request_access(f.UserFactory(username="newcomer"), role="agency_staff",
+                                                        reason="新入职", agency=world["agency_a"])
     world["indicator_set"] = IndicatorSet.objects.create(region=region, version=1, effective_from=date(2026, 1, 1),
                                                          title="考核指标")
     world["evaluation"] = Evaluation.objects.create(

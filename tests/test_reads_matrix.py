@@ -14,7 +14,7 @@ from config.schema import schema
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, Undefined
 from kernel.errors import DomainError
 from regions.services import tokens
-from tests.reads_matrix_cases import PRINCIPALS, ROOT_ARGS, ROWS, build, gid
+from tests.reads_matrix_cases import PRINCIPALS, ROOT_ARGS, ROOT_VARIANTS, ROWS, build, gid
 from tests.test_schema_scoped import model_types
 
 DEPTH = 3
@@ -92,9 +92,10 @@ def root_queries(world):
             variables = ROOT_ARGS[name](world)
         else:
             variables = {}
-        args = ", ".join(f"{k}: {json.dumps(v)}" for k, v in variables.items())
-        query = f"{{ {name}{f'({args})' if args else ''} {{ {selection(_unwrap(field.type), DEPTH)} }} }}"
-        queries.append((name, query))
+        for arguments in (variables, *([ROOT_VARIANTS[name](world)] if name in ROOT_VARIANTS else [])):
+            args = ", ".join(f"{k}: {json.dumps(v)}" for k, v in arguments.items())
+            query = f"{{ {name}{f'({args})' if args else ''} {{ {selection(_unwrap(field.type), DEPTH)} }} }}"
+            queries.append((name, query))
     return queries
 
 
