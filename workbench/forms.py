@@ -3,6 +3,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from exchange.models import Condition, Listing
+from exchange.services.common import MAX_QUANTITY, MAX_TEXT, check_acquired_on, check_needed_by
+from kernel.errors import DomainError
 from workbench.templatetags.workbench import local_name
 
 
@@ -26,18 +28,31 @@ class CatalogueFilter(forms.Form):
 
 class RequestForm(forms.Form):
     agency = forms.TypedChoiceField(label=_("Requesting agency"), coerce=int)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1)
     justification = forms.CharField(label=_("Justification"), widget=forms.Textarea(attrs={"rows": 3}),
-                                    required=False)
+                                    required=False, max_length=MAX_TEXT)
     needed_by = forms.DateField(label=_("Needed by"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
     exception_requested = forms.BooleanField(label=_("Ask for an exception"), required=False)
     exception_justification = forms.CharField(label=_("Exception justification"), required=False,
-                                              widget=forms.Textarea(attrs={"rows": 2}))
+                                              max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = [(a.pk, a.name_zh) for a in agencies]
+        self.fields["agency"].choices = [(a.pk, local_name(a)) for a in agencies]
+
+    def clean_needed_by(self):
+        return _bounded(check_needed_by, self.cleaned_data.get("needed_by"))
+
+
+def _bounded(check, value):
+    """The service's own bound on a date, checked with the form's other fields (one pass)."""
+    if value is None:
+        return value
+    try:
+        return check(value)
+    except DomainError as exc:
+        raise forms.ValidationError(exc.message) from exc
 
 
 class DecisionForm(forms.Form):
@@ -78,7 +93,7 @@ class AssetForm(forms.Form):
     agency = forms.TypedChoiceField(label=_("Agency"), coerce=int)
     asset_class = forms.TypedChoiceField(label=_("Asset class"), coerce=int)
     description = forms.CharField(label=_("Description"), required=False, max_length=300)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1)
     unit = forms.CharField(label=_("Unit"), max_length=16, initial="台")
     original_value = forms.DecimalField(label=_("Original value per unit (CNY)"), max_digits=14,
                                         decimal_places=2, min_value=0)
@@ -88,8 +103,11 @@ class AssetForm(forms.Form):
 
     def __init__(self, *args, agencies=(), classes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = [(a.pk, a.name_zh) for a in agencies]
+        self.fields["agency"].choices = [(a.pk, local_name(a)) for a in agencies]
         self.fields["asset_class"].choices = [(c.pk, str(c)) for c in classes]
+
+    def clean_acquired_on(self):
+        return _bounded(check_acquired_on, self.cleaned_data.get("acquired_on"))
 
 
 class ReportForm(forms.Form):

@@ -1,6 +1,9 @@
-"""Helpers shared by the exchange services: locking, region membership, messages."""
+"""Helpers shared by the exchange services: locking, region membership, messages, input bounds."""
+from datetime import date
+
 from django.db import connection
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from kernel.errors import NotFound, ValidationFailed
 from regions.membership import regions_of
@@ -28,6 +31,38 @@ def region_for(jurisdiction, region_id=None):
 def pick_message(breach):
     """The breach message in the active language (zh-Hans by default)."""
     return breach.message_en if (translation.get_language() or "zh").startswith("en") else breach.message_zh
+
+
+MAX_QUANTITY = 10_000  # units per asset record or request
+MAX_TEXT = 2_000  # characters of a justification or reason
+EARLIEST_ACQUISITION = date(1950, 1, 1)
+
+
+def check_length(value, field, limit=MAX_TEXT):
+    if value and len(value) > limit:
+        raise ValidationFailed(_("At most %(n)d characters.") % {"n": limit}, field=field, code="too_long")
+    return value
+
+
+def check_acquired_on(day, field="acquiredOn"):
+    if day > _today():
+        raise ValidationFailed(_("The acquisition date cannot be in the future."), field=field)
+    if day < EARLIEST_ACQUISITION:
+        raise ValidationFailed(_("The acquisition date cannot be before %(d)s.") % {"d": EARLIEST_ACQUISITION},
+                               field=field)
+    return day
+
+
+def check_needed_by(day, field="neededBy"):
+    if day is not None and day < _today():
+        raise ValidationFailed(_("The needed-by date cannot be in the past."), field=field)
+    return day
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
 
 
 def require_text(value, field, message):

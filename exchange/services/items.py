@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.models import Asset, AssetPhoto, Condition, Listing, OfficeSpace, TransferRequest
-from exchange.services.common import locked, region_for, require_text
+from exchange.services.common import MAX_QUANTITY, check_acquired_on, locked, region_for, require_text
 from kernel import audit
 from kernel.errors import InvalidState, LimitExceeded, ValidationFailed
 from regions.permissions import require
@@ -39,12 +39,13 @@ def register_asset(user, *, agency, asset_class, description, original_value, ac
     description = require_text(description, "description", _("A description is required."))
     if quantity is None or quantity < 1:
         raise ValidationFailed(_("Quantity must be at least 1."), field="quantity")
+    if quantity > MAX_QUANTITY:
+        raise ValidationFailed(_("At most %(n)s units per record.") % {"n": f"{MAX_QUANTITY:,}"}, field="quantity")
     original_value = Decimal(original_value)
     if original_value < 0 or original_value.as_tuple().exponent < -2:
         raise ValidationFailed(_("Original value must be a non-negative CNY amount with 2 decimals."),
                                field="originalValue")
-    if acquired_on > timezone.localdate():
-        raise ValidationFailed(_("The acquisition date cannot be in the future."), field="acquiredOn")
+    check_acquired_on(acquired_on)
     if condition not in Condition.values:
         raise ValidationFailed(_("Unknown condition."), field="condition")
     asset = Asset.objects.create(

@@ -1,0 +1,66 @@
+"""Bounds on what people type, in the service (so GraphQL has them too) and on the form (all fields in one
+pass, what was typed kept): quantity ≤ 10,000, acquisition 1950 … today, needed-by not past, justification
+≤ 2,000 characters; messages translated."""
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from exchange import models as ex
+from exchange.services import items, transfer_requests
+from kernel.errors import ValidationFailed
+from tests import factories as f
+from tests import factories_exchange as fx
+
+
+@pytest.fixture
+def world(region_world):
+    region_world["standards"] = fx.standard_set(region_world["region"], own_window_days=0)
+    return region_world
+
+
+def test_services_bound_quantity_dates_and_text(world):
+    staff_a, cls = world["users"]["staff_a"], f.AssetClassFactory()
+    base = {"agency": world["agency_a"], "asset_class": cls, "description": "台式机", "original_value": "100.00"}
+    with pytest.raises(ValidationFailed, match="每条记录最多 10,000 件") as exc:
+        items.register_asset(staff_a, acquired_on=date(2020, 1, 1), quantity=10_001, **base)
+    assert exc.value.field == "quantity"
+    with pytest.raises(ValidationFailed, match="取得日期不能早于 1950-01-01"):
+        items.register_asset(staff_a, acquired_on=date(1949, 12, 31), **base)
+    listing = fx.open_listing(world)
+    ask = {"listing": listing, "agency": world["agency_b"], "quantity": 1}
+    with pytest.raises(ValidationFailed, match="最多 2000 个字符") as exc:
+        transfer_requests.create_request(world["users"]["staff_b"], justification="理" * 2001, **ask)
+    assert exc.value.field == "justification"
+    with pytest.raises(ValidationFailed, match="需用日期不能早于今天") as exc:
+        transfer_requests.create_request(world["users"]["staff_b"], justification="办公",
+                                         needed_by=timezone.localdate() - timedelta(days=1), **ask)
+    assert exc.value.field == "neededBy"
+    assert ex.TransferRequest.objects.count() == 0
+
+
+def test_asset_form_reports_every_bound_at_once_and_keeps_the_input(client, world):
+    cls = f.AssetClassFactory()
+    client.force_login(world["users"]["staff_a"])
+    response = client.post(reverse("web:asset_new"), {
+        "agency": world["agency_a"].pk, "asset_class": cls.pk, "description": "旧打印机", "quantity": "20000",
+        "unit": "台", "original_value": "10.00", "acquired_on": "1900-01-01", "condition": "good"})
+    errors = response.context["form"].errors
+    assert set(errors) == {"quantity", "acquired_on"}
+    assert errors["acquired_on"] == ["取得日期不能早于 1950-01-01。"]
+    assert 'value="旧打印机"' in response.content.decode()
+    assert not ex.Asset.objects.filter(description="旧打印机").exists()
+
+
+def test_request_form_bounds_in_english(client, world):
+    listing = fx.open_listing(world)
+    client.force_login(world["users"]["staff_b"])
+    response = client.post(reverse("web:listing", args=[listing.pk]), {
+        "agency": world["agency_b"].pk, "quantity": "1", "justification": "x" * 2001, "action": "submit",
+        "needed_by": (timezone.localdate() - timedelta(days=2)).isoformat(), "exception_justification": ""},
+        HTTP_ACCEPT_LANGUAGE="en")
+    errors = response.context["form"].errors
+    assert set(errors) == {"justification", "needed_by"}
+    assert errors["needed_by"] == ["The needed-by date cannot be in the past."]
+    assert ex.TransferRequest.objects.count() == 0
