@@ -40,7 +40,7 @@ EARLIEST_ACQUISITION = date(1950, 1, 1)
 
 def check_length(value, field, limit=MAX_TEXT):
     if value and len(value) > limit:
-        raise ValidationFailed(_("At most %(n)d characters.") % {"n": limit}, field=field, code="too_long")
+        raise ValidationFailed(_("At most %(n)d characters.") % {"n": limit}, field=field)
     return value
 
 
