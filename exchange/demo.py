@@ -24,6 +24,7 @@ ASSET_CLASSES = [
 ]
 SH_STATS, SH_BUREAU, HZ_EDU, HZ_BUREAU = ("11310000MB0001002B", "11310000MB0001001A", "11330100MB0002002D",
                                           "11330100MB0002001C")
+NJ_BUREAU, SZ_BUREAU = "11320100MB0003001E", "11320500MB0004001F"
 ASSETS = [
     # agency, class, description, quantity, unit, value per unit, acquired, condition, listed?
     (SH_STATS, "2010104", "联想启天 M437 台式计算机", 4, "台", "4500.00", date(2017, 6, 1), "good", True),
@@ -33,6 +34,7 @@ ASSETS = [
     (SH_BUREAU, "2010105", "ThinkPad T480 便携式计算机", 3, "台", "6500.00", date(2019, 1, 1), "good", False),
     (HZ_BUREAU, "6010301", "人体工学办公椅", 8, "把", "900.00", date(2009, 4, 1), "good", True),
     (HZ_BUREAU, "2010104", "华为 擎云 台式计算机", 2, "台", "4800.00", date(2018, 2, 1), "new", True),
+    (SZ_BUREAU, "2010601", "佳能 iR 彩色复印打印一体机", 3, "台", "2800.00", date(2022, 4, 1), "good", True),
 ]
 FIRST = ASSETS[0][2]
 
@@ -40,7 +42,7 @@ FIRST = ASSETS[0][2]
 def _users():
     User = get_user_model()
     return {u.username: u for u in User.objects.filter(username__in=[
-        "coordinator", "sh_bureau", "hz_bureau", "sh_stats", "hz_edu"])}
+        "coordinator", "sh_bureau", "hz_bureau", "sh_stats", "hz_edu", "nj_bureau", "sz_bureau"])}
 
 
 def _wind_back(listing, days=8):
@@ -58,7 +60,8 @@ def load_all():
         return
     users = _users()
     agencies = {a.code: a for a in Agency.objects.select_related("jurisdiction")}
-    actor = {SH_STATS: users["sh_stats"], SH_BUREAU: users["sh_bureau"], HZ_BUREAU: users["hz_bureau"]}
+    actor = {SH_STATS: users["sh_stats"], SH_BUREAU: users["sh_bureau"], HZ_BUREAU: users["hz_bureau"],
+             SZ_BUREAU: users["sz_bureau"]}
     listings = []
     for code, cls, desc, qty, unit, value, acquired, condition, listed in ASSETS:
         asset = items.register_asset(actor[code], agency=agencies[code], asset_class=AssetClass.objects.get(code=cls),
@@ -70,7 +73,7 @@ def load_all():
                                         floor="5", rooms="501-503", area_m2=Decimal("86.00"),
                                         available_from=timezone.localdate())
     items.mark_idle(users["sh_bureau"], office_space=space)
-    for listing in listings[:4]:
+    for listing in listings[:4] + listings[-1:]:
         _wind_back(listing)
     hz_edu, agency = users["hz_edu"], agencies[HZ_EDU]
 
@@ -84,6 +87,15 @@ def load_all():
     handover.confirm_handover(hz_edu, Transfer.objects.get(pk=done.pk), received_quantity=2,
                               received_condition="fair", note="外观有划痕，可正常使用")
 
+    # completed inside Jiangsu: 1 printer, Suzhou → Nanjing (cities settle, so it posts)
+    nj = users["nj_bureau"]
+    _, within = transfer_requests.create_request(nj, listing=Listing.objects.get(pk=listings[-1].pk),
+                                         agency=agencies[NJ_BUREAU], quantity=1, justification="机关文印室设备更新")
+    deciders_js = {"giving_bureau": users["sz_bureau"], "receiving_bureau": nj, "coordinator": users["coordinator"]}
+    for step in within.steps.all():
+        approvals.decide_step(deciders_js[step.kind], step, approve=True)
+    handover.confirm_handover(nj, Transfer.objects.get(pk=within.pk), received_quantity=1, received_condition="good")
+
     # in flight: 2 desktops, asked with an exception (coordinator step); lights green / yellow / red
     _, flying = transfer_requests.create_request(
         hz_edu, listing=Listing.objects.get(pk=listings[0].pk), agency=agency, quantity=2,
@@ -96,6 +108,6 @@ def load_all():
     for step in flying.steps.all():
         opened, due = times[step.kind]
         ApprovalStep.objects.filter(pk=step.pk).update(**ApprovalStep.schedule(opened, due))
-    return {"listings": len(listings) + 1, "completed": done.pk, "in_flight": flying.pk}
+    return {"listings": len(listings) + 1, "completed": [done.pk, within.pk], "in_flight": flying.pk}
 
 

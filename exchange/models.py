@@ -71,6 +71,11 @@ class Asset(models.Model):
     location = models.PointField(_("location"), srid=4326)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.IN_USE,
                               db_index=True)
+    asset_number = models.CharField(_("asset number"), max_length=40, blank=True, default="",
+                                    help_text=_("The agency's own asset number (unique within the agency)."))
+    origin_transfer = models.ForeignKey("Transfer", models.PROTECT, null=True, blank=True, related_name="+",
+                                        verbose_name=_("origin transfer"),
+                                        help_text=_("The transfer this record came from, if any."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     SCOPE_LOOKUPS = {"jurisdiction": "agency__jurisdiction_id", "agency": "agency_id"}
@@ -89,6 +94,8 @@ class Asset(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(original_value__gte=0), name="asset_value_not_negative"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="asset_quantity_positive"),
+            models.UniqueConstraint(fields=["agency", "asset_number"], condition=~Q(asset_number=""),
+                                    name="asset_number_unique_per_agency"),
         ]
 
     def __str__(self):
@@ -160,6 +167,52 @@ class OfficeSpace(models.Model):
 
     def permission_scope(self):
         return Scope(jurisdiction_id=self.agency.jurisdiction_id, agency_id=self.agency_id)
+
+
+class Occupancy(models.Model):
+    """Office space used by another agency after a transfer (办公用房调剂使用): the owning agency keeps the
+    space; the occupant uses `area_m2` from `starts_on` (the handover) until it ends: `ended_on` when ended
+    by `end_occupancy`, at the latest `ends_on` (the space's `available_to`). Both end dates are the last day
+    of use, inclusive. Rent-equivalent is posted per calendar month, prorated by days."""
+
+    office_space = models.ForeignKey(OfficeSpace, models.PROTECT, related_name="occupancies",
+                                     verbose_name=_("office space"))
+    transfer = models.OneToOneField("Transfer", models.PROTECT, related_name="occupancy", verbose_name=_("transfer"))
+    occupant = models.ForeignKey(Agency, models.PROTECT, related_name="occupancies", verbose_name=_("occupant"))
+    area_m2 = models.DecimalField(_("area (m²)"), max_digits=8, decimal_places=2)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends at the latest on"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+
+    SCOPE_LOOKUPS = {"jurisdiction": ["office_space__agency__jurisdiction_id", "occupant__jurisdiction_id"],
+                     "agency": ["office_space__agency_id", "occupant_id"]}
+
+    class Meta:
+        verbose_name = _("occupancy")
+        verbose_name_plural = _("occupancies")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(area_m2__gt=0), name="occupancy_area_positive"),
+            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                                   name="occupancy_ends_after_start"),
+            models.CheckConstraint(condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("starts_on")),
+                                   name="occupancy_ended_after_start"),
+            models.UniqueConstraint(fields=["office_space"], condition=Q(ended_on__isnull=True),
+                                    name="one_open_occupancy_per_space"),
+        ]
+
+    def __str__(self):
+        return f"{self.occupant} @ {self.office_space} from {self.starts_on}"
+
+    @property
+    def last_day(self):
+        """The last day of use so far decided (ended, or the planned end), or None while open-ended."""
+        days = [d for d in (self.ended_on, self.ends_on) if d is not None]
+        return min(days) if days else None
+
+    def permission_scope(self):
+        return Scope(jurisdiction_id=self.occupant.jurisdiction_id, agency_id=self.occupant_id)
 
 
 class Listing(models.Model):
@@ -241,6 +294,16 @@ class Listing(models.Model):
         of the standard set in force."""
         own_end = opened + timedelta(days=standards.own_window_days)
         return own_end, own_end + timedelta(days=standards.region_window_days)
+    @property
+    def search_km(self):
+        """km from the point a search measured from (set by `listings_for`), by the WGS84 geodesic; else None."""
+        if getattr(self, "near_lon", None) is None:
+            return None
+        from django.contrib.gis.geos import Point
+
+        from kernel.geo import geodesic_m
+
+        return geodesic_m(Point(self.near_lon, self.near_lat, srid=4326), self.location) / 1000
 
     def window_at(self, when=None):
         when = when or timezone.now()

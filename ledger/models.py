@@ -1,6 +1,7 @@
 """Double-entry compensation ledger after django-hordak: Account / JournalTransaction / Leg.
 
-One "compensation" account per (region, member jurisdiction) with a signed balance (Σdebit − Σcredit):
+One "compensation" account per (region, settling jurisdiction: the level the region settles at, see
+`regions.SettlingLevel`) with a signed balance (Σdebit − Σcredit):
 positive = the jurisdiction owes the region (it received more than it gave), negative = it is owed.
 One "clearing" account per region carries settlement payments and returns to zero after each one.
 Invariants held by the database (see migrations/0002_invariants.py): positive amounts, append-only
@@ -155,6 +156,13 @@ class Leg(models.Model):
                  account__region_id__in=principal.coordinator_regions | principal.auditor_regions)
 
 
+SAVINGS_DEFINITION = (
+    "节约 = 调入方免于购置的价值（实际接收数量 × 该类资产配置标准单价上限，无上限时按原值）− 支付的补偿；"
+    "在交接完成时按实际接收数量计；办公用房不计。 Savings = value the receiver did not have to buy (units "
+    "received × the standard's price cap for the class, or their original value where there is no cap) − "
+    "compensation paid; counted on the units received, at completion; office space is not counted.")
+
+
 class CompensationBreakdown(models.Model):
     """How each yuan of a transfer's compensation was reached (one per transfer). Figures are stored
     exactly as computed; `total` is the only rounded figure (CNY, half-up, once)."""
@@ -171,10 +179,15 @@ class CompensationBreakdown(models.Model):
     handling_fee = models.DecimalField(_("handling fee (CNY)"), **money, default=0)
     transport = models.DecimalField(_("transport (CNY)"), max_digits=24, decimal_places=10, default=0)
     total = models.DecimalField(_("compensation (CNY)"), **money)
+    value_not_bought = models.DecimalField(_("value not bought (CNY)"), **money, null=True, blank=True)
+    savings = models.DecimalField(_("savings (CNY)"), **money, null=True, blank=True,
+                                  help_text=SAVINGS_DEFINITION)
     details = models.JSONField(_("breakdown"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    SCOPE_LOOKUPS = {"jurisdiction": ["giver_jurisdiction_id", "receiver_jurisdiction_id"]}
+    # The settling bureaus (and those above them) and the two agencies of the transfer.
+    SCOPE_LOOKUPS = {"jurisdiction": ["giver_jurisdiction_id", "receiver_jurisdiction_id"],
+                     "agency": ["transfer__giver_id", "transfer__receiver_id"]}
 
     class Meta:
         verbose_name = _("compensation breakdown")

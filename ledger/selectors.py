@@ -77,10 +77,15 @@ def legs_for(user):
         "transaction", "account__jurisdiction"), user).order_by("transaction__date", "transaction_id", "id")
 
 
+def compensations_for(user):
+    """Breakdowns the user may see: the settling bureaus' (and those above them) and the two agencies'."""
+    return restrict(CompensationBreakdown.objects.select_related(
+        "transaction", "giver_jurisdiction", "receiver_jurisdiction", "standard_set", "transfer"), user).order_by(
+        "-created_at", "-id")
+
+
 def compensation_for(user, transfer_id):
-    found = restrict(CompensationBreakdown.objects.select_related(
-        "transaction", "giver_jurisdiction", "receiver_jurisdiction", "standard_set"), user).filter(
-        transfer_id=transfer_id).first()
+    found = compensations_for(user).filter(transfer_id=transfer_id).first()
     if found is None:
         raise NotFound(field="transferId")
     return found
@@ -128,3 +133,27 @@ def compensation_estimates(transfers, on: date | None = None):
             *_parts, total = compute(transfer, sets[transfer.region_id], norms[transfer.region_id])
             estimates[transfer.pk] = total
     return estimates
+
+
+def totals(accounts, as_of=None):
+    """{balance, debits, credits} summed in SQL over the posted legs of the accounts (a queryset)."""
+    legs = Leg.objects.filter(account__in=accounts.values("pk"), transaction__posted=True)
+    if as_of:
+        legs = legs.filter(transaction__date__lte=as_of)
+    found = legs.aggregate(
+        debits=Coalesce(Sum("amount", filter=Q(side="debit")), Value(Decimal("0")), output_field=MONEY),
+        credits=Coalesce(Sum("amount", filter=Q(side="credit")), Value(Decimal("0")), output_field=MONEY))
+    found = {k: money(v) for k, v in found.items()}
+    found["balance"] = found["debits"] - found["credits"]
+    return found
+
+
+def jurisdiction_summary(user, jurisdiction, as_of=None):
+    """A bureau's view of the accounts at or below `jurisdiction` (a province bureau: each of its cities):
+    (lines, totals) with lines the visible compensation accounts annotated with balances and totals the
+    sums over them {balance, debits, credits}, both in SQL."""
+    from regions.membership import descendants
+
+    lines = accounts_for(user, as_of).filter(kind=Account.Kind.COMPENSATION,
+                                             jurisdiction_id__in=descendants([jurisdiction.pk]))
+    return lines.order_by("code"), totals(lines, as_of)

@@ -95,6 +95,13 @@ class MembershipAdmin(ReadOnlyAdmin):
     list_select_related = ("jurisdiction", "region")
 
 
+@admin.register(models.SettlingLevel)
+class SettlingLevelAdmin(ReadOnlyAdmin):
+    list_display = ("region", "level", "effective_from")
+    list_filter = ("region", "level")
+    list_select_related = ("region",)
+
+
 class HeadcountInline(admin.TabularInline):
     model = models.Headcount
     extra = 0

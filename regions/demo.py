@@ -19,6 +19,7 @@ from regions.models import (
     Region,
     RentNorm,
     RoleBinding,
+    SettlingLevel,
     StandardSet,
 )
 from regions.services.boundaries import import_boundaries
@@ -76,6 +77,8 @@ DEMO_USERS = [
     ("sh_bureau", "bureau_manager", "jurisdiction", "310000"),
     ("hz_bureau", "bureau_manager", "jurisdiction", "330100"),
     ("nj_bureau", "bureau_manager", "jurisdiction", "320100"),
+    ("sz_bureau", "bureau_manager", "jurisdiction", "320500"),
+    ("js_bureau", "bureau_manager", "jurisdiction", "320000"),
     ("sh_stats", "agency_staff", "agency", "11310000MB0001002B"),
     ("hz_edu", "agency_staff", "agency", "11330100MB0002002D"),
 ]
@@ -87,10 +90,14 @@ def load_geography():
 
 
 def load_region():
+    """The region, its four provincial members and its settling level: the 41 prefecture-level cities settle
+    compensation (Shanghai, a province-level municipality, settles itself), so Suzhou → Nanjing posts."""
     region, _ = Region.objects.get_or_create(code="yrd", defaults={"name_zh": "长三角区域",
                                                                    "name_en": "Yangtze River Delta"})
     for jurisdiction in Jurisdiction.objects.filter(level="province"):
         Membership.objects.get_or_create(region=region, jurisdiction=jurisdiction, joined_on=date(2019, 12, 1))
+    SettlingLevel.objects.get_or_create(region=region, effective_from=date(2019, 12, 1),
+                                        defaults={"level": Jurisdiction.Level.CITY})
     return region
 
 

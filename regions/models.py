@@ -54,7 +54,8 @@ class Jurisdiction(models.Model):
 
 
 class Membership(models.Model):
-    """A jurisdiction's membership of a region over a period; a jurisdiction may join several."""
+    """A jurisdiction's membership of a region over a period; a jurisdiction may join several. The predicate
+    (`regions.membership.in_force`) is used by permissions, posting, reports and settlement."""
 
     region = models.ForeignKey(Region, models.CASCADE, related_name="memberships",
                                verbose_name=_("region"))
@@ -74,6 +75,25 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.jurisdiction} ∈ {self.region}"
+
+
+class SettlingLevel(models.Model):
+    """Which level of jurisdiction settles compensation in a region (区域利益补偿机制), from a date.
+    The level in force on D is the row with the latest `effective_from` on or before D; postings made
+    under an earlier level keep the accounts they were posted to."""
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="settling_levels", verbose_name=_("region"))
+    level = models.CharField(_("settling level"), max_length=10, choices=Jurisdiction.Level.choices)
+    effective_from = models.DateField(_("effective from"))
+
+    class Meta:
+        verbose_name = _("settling level")
+        verbose_name_plural = _("settling levels")
+        ordering = ["region", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["region", "effective_from"], name="one_settling_level_per_day")]
+
+    def __str__(self):
+        return f"{self.region} · {self.get_level_display()} · {self.effective_from}"
 
 
 class Rank(models.TextChoices):

@@ -29,6 +29,7 @@ WRITE_RULES: dict[str, frozenset[str]] = {
     "approval.decide": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER}),
     "transfer.cancel": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
     "handover.confirm": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "occupancy.end": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
     "standards.edit": frozenset({Role.COORDINATOR}),
     "token.manage": frozenset({Role.BUREAU_MANAGER}),
     "period.close": frozenset({Role.COORDINATOR}),

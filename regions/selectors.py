@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 
 from kernel.errors import NotFound, ValidationFailed
 from kernel.geo import geodesic_km
@@ -154,7 +154,6 @@ def delegation_scopes(user):
 
 def access_requests_to_decide(user):
     """Pending access requests the caller may decide, most urgent first (light computed in SQL)."""
-    from django.db.models import Q
 
     from kernel import deadlines
     from regions.models import AccessRequest
@@ -168,7 +167,6 @@ def access_requests_to_decide(user):
 
 
 def my_access_requests(user):
-    from django.db.models import Q
 
     from kernel import deadlines
     from regions.models import AccessRequest

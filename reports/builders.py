@@ -13,6 +13,7 @@ from exchange.models import Asset, Transfer
 from kernel.errors import InvalidState
 from ledger import selectors as ledger
 from ledger.models import (
+    SAVINGS_DEFINITION,
     Account,
     ClosingBalance,
     CompensationBreakdown,
@@ -239,8 +240,7 @@ def build_settlement_statement(region, jurisdiction=None, period_from=None, peri
 SCORE_NOTES = (
     "挂牌：期间内开始挂牌的物品数。 Listed: listings opened in the period.",
     "调入/调出：期间内完成交接的调拨笔数。 Taken/given: transfers completed (handover confirmed) in the period.",
-    "节约：调入物品原值（按原值估算的新购成本）减去支付的补偿。 Saved: original value of items taken "
-    "(the cost of buying them new at original price) minus the compensation paid.",
+    SAVINGS_DEFINITION,
     "闲置率：生成时本地区在账资产中闲置或已挂牌的比例。 Idle rate: share of the jurisdiction's assets on record "
     "(not transferred or disposed) that are idle or listed, at generation time.",
     "审批均天：本地区管理局在期间内作出决定的审批环节，从开启到决定的平均天数。 Days/step: mean days from opening "
@@ -270,11 +270,10 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
     progress(30)
     taken, given, received, office = defaultdict(int), defaultdict(int), defaultdict(Decimal), defaultdict(Decimal)
     completed = selectors.completed_transfers(everything, region, period_from, period_to, user)
-    for gj, rj, value, area in completed.values_list("giver_jurisdiction_id", "receiver_jurisdiction_id", "value",
-                                                     "listing__office_space__area_m2"):
+    for gj, rj, area in completed.values_list("giver_jurisdiction_id", "receiver_jurisdiction_id",
+                                              "listing__office_space__area_m2"):
         if rj in owner:
             taken[owner[rj]] += 1
-            received[owner[rj]] += value
             office[owner[rj]] += area or 0
         if gj in owner:
             given[owner[gj]] += 1
@@ -296,13 +295,13 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
             step_days[j].append(_days(decided - opened))
         red[j] += (decided or now) > due
     progress(70)
-    paid = compensation_paid(groups, period_from, period_to)
+    paid, received, saved = compensation_paid(groups, period_from, period_to)
     lines = []
     for j in sorted(groups, key=lambda x: x.code):
         comp = paid.get(j)
         lines.append(d.ScoreLine(
             jurisdiction=j.name_zh, items_listed=listed[j], items_taken=taken[j], items_given=given[j],
-            value_received=received[j], compensation_paid=comp, value_saved=received[j] - (comp or 0),
+            value_received=received[j], compensation_paid=comp, value_saved=saved[j],
             idle_rate=(Decimal(idle[j]) / on_record[j]).quantize(Decimal("0.001"), ROUND_HALF_UP)
             if on_record[j] else None,
             avg_step_days=_mean(step_days[j]),
@@ -315,14 +314,17 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
 
 
 def compensation_paid(groups, period_from, period_to):
-    """Compensation paid per jurisdiction group (the receiving side) from the ledger's breakdowns of
-    transfers completed in the period."""
+    """Per jurisdiction group (the receiving side), from the ledger's breakdowns of transfers completed in
+    the period: (compensation paid, value not bought, savings), savings as SAVINGS_DEFINITION says."""
     owner = {jid: j for j, ids in groups.items() for jid in ids}
-    paid = {j: d.ZERO for j in groups}
+    paid, not_bought, saved = ({j: d.ZERO for j in groups} for _ in range(3))
     q = Q(receiver_jurisdiction_id__in=owner) & selectors.in_period("transfer__completed_at", period_from, period_to)
-    for jid, total in CompensationBreakdown.objects.filter(q).values_list("receiver_jurisdiction_id", "total"):
+    for jid, total, value, saving in CompensationBreakdown.objects.filter(q).values_list(
+            "receiver_jurisdiction_id", "total", "value_not_bought", "savings"):
         paid[owner[jid]] += total
-    return paid
+        not_bought[owner[jid]] += value or 0
+        saved[owner[jid]] += saving or 0
+    return paid, not_bought, saved
 
 
 BUILDERS = {

@@ -235,6 +235,33 @@ def confirm_handover(world):
                                               "receivedCondition": "GOOD"}}, u["staff_b"], u["staff_a"])
 
 
+def end_occupancy(world):
+    # the occupant ends its use of the space; the auditor sees it but never writes
+    from exchange.services import approvals, handover, items, transfer_requests
+
+    u = world["users"]
+    with transaction.atomic():
+        space = items.register_office_space(u["staff_a"], agency=world["agency_a"], building="B", floor="1",
+                                            rooms="101", area_m2=Decimal("20.00"),
+                                            available_from=timezone.localdate() - timedelta(days=30))
+        listing = items.mark_idle(u["staff_a"], office_space=space)
+        from exchange.models import Listing
+
+        Listing.objects.filter(pk=listing.pk).update(own_window_ends_at=timezone.now())
+        listing.refresh_from_db()
+        _, transfer = transfer_requests.create_request(
+            u["staff_b"], listing=listing, agency=world["agency_b"], quantity=1, justification="办公",
+            exception_requested=True, exception_justification="测试")
+        deciders = {"giving_bureau": "bureau_a", "receiving_bureau": "bureau_b", "coordinator": "coordinator"}
+        for step in transfer.steps.all():
+            approvals.decide_step(u[deciders[step.kind]], step, approve=True)
+        transfer.refresh_from_db()
+        handover.confirm_handover(u["staff_b"], transfer, received_quantity=1, received_condition="good")
+    transfer.refresh_from_db()
+    return (op("OccupancyEnd"), {"input": {"occupancyId": gid(transfer.occupancy),
+                                           "lastDay": timezone.localdate().isoformat()}}, u["staff_b"], u["auditor"])
+
+
 def import_assets(world):
     # the other agency's staff may not import into agency A
     from tests import factories as f
@@ -254,6 +281,7 @@ CASES.update({
     "decideApproval": decide_approval,
     "cancelTransfer": cancel_transfer,
     "confirmHandover": confirm_handover,
+    "endOccupancy": end_occupancy,
     "importAssets": import_assets,
 })
 

@@ -59,6 +59,10 @@ ROWS = {
     "TransferRequest": Row("request", frozenset(OWNER | COUNTERPARTY | REGION_ROLES)),
     "Transfer": Row("transfer", frozenset(OWNER | COUNTERPARTY | REGION_ROLES)),
     "ApprovalStep": Row("step", frozenset(OWNER | COUNTERPARTY | REGION_ROLES)),
+    "CompensationBreakdown": Row("breakdown", frozenset(OWNER | COUNTERPARTY | REGION_ROLES),
+                                 "the settling bureaus and the two agencies of the transfer"),
+    "Occupancy": Row("occupancy", frozenset(OWNER | COUNTERPARTY | REGION_ROLES),
+                     "A's office space occupied by B: owner and occupant"),
     "AuditEvent": Row("event", frozenset(OWNER | COUNTERPARTY | REGION_ROLES), "the transfer's trail"),
     "PaymentInstruction": Row("instruction", frozenset({"bureau_a", "bureau_b"} | REGION_ROLES)),
     "RoleBinding": Row("role_binding", frozenset({"bureau_a"} | REGION_ROLES), "A's bureau manager role"),
@@ -93,6 +97,7 @@ ROOT_ARGS = {
     "compensation": lambda w: {"transferId": gid("Transfer", w["transfer"].pk)},
     "ledgerStatement": lambda w: {"accountId": gid("LedgerAccount", w["account_a"].pk), "start": "2026-01-01",
                                   "end": "2026-12-31"},
+    "ledgerSummary": lambda w: {"jurisdiction": w["city_a"].code},
 }
 
 
@@ -136,7 +141,13 @@ def build(world):
         handover.confirm_handover(u["staff_b"], transfer, received_quantity=1, received_condition="good")
     transfer.refresh_from_db()
     world.update(transfer=transfer, request=transfer.request, step=transfer.steps.get(kind="giving_bureau"),
-                 event=AuditEvent.objects.get(transfer=transfer, action="transfer.completed"))
+                 event=AuditEvent.objects.get(transfer=transfer, action="transfer.completed"),
+                 breakdown=transfer.compensation)
+    from exchange.models import Occupancy
+    from tests.auth_matrix_cases import end_occupancy
+
+    end_occupancy(world)  # an office space of A handed over to B: an open occupancy
+    world["occupancy"] = Occupancy.objects.latest("pk")
     world["own_window_listing"] = open_listing(world)
     world["asset"] = f.AssetFactory(agency=world["agency_a"], description="私有资产")
     world["asset_class"] = world["asset"].asset_class

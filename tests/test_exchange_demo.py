@@ -13,10 +13,12 @@ def test_demo_loads_once_with_open_listings_and_transfers_in_every_state(setting
     regions_demo.load_all()
     demo.load_all()
     demo.load_all()  # idempotent
-    assert Listing.objects.filter(status="open").count() == 7
+    assert Listing.objects.filter(status="open").count() == 8
     in_flight = Transfer.objects.get(status="approving")
     assert {s.kind: str(s.light) for s in in_flight.steps.all()} == {
         "giving_bureau": "green", "coordinator": "yellow", "receiving_bureau": "red"}
-    completed = Transfer.objects.get(status="completed")
+    completed = Transfer.objects.get(status="completed", receiver__code=demo.HZ_EDU)
     assert completed.received_asset.agency.code == demo.HZ_EDU and completed.certificate_code
+    within = Transfer.objects.get(status="completed", receiver__code=demo.NJ_BUREAU)
+    assert within.giver.code == demo.SZ_BUREAU and within.received_asset.agency.code == demo.NJ_BUREAU
     assert verify_chain() is None

@@ -108,11 +108,12 @@ def test_own_jurisdiction_window_keeps_other_cities_out(region_world):
 
 
 def test_standards_breach_is_refused_with_every_reason(world):
+    fx.asset(world["agency_b"], quantity=20)  # the receiver's 20 staff hold their quota of desktops already
     listing = fx.open_listing(world, original_value=Decimal("6000.00"), acquired_on=timezone.localdate()
-                              - timedelta(days=400))
+                              - timedelta(days=400))  # young: no breach (财资〔2016〕27号 governs disposal)
     with pytest.raises(StandardsBreach) as exc:
         request(world, listing)
-    assert len(exc.value.details) >= 2
+    assert {d["message"][:12] for d in exc.value.details} == {"[price_cap] ", "[quota_per_h"}
     assert all(d["code"] == "standards_breach" and d["message"] for d in exc.value.details)
     assert not ex.TransferRequest.objects.exists() and not ex.Transfer.objects.exists()
 
@@ -289,8 +290,11 @@ def test_office_space_is_listed_requested_and_reallocated(world):
     _, transfer = request(world, listing)
     transfer = approve_all(world, transfer)
     handover.confirm_handover(world["users"]["staff_b"], transfer, received_quantity=1, received_condition="good")
-    space.refresh_from_db()
-    assert space.agency == world["agency_b"] and space.status == "occupied"
+    space.refresh_from_db()  # occupied, not owned: the owner stays and an occupancy records who uses it
+    assert space.agency == world["agency_a"] and space.status == "occupied"
+    occupancy = space.occupancies.get()
+    assert (occupancy.occupant, occupancy.area_m2, occupancy.ended_on) == (world["agency_b"], Decimal("30.00"), None)
+    assert occupancy.transfer == transfer
 
 
 def test_standards_check_saves_nothing(world):

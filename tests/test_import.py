@@ -254,3 +254,40 @@ def test_import_jobs_are_scoped_and_query_count_is_constant(world):
             run(world["users"]["coordinator"], "ImportJobs", {"first": size})
         counts.append(len(ctx))
     assert counts[0] == counts[1]
+
+
+def test_asset_numbers_import_once_and_a_repeat_is_reported_as_a_duplicate(world):
+    agency, user = world["agency_a"], world["users"]["staff_a"]
+    header = HEADER.rstrip("\n") + ",asset_number\n"
+    first = bulk_import.import_assets(user, agency, header + GOOD[0] + ",ZC-0001\n" + GOOD[1] + ",ZC-0002\n")
+    assert first.ok and first.imported_rows == 2
+    assert set(Asset.objects.filter(agency=agency).values_list("asset_number", flat=True)) == {"ZC-0001", "ZC-0002"}
+    before = list(Asset.objects.filter(agency=agency).order_by("pk").values_list("pk", "description", "quantity"))
+    again = bulk_import.import_assets(user, agency, header + "2010104,改名,9,台,1,2019-01-01,,,,ZC-0001\n"
+                                      + GOOD[2] + ",ZC-0003\n" + GOOD[2] + ",ZC-0003\n")
+    assert again.imported_rows == 0
+    assert [(e["row"], e["field"]) for e in again.errors] == [(2, "asset_number"), (4, "asset_number")]
+    assert "ZC-0001" in again.errors[0]["message"] and "3" in again.errors[1]["message"]
+    assert list(Asset.objects.filter(agency=agency).order_by("pk").values_list(
+        "pk", "description", "quantity")) == before  # nothing updated, nothing added
+    other = bulk_import.import_assets(world["users"]["staff_b"], world["agency_b"],
+                                      header + GOOD[0].replace("121.47,31.23", ",") + ",ZC-0001\n")
+    assert other.ok  # numbers are unique per agency, not across agencies
+
+
+def test_registering_a_repeated_asset_number_is_a_typed_duplicate(world):
+    from datetime import date
+
+    from exchange.models import AssetClass
+    from exchange.services import items
+    from kernel.errors import ValidationFailed
+
+    agency, user = world["agency_a"], world["users"]["staff_a"]
+    cls = AssetClass.objects.get(code="2010104")
+    kwargs = dict(agency=agency, asset_class=cls, description="台式机", original_value="100.00",
+                  acquired_on=date(2020, 1, 1), asset_number="ZC-9")
+    items.register_asset(user, **kwargs)
+    with pytest.raises(ValidationFailed) as refused:
+        items.register_asset(user, **kwargs)
+    assert refused.value.code == "duplicate" and refused.value.field == "assetNumber"
+    assert Asset.objects.filter(agency=agency, asset_number="ZC-9").count() == 1

@@ -13,7 +13,7 @@ from exchange.services.optimizer import (
     Supply,
     allocate_window_optimized,
     first_come,
-    haversine_km,
+    geodesic_km,
     optimize,
     plan,
     total_km,
@@ -73,7 +73,7 @@ def brute_force(supplies, demands, allowed=lambda s, d: True):
 
 
 def _tier_key(pairs):
-    km = sum(round(float(haversine_km(s.lon, s.lat, d.lon, d.lat)), 2) for d, s in pairs)
+    km = sum(round(float(geodesic_km(s.lon, s.lat, d.lon, d.lat)), 2) for d, s in pairs)
     return -sum(d.quantity for d, _ in pairs), round(km, 1)
 
 

@@ -142,11 +142,17 @@ def test_auditor_requests_certificate_scorecard_and_gets_typed_failure_for_settl
     for expected in ("公物仓资产调拨单", "上海甲单位", "杭州乙单位", "9,000.00", "bureau_a", "超时 overdue", "staff_b",
                      "-".join(code[i:i + 4] for i in range(0, 12, 4)), "第 1 / 1 页"):
         assert expected in text, expected
+    from ledger.models import CompensationBreakdown
+
+    CompensationBreakdown.objects.create(  # savings come from the ledger's breakdown (value not bought − paid)
+        transfer=world["t1"], standard_set=f.StandardSetFactory(region=world["region"]), total=Decimal("1234.56"),
+        giver_jurisdiction=world["city_a"], receiver_jurisdiction=world["city_b"], details={},
+        value_not_bought=Decimal("10000.00"), savings=Decimal("8765.44"))
     score = request(gql, django_capture_on_commit_callbacks, kind="SCORECARD", regionCode="yrd-test",
                     periodFrom="2026-03-01", periodTo="2026-04-30")["job"]
     assert score["status"] == "SUCCEEDED", score
     text = pdf_text(download(client, score)[1], tmp_path, "score")
-    for expected in ("公物仓绩效评估表", "上海市", "杭州市", "13,500.50", "86.50", "33.3%"):
+    for expected in ("公物仓绩效评估表", "上海市", "杭州市", "8,765.44", "86.50", "33.3%", "Savings = value"):
         assert expected in text, expected
     region = world["region"]
     a, b = (posting.compensation_account(region, world[c]) for c in ("city_a", "city_b"))
@@ -316,12 +322,14 @@ def test_scorecard_builder_figures(world):
     CompensationBreakdown.objects.create(
         transfer=t1, standard_set=f.StandardSetFactory(region=world["region"]),
         giver_jurisdiction=t1.giver_jurisdiction, receiver_jurisdiction=t1.receiver_jurisdiction,
-        handling_fee=Decimal("200.00"), total=Decimal("1000.25"), details={})
+        handling_fee=Decimal("200.00"), total=Decimal("1000.25"), details={}, value_not_bought=Decimal("10000.00"),
+        savings=Decimal("8999.75"))
     data = builders.build_scorecard(world["region"], None, date(2026, 3, 1), date(2026, 4, 30))
     lines = {line.jurisdiction: line for line in data.lines}
     sh, hz = lines["上海市"], lines["杭州市"]
     assert (sh.items_listed, sh.items_given, sh.items_taken) == (1, 2, 0)  # t1's listing opened in February
-    assert (hz.items_taken, hz.value_received, hz.value_saved) == (2, Decimal("13500.50"), Decimal("12500.25"))
+    # value not bought and savings from the breakdowns (t2, office space, counts none)
+    assert (hz.items_taken, hz.value_received, hz.value_saved) == (2, Decimal("10000.00"), Decimal("8999.75"))
     assert hz.compensation_paid == Decimal("1000.25") and sh.compensation_paid == Decimal("0.00")
     assert hz.office_m2 == Decimal("86.50") == sh.office_m2
     assert sh.idle_rate == Decimal("0.500")  # transferred assets are off the record; one idle of two
@@ -329,6 +337,9 @@ def test_scorecard_builder_figures(world):
     assert sh.avg_step_days == Decimal("1.3") and sh.red_share == Decimal("0.000")
     assert hz.avg_step_days == Decimal("3.3") and hz.red_share == Decimal("0.333")
     assert any("台账" in note for note in data.notes)
+    from ledger.models import SAVINGS_DEFINITION
+
+    assert SAVINGS_DEFINITION in data.notes
 
 
 def test_builders_respect_the_requesting_users_scope(world):

@@ -34,7 +34,7 @@ CASES = {
     "exchange.tasks.allocate_closed_windows": _allocation_pending,
     "exchange.tasks.send_approval_reminders": "tests/test_approvals.py::test_reminders_once_per_step_per_light",
     "ledger.tasks.post_monthly_rent":
-        "tests/test_ledger.py::test_monthly_rent_posts_once_per_occupancy_and_month",
+        "tests/test_compensation_figures.py::test_monthly_rent_task_posts_once_per_occupancy_and_month",
     "evaluation.tasks.close_evaluation_cycles": "tests/test_evaluation.py::test_the_scheduler_freezes_once",
 }
 

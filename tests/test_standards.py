@@ -56,19 +56,46 @@ def test_every_asset_breach_is_reported_with_numbers_in_both_languages(sets):
     asset = _asset(giver, original_value=Decimal("5200.00"), acquired_on=date(2020, 3, 1))
     breaches = screening.check_asset_request(sets["new"], asset=asset, agency=receiver, quantity=1, on=date(2024, 1, 1))
     by_code = {b.code: b for b in breaches}
-    assert set(by_code) == {"price_cap", "quota_per_head", "min_service_life"}
+    assert set(by_code) == {"price_cap", "quota_per_head"}  # a young item may be reallocated (财资〔2016〕27号)
     assert "5200" in by_code["price_cap"].message_zh and "5000" in by_code["price_cap"].message_en
     assert "21" in by_code["quota_per_head"].message_en and "20" in by_code["quota_per_head"].message_zh
-    assert "2026-03-01" in by_code["min_service_life"].message_en
     assert by_code["quota_per_head"].field == "quantity"
 
 
-def test_price_cap_is_strictly_above_and_service_life_reached_on_the_anniversary(sets):
-    asset = _asset(sets["agency_b"], original_value=Decimal("5000.00"), acquired_on=date(2018, 1, 1))
+def test_price_cap_is_strictly_above_and_a_young_item_is_reallocated_freely(sets):
+    asset = _asset(sets["agency_b"], original_value=Decimal("5000.00"), acquired_on=date(2023, 12, 1))
     check = screening.check_asset_request
     assert check(sets["new"], asset=asset, agency=sets["agency_a"], quantity=1, on=date(2024, 1, 1)) == []
+    asset.original_value = Decimal("5000.01")
     assert [b.code for b in check(sets["new"], asset=asset, agency=sets["agency_a"], quantity=1,
-                                  on=date(2023, 12, 31))] == ["min_service_life"]
+                                  on=date(2024, 1, 1))] == ["price_cap"]
+
+
+def test_minimum_service_life_governs_disposal_and_replacement_from_the_anniversary(sets):
+    asset = _asset(sets["agency_b"], acquired_on=date(2018, 1, 1))  # class 2010104: 6 years
+    rule, standard = screening.check_min_service_life, sets["new"]
+    for purpose in (screening.LifePurpose.DISPOSAL, screening.LifePurpose.REPLACEMENT):
+        breach = rule(standard, asset=asset, on=date(2023, 12, 31), purpose=purpose)
+        assert breach.code == "min_service_life" and "2024-01-01" in breach.message_en
+        assert "2024-01-01" in breach.message_zh
+        assert rule(standard, asset=asset, on=date(2024, 1, 1), purpose=purpose) is None
+    assert "处置" in rule(standard, asset=asset, on=date(2020, 1, 1), purpose="disposal").message_zh
+    assert "购置" in rule(standard, asset=asset, on=date(2020, 1, 1), purpose="replacement").message_zh
+    # damaged beyond repair: disposal allowed with a reason, a replacement purchase still not
+    assert rule(standard, asset=asset, on=date(2020, 1, 1), purpose="disposal", damage_reason="  ") is not None
+    assert rule(standard, asset=asset, on=date(2020, 1, 1), purpose="disposal", damage_reason="主板烧毁") is None
+    assert rule(standard, asset=asset, on=date(2020, 1, 1), purpose="replacement", damage_reason="主板烧毁")
+    with pytest.raises(ValueError):
+        rule(standard, asset=asset, on=date(2020, 1, 1), purpose="transfer")
+
+
+def test_years_in_use_is_days_over_365_25_and_the_residual_share_is_floored(sets):
+    assert svc.years_in_use(date(2020, 1, 1), date(2021, 1, 1)) == Decimal(366) / Decimal("365.25")
+    assert svc.years_in_use(date(2020, 1, 1), date(2019, 1, 1)) == 0
+    norm = sets["new"].class_norms.get()
+    assert svc.residual_share(sets["new"], norm, date(2020, 1, 1), date(2023, 1, 1)) == (
+        1 - Decimal(1096) / Decimal("365.25") / 6)
+    assert svc.residual_share(sets["new"], norm, date(2000, 1, 1), date(2023, 1, 1)) == Decimal("0.050")
 
 
 def test_a_class_without_norm_has_no_breach(sets):

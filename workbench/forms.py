@@ -65,6 +65,10 @@ class HandoverForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class EndOccupancyForm(forms.Form):
+    last_day = forms.DateField(label=_("Last day of use"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), required=False, max_length=1000)
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange import selectors
 from exchange.models import ApprovalStep, Transfer, TransferRequest
-from exchange.services import allocation, handover, items, screening, transfer_requests
+from exchange.services import allocation, handover, items, occupancy, screening, transfer_requests
 from exchange.services.approvals import decide_step
 from kernel.errors import DomainError
 from regions.permissions import allows, get_principal
@@ -315,7 +315,20 @@ def transfer_export(request, fmt):
 
 
 # --- transfer page: handover confirmation, cancellation ---------------------------------------------
-def _transfer_page(request, transfer, handover=None, cancel=None, decision=None, status=200):
+def _open_occupancy(request, transfer):
+    """The transfer's occupancy (office space) with whether the user may end it now."""
+    found = selectors.occupancies_for(request.user).filter(transfer=transfer).first()
+    if found is None:
+        return None, False
+    principal = get_principal(request.user)
+    owner = found.office_space.agency
+    sides = (Scope(region_id=transfer.region_id, jurisdiction_id=found.occupant.jurisdiction_id,
+                   agency_id=found.occupant_id),
+             Scope(region_id=transfer.region_id, jurisdiction_id=owner.jurisdiction_id, agency_id=owner.pk))
+    return found, found.ended_on is None and any(allows(principal, "occupancy.end", s) for s in sides)
+
+
+def _transfer_page(request, transfer, handover=None, cancel=None, decision=None, status=200, end_form=None):
     from ledger.selectors import compensation_estimates
 
     principal = get_principal(request.user)
@@ -332,11 +345,14 @@ def _transfer_page(request, transfer, handover=None, cancel=None, decision=None,
     estimate = None
     if transfer.status in (Transfer.Status.APPROVING, Transfer.Status.HANDOVER):
         estimate = compensation_estimates([transfer]).get(transfer.pk)
+    used, can_end = _open_occupancy(request, transfer)
     return page(request, "web/transfer.html", {
         "transfer": transfer, "request_obj": transfer.request, "my_step": my_step, "estimate": estimate,
         "decision": decision or forms.DecisionForm(), "steps": list(transfer.steps.all()), "can_confirm": can_confirm,
         "trail": selectors.transfer_trail(request.user, transfer.pk), "compensation": _compensation(request, transfer),
-        "can_cancel": can_cancel, "handover": handover, "cancel": cancel or forms.CancelForm()}, status=status)
+        "can_cancel": can_cancel, "handover": handover, "cancel": cancel or forms.CancelForm(),
+        "occupancy": used, "can_end": can_end,
+        "end_form": end_form or forms.EndOccupancyForm(initial={"last_day": timezone.localdate()})}, status=status)
 
 
 def _compensation(request, transfer):
@@ -356,6 +372,16 @@ def transfer_detail(request, pk):
     transfer = _or_404(selectors.transfer, request.user, pk)
     if request.method == "GET":
         return _transfer_page(request, transfer)
+    if request.POST.get("action") == "end_occupancy":
+        form = forms.EndOccupancyForm(request.POST)
+        found = selectors.occupancies_for(request.user).filter(transfer=transfer).first()
+        if found is not None and form.is_valid():
+            ok, _o = attempt(form, occupancy.end_occupancy, request.user, found,
+                             last_day=form.cleaned_data["last_day"])
+            if ok:
+                messages.success(request, _("The occupancy has ended; its rent-equivalent is posted."))
+                return redirect("web:transfer", pk)
+        return _transfer_page(request, transfer, end_form=form, status=400)
     if request.POST.get("action") == "cancel":
         form = forms.CancelForm(request.POST)
         if form.is_valid():
@@ -466,4 +492,9 @@ def ledger(request):
     legs = ledger_selectors.legs_for(request.user).order_by("-transaction__date", "-transaction_id", "-id")
     rows = Paginator(legs, PAGE_SIZE).get_page(request.GET.get("page"))
     instructions = ledger_selectors.instructions_for(request.user).filter(confirmed_at__isnull=True)[:50]
-    return page(request, "web/ledger.html", {"accounts": accounts, "rows": rows, "instructions": instructions})
+    compensation = ledger_selectors.restricted_accounts(request.user).filter(kind="compensation")
+    return page(request, "web/ledger.html", {
+        "accounts": accounts, "rows": rows, "instructions": instructions,
+        "total": ledger_selectors.totals(compensation) if len(accounts) > 1 else None,
+        "breakdowns": ledger_selectors.compensations_for(request.user).select_related(
+            "transfer__listing")[:50]})

@@ -13,6 +13,7 @@ from exchange.graphql.filters import (
     AssetFilter,
     AuditEventFilter,
     ListingFilter,
+    OccupancyFilter,
     OfficeSpaceFilter,
     TransferFilter,
 )
@@ -22,6 +23,7 @@ from exchange.graphql.types import (
     AssetType,
     AuditEventType,
     ListingType,
+    OccupancyType,
     OfficeSpaceType,
     TransferType,
 )
@@ -32,6 +34,7 @@ class Query(graphene.ObjectType):
     asset_classes = PagedConnectionField(AssetClassType, filterset_class=AssetClassFilter)
     assets = PagedConnectionField(AssetType, filterset_class=AssetFilter)
     office_spaces = PagedConnectionField(OfficeSpaceType, filterset_class=OfficeSpaceFilter)
+    occupancies = PagedConnectionField(OccupancyType, filterset_class=OccupancyFilter)
     listings = PagedConnectionField(
         ListingType, filterset_class=ListingFilter,
         near=Geometry(description="GeoJSON Point: order nearest first and give distanceKm."),
@@ -61,6 +64,9 @@ class Query(graphene.ObjectType):
 
     def resolve_office_spaces(root, info, **kwargs):
         return selectors.office_spaces_for(info.context.user)
+
+    def resolve_occupancies(root, info, **kwargs):
+        return selectors.occupancies_for(info.context.user)
 
     def resolve_listings(root, info, near=None, from_agency_id=None, from_my_agency=False, within_km=None,
                          ordering=None, **kwargs):
@@ -108,3 +114,4 @@ class Mutation(graphene.ObjectType):
     decide_approval = m.DecideApproval.Field()
     cancel_transfer = m.CancelTransfer.Field()
     confirm_handover = m.ConfirmHandover.Field()
+    end_occupancy = m.EndOccupancy.Field()

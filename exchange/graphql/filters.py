@@ -39,6 +39,15 @@ class OfficeSpaceFilter(django_filters.FilterSet):
         fields = ["status", "agency_code", "min_area_m2"]
 
 
+class OccupancyFilter(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(field_name="ended_on", lookup_expr="isnull",
+                                        label="Only occupancies not yet ended (true) or only ended ones (false)")
+
+    class Meta:
+        model = models.Occupancy
+        fields = ["open"]
+
+
 class ListingFilter(django_filters.FilterSet):
     text = django_filters.CharFilter(method="filter_text", label="words in title, class, agency, place (中文 ok)")
     class_code = django_filters.CharFilter(field_name="asset__asset_class__code", lookup_expr="startswith")

@@ -16,12 +16,13 @@ from exchange.graphql.types import (
     AssetPhotoType,
     AssetType,
     ListingType,
+    OccupancyType,
     OfficeSpaceType,
     TransferRequestType,
     TransferType,
 )
 from exchange.models import AssetClass, Listing, TransferRequest
-from exchange.services import allocation, approvals, handover, items, transfer_requests
+from exchange.services import allocation, approvals, handover, items, occupancy, transfer_requests
 from kernel.errors import NotFound, ValidationFailed
 from regions.models import Agency, Region
 from regions.permissions import get_principal, restrict
@@ -68,6 +69,7 @@ class RegisterAsset(DomainMutation):
         acquired_on = graphene.Date(required=True)
         condition = enums.Condition(default_value=enums.Condition.GOOD.value)
         location = Geometry()
+        asset_number = graphene.String(description="资产编号 The agency's own asset number (unique in the agency).")
         idempotency_key = graphene.String()
 
     asset = graphene.Field(AssetType)
@@ -290,3 +292,20 @@ class ConfirmHandover(DomainMutation):
         handover.confirm_handover(user, transfer, received_quantity=received_quantity,
                                   received_condition=enum_value(received_condition), note=note)
         return cls(transfer=selectors.transfer(user, transfer.pk))
+
+
+class EndOccupancy(DomainMutation):
+    """End an office-space occupancy on its last day of use; the ledger posts the rent-equivalent of every
+    month not yet posted, the last one prorated to that day."""
+
+    class Input:
+        occupancy_id = graphene.ID(required=True)
+        last_day = graphene.Date(required=True, description="Last day of use (inclusive), not in the future.")
+
+    occupancy = graphene.Field(OccupancyType)
+
+    @classmethod
+    def perform(cls, info, occupancy_id, last_day):
+        user = _user(info)
+        found = _get(selectors.occupancies_for(user), occupancy_id, "Occupancy", "occupancyId")
+        return cls(occupancy=occupancy.end_occupancy(user, found, last_day=last_day))

@@ -43,10 +43,14 @@ class AssetPhotoType(ScopedObjectType):
 class AssetType(ScopedObjectType):
     Meta = _node_meta(models.Asset, "Asset", (
         "id", "agency", "asset_class", "description", "quantity", "unit", "original_value", "acquired_on",
-        "condition", "location", "status", "created_at", "photos"))
+        "condition", "location", "status", "created_at", "photos", "asset_number"))
 
     pk = graphene.Int(required=True)
     original_value = Money(required=True, description="原值（每单位）Original value per unit, CNY.")
+    origin_transfer_id = graphene.ID(description="来源调拨 Global ID of the transfer this record came from, if any.")
+
+    def resolve_origin_transfer_id(root, info):
+        return global_id("Transfer", root.origin_transfer_id) if root.origin_transfer_id else None
     condition = graphene.Field(enums.Condition, required=True)
     status = graphene.Field(enums.AssetStatus, required=True)
 
@@ -58,6 +62,22 @@ class OfficeSpaceType(ScopedObjectType):
 
     pk = graphene.Int(required=True)
     status = graphene.Field(enums.OfficeSpaceStatus, required=True)
+
+
+class OccupancyType(ScopedObjectType):
+    """办公用房调剂使用 Office space used by another agency after a transfer; the owner keeps the space."""
+
+    Meta = _node_meta(models.Occupancy, "Occupancy", (
+        "id", "office_space", "occupant", "area_m2", "starts_on", "ends_on", "ended_on"))
+
+    transfer_id = graphene.ID(required=True, description="Global ID of the transfer that started it.")
+    last_day = graphene.Date(description="Last day of use so far decided (ended, or availableTo), inclusive.")
+
+    def resolve_transfer_id(root, info):
+        return global_id("Transfer", root.transfer_id)
+
+    def resolve_last_day(root, info):
+        return root.last_day
 
 
 class ListingType(ScopedObjectType):
@@ -78,8 +98,8 @@ class ListingType(ScopedObjectType):
         return root.window_ends_at()
 
     def resolve_distance_km(root, info):
-        distance = getattr(root, "distance_m", None)
-        return None if distance is None else km(distance.km)
+        found = root.search_km
+        return None if found is None else km(found)
 
 
 class StandardsBreach(graphene.ObjectType):

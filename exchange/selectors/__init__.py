@@ -5,7 +5,7 @@ from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import FloatField, Prefetch, Q, Value
 from django.utils import timezone
 
 from exchange.models import (
@@ -14,6 +14,7 @@ from exchange.models import (
     AssetClass,
     AssetPhoto,
     Listing,
+    Occupancy,
     OfficeSpace,
     Transfer,
     TransferRequest,
@@ -36,6 +37,12 @@ def asset_classes(user):
 def assets_for(user):
     return restrict(Asset.objects.select_related("agency__jurisdiction", "asset_class")
                     .prefetch_related("photos"), user)
+
+
+def occupancies_for(user):
+    """Occupancies of office space the user may see (the owner's and the occupant's side)."""
+    return restrict(Occupancy.objects.select_related(
+        "office_space__agency__jurisdiction", "occupant__jurisdiction", "transfer"), user)
 
 
 def office_spaces_for(user):
@@ -74,8 +81,9 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
                  window=None, now=None, order=None):
     """Listings visible to the user. Text matches every word in the title, class, agency and place names
     (Chinese too). With a point (`near`, an agency, or the user's own agency) results are ordered nearest
-    first and carry `distance_m` (unless `order` is "newest" or "oldest"); on PostGIS the order is the KNN
-    `<->` operator on the GiST index and the geodesic distance is computed only for the rows returned."""
+    first (unless `order` is "newest" or "oldest") and carry `distance_m` (ordering) and `search_km` (the
+    WGS84 geodesic shown); on PostGIS the order is the KNN `<->` operator on the GiST index and the geodesic
+    is computed only for the rows returned."""
     qs = restrict(Listing.objects.select_related(*LISTING_RELATED).defer(*LISTING_DEFERRED), user)
     qs = filter_window(filter_text(qs, text), window, now)
     point = near
@@ -99,7 +107,10 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
                                                  0.01)) * 1.05
             qs = qs.filter(location__dwithin=(point, degrees))
         qs = qs.filter(location__distance_lte=(point, D(km=within_km)))
-    qs = qs.annotate(distance_m=Distance("location", point))
+    # The database distance orders (and uses the index); the figure shown is the product's one geodesic
+    # (Listing.search_km, from the search point annotated here).
+    qs = qs.annotate(distance_m=Distance("location", point), near_lon=Value(point.x, output_field=FloatField()),
+                     near_lat=Value(point.y, output_field=FloatField()))
     if order in LISTING_ORDERS:
         return qs.order_by(*LISTING_ORDERS[order])
     if postgis:

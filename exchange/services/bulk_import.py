@@ -4,12 +4,14 @@ Every row is validated first; if any row fails, nothing is written and the per-r
 Otherwise all rows are inserted in one transaction with `bulk_create` in batches, and one audit event
 records the import. Columns (header row, UTF-8, optional BOM):
 
-    asset_class, description, quantity, unit, original_value, acquired_on, condition, lon, lat
+    asset_class, description, quantity, unit, original_value, acquired_on, condition, lon, lat, asset_number
 
 `asset_class` is a GB/T 14885 code that must exist; `quantity` ≥ 1; `original_value` a CNY amount ≥ 0 with
 at most 2 decimals; `acquired_on` an ISO date not in the future; `condition` one of new/good/fair/poor
 (default good); `unit` defaults to 台; `lon`/`lat` (WGS 84) must lie inside the agency's jurisdiction
 boundary (or, when it has none, inside China's bounding box); both empty means the agency's address point.
+`asset_number` (资产编号, optional) is the agency's own number: one already on record for the agency, or
+repeated in the file, is reported as a duplicate and (as any error) nothing is imported or updated.
 """
 import csv
 import io
@@ -30,7 +32,7 @@ from regions.permissions import require
 from regions.scope import Scope
 
 COLUMNS = ("asset_class", "description", "quantity", "unit", "original_value", "acquired_on", "condition",
-           "lon", "lat")
+           "lon", "lat", "asset_number")
 REQUIRED = ("asset_class", "description", "quantity", "original_value", "acquired_on")
 BATCH_SIZE = 2000
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # GraphQL uploads; the command has no limit
@@ -66,6 +68,23 @@ class _RowValidator:
         boundary = agency.jurisdiction.boundary
         self.inside = boundary.prepared.contains if boundary is not None else None
         self.now = timezone.now()
+        self.numbers = {n: None for n in Asset.objects.filter(agency=agency).exclude(asset_number="")
+                        .values_list("asset_number", flat=True)}  # number -> first row in this file (None: on record)
+
+    def _number(self, row, number, errors):
+        value = (row.get("asset_number") or "").strip()
+        if not value:
+            return ""
+        if len(value) > 40:
+            errors.append(("asset_number", _("At most 40 characters.")))
+        elif value in self.numbers:
+            first = self.numbers[value]
+            errors.append(("asset_number", _("Duplicate asset number %(n)s: already on record for the agency.")
+                           % {"n": value} if first is None else
+                           _("Duplicate asset number %(n)s: also in row %(row)s.") % {"n": value, "row": first}))
+        else:
+            self.numbers[value] = number
+        return value
 
     def _location(self, row, errors):
         lon, lat = (row.get("lon") or "").strip(), (row.get("lat") or "").strip()
@@ -83,7 +102,7 @@ class _RowValidator:
             errors.append(("lon", _("The location is outside China.")))
         return point
 
-    def __call__(self, row):
+    def __call__(self, row, number=None):
         errors = []
         for name in REQUIRED:
             if not (row.get(name) or "").strip():
@@ -121,11 +140,12 @@ class _RowValidator:
         if len(unit) > 16:
             errors.append(("unit", _("At most 16 characters.")))
         location = self._location(row, errors)
+        asset_number = self._number(row, number, errors)
         if errors:
             return None, errors
         return Asset(agency_id=self.agency.pk, asset_class_id=class_id, description=description, quantity=quantity,
                      unit=unit, original_value=value, acquired_on=acquired_on, condition=condition,
-                     location=location, created_at=self.now), []
+                     location=location, created_at=self.now, asset_number=asset_number), []
 
 
 def read_rows(text):
@@ -150,7 +170,7 @@ def import_assets(user, agency, text, *, dry_run=False, progress=None, system=Fa
     validate = _RowValidator(agency, timezone.localdate())
     assets = []
     for number, row in enumerate(reader, start=2):  # row 1 is the header
-        asset, errors = validate(row)
+        asset, errors = validate(row, number)
         result.errors.extend({"row": number, "field": f, "message": m} for f, m in errors)
         if asset is not None and not result.errors:
             assets.append(asset)

@@ -1,12 +1,13 @@
 """The end of a transfer: cancelled before handover (the quantity returns), or completed when the
-receiving agency confirms what it received (ownership moves, the ledger posts the compensation)."""
+receiving agency confirms what it received (ownership of an asset moves, office space is occupied, the
+ledger posts the compensation)."""
 import secrets
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exchange.models import Asset, Condition, Listing, OfficeSpace, Transfer, TransferRequest
+from exchange.models import Asset, Condition, Listing, Occupancy, OfficeSpace, Transfer, TransferRequest
 from exchange.services import approvals, stock
 from exchange.services.common import locked, require_text
 from exchange.signals import transfer_completed
@@ -59,8 +60,11 @@ def _certificate_code(transfer):
 
 @transaction.atomic
 def confirm_handover(user, transfer, *, received_quantity, received_condition, note=""):
-    """The receiving agency confirms what it received; ownership moves, the transfer completes and the
-    ledger posts the compensation, all in this transaction."""
+    """The receiving agency confirms what it received; ownership moves (office space: an occupancy starts,
+    the owner stays), the transfer completes and the ledger posts the compensation, all in this transaction.
+    Units confirmed short of those allocated stay with the giver and go back to the listing (audit event
+    `transfer.shortfall_returned`): units never vanish. The receiver's record carries its origin transfer
+    and an asset number GWC-<certificate code>."""
     require(user, "handover.confirm", Scope(jurisdiction_id=transfer.receiver_jurisdiction_id,
                                             agency_id=transfer.receiver_id))
     transfer = locked(Transfer.objects.select_related(
@@ -74,31 +78,46 @@ def confirm_handover(user, transfer, *, received_quantity, received_condition, n
     if received_condition not in Condition.values:
         raise ValidationFailed(_("Unknown condition."), field="receivedCondition")
     listing, receiver, now = transfer.listing, transfer.receiver, timezone.now()
+    transfer.certificate_code = _certificate_code(transfer)
     if listing.asset_id:
         given = locked(Asset.objects).get(pk=listing.asset_id)
         received = Asset.objects.create(
             agency=receiver, asset_class_id=given.asset_class_id, description=given.description,
             quantity=received_quantity, unit=given.unit, original_value=given.original_value,
-            acquired_on=given.acquired_on, condition=received_condition, location=receiver.location)
-        if given.quantity <= transfer.quantity:
+            acquired_on=given.acquired_on, condition=received_condition, location=receiver.location,
+            asset_number=f"GWC-{transfer.certificate_code}", origin_transfer=transfer)
+        if given.quantity <= received_quantity:
             given.status = Asset.Status.TRANSFERRED
         else:
-            given.quantity -= transfer.quantity
+            given.quantity -= received_quantity
         given.save(update_fields=["status", "quantity"])
         transfer.received_asset = received
-        moved = {"giver_asset": given.pk, "giver_status": given.status, "receiver_asset": received.pk}
+        moved = {"giver_asset": given.pk, "giver_status": given.status, "receiver_asset": received.pk,
+                 "receiver_asset_number": received.asset_number}
     else:
         space = locked(OfficeSpace.objects).get(pk=listing.office_space_id)
-        before_agency = space.agency_id
-        space.agency, space.status = receiver, OfficeSpace.Status.OCCUPIED
-        space.save(update_fields=["agency", "status"])
-        moved = {"office_space": space.pk, "from_agency": before_agency, "to_agency": receiver.pk}
+        space.status = OfficeSpace.Status.OCCUPIED  # the owning agency keeps it: an occupancy, not a sale
+        space.save(update_fields=["status"])
+        occupancy = Occupancy.objects.create(
+            office_space=space, transfer=transfer, occupant=receiver, area_m2=space.area_m2,
+            starts_on=timezone.localdate(now), ends_on=space.available_to)
+        moved = {"office_space": space.pk, "owner": space.agency_id, "occupancy": occupancy.pk,
+                 "occupant": receiver.pk, "ends_on": space.available_to}
     transfer.status, transfer.completed_at = Transfer.Status.COMPLETED, now
     transfer.received_quantity, transfer.received_condition = received_quantity, received_condition
     transfer.status_reason = note or ""
-    transfer.certificate_code = _certificate_code(transfer)
     transfer.save(update_fields=["status", "completed_at", "received_quantity", "received_condition",
                                  "received_asset", "status_reason", "certificate_code"])
+    shortfall = transfer.quantity - received_quantity
+    if shortfall:
+        before_available = Listing.objects.values_list("quantity_available", flat=True).get(pk=listing.pk)
+        stock.give_back(transfer, shortfall)
+        listing.refresh_from_db(fields=["quantity_available", "status"])
+        audit.record(user, "transfer.shortfall_returned", transfer,
+                     before={"quantity_available": before_available},
+                     after={"shortfall": shortfall, "quantity_available": listing.quantity_available,
+                            "listing_status": listing.status, "giver_asset": listing.asset_id},
+                     transfer=transfer, region=transfer.region, jurisdiction=listing.jurisdiction)
     if listing.quantity_available == 0 and not listing.transfers.filter(
             status__in=[Transfer.Status.APPROVING, Transfer.Status.HANDOVER]).exists():
         Listing.objects.filter(pk=listing.pk).update(status=Listing.Status.CLOSED)

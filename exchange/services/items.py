@@ -29,13 +29,17 @@ def _snapshot(obj, fields):
 
 
 ASSET_FIELDS = ("agency_id", "asset_class_id", "description", "quantity", "unit", "original_value", "acquired_on",
-                "condition", "status")
+                "condition", "status", "asset_number")
 
 
 @transaction.atomic
 def register_asset(user, *, agency, asset_class, description, original_value, acquired_on, quantity=1, unit="台",
-                   condition="good", location=None):
+                   condition="good", location=None, asset_number=""):
     require(user, "asset.register", _agency_scope(agency))
+    asset_number = (asset_number or "").strip()
+    if asset_number and Asset.objects.filter(agency=agency, asset_number=asset_number).exists():
+        raise ValidationFailed(_("Duplicate asset number %(n)s: already on record for the agency.")
+                               % {"n": asset_number}, field="assetNumber", code="duplicate")
     description = require_text(description, "description", _("A description is required."))
     if quantity is None or quantity < 1:
         raise ValidationFailed(_("Quantity must be at least 1."), field="quantity")
@@ -51,7 +55,7 @@ def register_asset(user, *, agency, asset_class, description, original_value, ac
     asset = Asset.objects.create(
         agency=agency, asset_class=asset_class, description=description, quantity=quantity, unit=unit or "台",
         original_value=original_value, acquired_on=acquired_on, condition=condition,
-        location=location or agency.location)
+        location=location or agency.location, asset_number=asset_number)
     audit.record(user, "asset.registered", asset, after=_snapshot(asset, ASSET_FIELDS),
                  jurisdiction=agency.jurisdiction)
     return asset

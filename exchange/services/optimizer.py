@@ -1,5 +1,5 @@
 """Allocation optimizer: at the close of a screening window, give the window's listings to its requests
-so that total transport distance (great-circle km, giver → receiver) is minimal, tier by tier.
+so that total transport distance (WGS84 geodesic km, giver → receiver) is minimal, tier by tier.
 
 The core is a pure function (`optimize`) over plain dataclasses; `allocate_window_optimized` is the thin
 adapter that builds them from the models. A request is served from ONE listing and in full (a Transfer
@@ -26,7 +26,8 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_array
 
-EARTH_RADIUS_KM = 6371.0088
+from kernel.geo import geodesic_m_array
+
 CANDIDATES = 12
 TIME_BUDGET_S = 8.0  # whole call; a tier that hits it keeps HiGHS's best feasible plan found so far
 MIP_GAP = 1e-4
@@ -65,11 +66,9 @@ def _always(supply, demand):
     return True
 
 
-def haversine_km(lon1, lat1, lon2, lat2):
-    """Great-circle distance in km; numpy-broadcasting."""
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+def geodesic_km(lon1, lat1, lon2, lat2):
+    """The product's one WGS84 geodesic (kernel.geo.geodesic_m_array), in km; numpy-broadcasting."""
+    return geodesic_m_array(lon1, lat1, lon2, lat2) / 1000
 
 
 def _distances(supplies, demands):
@@ -77,7 +76,7 @@ def _distances(supplies, demands):
     s_lat = np.array([s.lat for s in supplies])[:, None]
     d_lon = np.array([d.lon for d in demands])[None, :]
     d_lat = np.array([d.lat for d in demands])[None, :]
-    return haversine_km(s_lon, s_lat, d_lon, d_lat)
+    return geodesic_km(s_lon, s_lat, d_lon, d_lat)
 
 
 def _allowed_mask(supplies, demands, allowed):

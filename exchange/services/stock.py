@@ -22,10 +22,11 @@ def take(listing, quantity):
         item.save(update_fields=["status"])
 
 
-def give_back(transfer):
-    """Give the transfer's quantity back to its listing (reopening a fully allocated one)."""
+def give_back(transfer, quantity=None):
+    """Give `quantity` (default: the transfer's) back to its listing (reopening a fully allocated one)."""
+    quantity = transfer.quantity if quantity is None else quantity
     Listing.objects.filter(pk=transfer.listing_id).update(
-        quantity_available=F("quantity_available") + transfer.quantity,
+        quantity_available=F("quantity_available") + quantity,
         status=Case(When(status=Listing.Status.ALLOCATED, then=Value(Listing.Status.OPEN)), default=F("status")))
     listing = Listing.objects.select_related("asset", "office_space").get(pk=transfer.listing_id)
     item = listing.asset or listing.office_space

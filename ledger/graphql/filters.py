@@ -3,7 +3,7 @@ import django_filters
 from api.filtering import EnumFilter, GlobalIdFilter
 from ledger import selectors
 from ledger.graphql import enums
-from ledger.models import Account, Leg, PaymentInstruction, SettlementPeriod
+from ledger.models import Account, CompensationBreakdown, Leg, PaymentInstruction, SettlementPeriod
 
 
 class AccountFilter(django_filters.FilterSet):
@@ -49,3 +49,18 @@ class LegFilter(django_filters.FilterSet):
     class Meta:
         model = Leg
         fields = ["account_id", "date_from", "date_to"]
+
+
+class CompensationFilter(django_filters.FilterSet):
+    transfer_id = GlobalIdFilter("Transfer", "transferId", field_name="transfer_id")
+    jurisdiction = django_filters.CharFilter(method="filter_jurisdiction",
+                                             label="Giving or receiving settling jurisdiction (division code)")
+
+    class Meta:
+        model = CompensationBreakdown
+        fields = ["transfer_id", "jurisdiction"]
+
+    def filter_jurisdiction(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(giver_jurisdiction__code=value) | Q(receiver_jurisdiction__code=value))

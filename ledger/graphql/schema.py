@@ -6,13 +6,14 @@ from api.connection import PagedConnectionField
 from api.errors import decode_id
 from ledger import selectors
 
-from .filters import AccountFilter, InstructionFilter, LegFilter, PeriodFilter
+from .filters import AccountFilter, CompensationFilter, InstructionFilter, LegFilter, PeriodFilter
 from .mutations import CloseSettlementPeriod, ConfirmSettlementPayment
 from .types import (
     ClosingBalanceType,
     CompensationType,
     LedgerAccountType,
     LedgerLegType,
+    LedgerSummaryType,
     PaymentInstructionType,
     SettlementPeriodType,
     StatementType,
@@ -29,6 +30,10 @@ class Query(graphene.ObjectType):
     compensation = graphene.Field(CompensationType, transfer_id=graphene.ID(required=True))
     ledger_statement = graphene.Field(StatementType, account_id=graphene.ID(required=True),
                                       start=graphene.Date(required=True), end=graphene.Date(required=True))
+    compensations = PagedConnectionField(CompensationType, filterset_class=CompensationFilter)
+    ledger_summary = graphene.Field(LedgerSummaryType, jurisdiction=graphene.String(required=True),
+                                    as_of=graphene.Date(),
+                                    description="Accounts at or below a jurisdiction (division code) and their sum.")
 
     def resolve_ledger_accounts(root, info, **kwargs):
         return selectors.restricted_accounts(info.context.user)  # balances annotated by AccountFilter
@@ -48,6 +53,16 @@ class Query(graphene.ObjectType):
 
     def resolve_compensation(root, info, transfer_id):
         return selectors.compensation_for(info.context.user, decode_id(transfer_id, "Transfer", "transferId"))
+
+    def resolve_compensations(root, info, **kwargs):
+        return selectors.compensations_for(info.context.user)
+
+    def resolve_ledger_summary(root, info, jurisdiction, as_of=None):
+        from regions.selectors import jurisdiction_by_code
+
+        found = jurisdiction_by_code(info.context.user, jurisdiction)
+        lines, totals = selectors.jurisdiction_summary(info.context.user, found, as_of)
+        return LedgerSummaryType(jurisdiction_code=found.code, accounts=list(lines), **totals)
 
     def resolve_ledger_statement(root, info, account_id, start, end):
         account, figures = selectors.statement(info.context.user, decode_id(account_id, "LedgerAccount",

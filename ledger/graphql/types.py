@@ -7,6 +7,7 @@ from api.scoped import ScopedObjectType
 from ledger import selectors
 from ledger.graphql import enums
 from ledger.models import (
+    SAVINGS_DEFINITION,
     Account,
     ClosingBalance,
     CompensationBreakdown,
@@ -138,14 +139,23 @@ class CompensationType(ScopedObjectType):
     class Meta:
         model = CompensationBreakdown
         name = "CompensationBreakdown"
-        fields = ("handling_fee", "transport", "total", "created_at", "giver_jurisdiction",
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "handling_fee", "transport", "total", "created_at", "giver_jurisdiction",
                   "receiver_jurisdiction")
+
+    @classmethod
+    def node_queryset(cls, info):
+        return selectors.compensations_for(info.context.user)
 
     residual_value_compensation = Money(
         required=True, description="残值补偿 Residual value × the class's compensation rate, CNY.")
     handling_fee = Money(required=True, description="手续费 Handling fee, CNY.")
     transport = Money(required=True, description="运输费 Transport: km × rate per km, CNY.")
     total = Money(required=True, description="补偿合计 Compensation (rounded half-up once), CNY.")
+    value_not_bought = Money(description="免于购置的价值 Value the receiver did not have to buy, CNY (null for office "
+                                         "space). " + SAVINGS_DEFINITION)
+    savings = Money(description=SAVINGS_DEFINITION)
     transfer_id = graphene.ID(required=True, description="Global ID of the transfer.")
     transaction_id = graphene.ID(description="Global ID of the journal transaction that posted it.")
     details = graphene.JSONString(required=True, description="Every figure and formula used, as computed.")
@@ -175,3 +185,16 @@ class StatementType(graphene.ObjectType):
     debits = Money(required=True)
     credits = Money(required=True)
     closing = Money(required=True)
+
+
+class LedgerSummaryType(graphene.ObjectType):
+    """A bureau's accounts at or below a jurisdiction (a province: each city's line) and their sum."""
+
+    class Meta:
+        name = "LedgerSummary"
+
+    jurisdiction_code = graphene.String(required=True)
+    balance = Money(required=True, description="Σ of the lines' balances (CNY; + owes).")
+    debits = Money(required=True)
+    credits = Money(required=True)
+    accounts = graphene.List(graphene.NonNull(LedgerAccountType), required=True)

@@ -2,11 +2,18 @@
 import calendar
 from datetime import date
 
+from django.utils import timezone
+
 from kernel.errors import ValidationFailed
 from kernel.money import cny
 from ledger.models import Account, JournalTransaction, Leg, SettlementPeriod
-from regions.membership import members
-from regions.models import Jurisdiction
+from regions.settling import settling_jurisdiction, settling_jurisdictions
+
+
+def settler(region, jurisdiction, on):
+    """The jurisdiction whose account settles for `jurisdiction` on `on` (the region's settling level in
+    force that day), or None when it is not inside a member of the region that day."""
+    return settling_jurisdiction(region, jurisdiction, on)
 
 
 def compensation_account(region, jurisdiction):
@@ -24,8 +31,9 @@ def clearing_account(region):
     return account
 
 
-def ensure_member_accounts(region):
-    for jurisdiction in Jurisdiction.objects.filter(pk__in=members([region.pk])):
+def ensure_member_accounts(region, on=None):
+    """An account for every jurisdiction that settles in the region on `on` (default today)."""
+    for jurisdiction in settling_jurisdictions(region, on or timezone.localdate()):
         compensation_account(region, jurisdiction)
     clearing_account(region)
 

@@ -26,6 +26,9 @@ def close_period(user, period):
     period = _locked(SettlementPeriod, period.pk, "periodId")
     if period.status != SettlementPeriod.Status.OPEN:
         raise InvalidState(_("The period is already closed."), field="periodId")
+    if timezone.localdate() <= period.end:
+        raise InvalidState(_("The period runs until %(end)s; it can be closed from the day after.")
+                           % {"end": period.end.isoformat()}, field="periodId")
     unpaid = PaymentInstruction.objects.filter(period__region_id=period.region_id, transaction__isnull=True)
     if unpaid.exists():
         raise InvalidState(_("Confirm the payments of the previous closed period first."), field="periodId")
@@ -33,7 +36,7 @@ def close_period(user, period):
                                                    status=SettlementPeriod.Status.OPEN)
     if earlier_open.filter(Exists(JournalTransaction.objects.filter(period=OuterRef("pk")))).exists():
         raise InvalidState(_("Close the earlier periods with postings first."), field="periodId")
-    ensure_member_accounts(period.region)
+    ensure_member_accounts(period.region, period.end)
     balances = selectors.balances(period.region, period.end)
     ClosingBalance.objects.bulk_create([ClosingBalance(period=period, account_id=a, balance=b)
                                         for a, b in balances.items()])

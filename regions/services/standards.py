@@ -1,6 +1,7 @@
 """The standards registry: which standard set applied on a date, and versioned editing. Every figure comes
 from the set's rows; nothing here is hard-coded. The checks of a request against a set are the exchange's
-(`exchange/services/screening.py`)."""
+(`exchange/services/screening.py`). "Years in use" of an item is defined once, here (`years_in_use`), for the
+residual value of compensation (最低使用年限, 财资〔2016〕27号, enters compensation only through it)."""
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -32,6 +33,21 @@ def standard_in_force(region, on: date) -> StandardSet:
     if found is None:
         raise NotFound(f"No standard set of region {region} is in force on {on:%Y-%m-%d}.", field="on")
     return found
+
+
+DAYS_PER_YEAR = Decimal("365.25")
+YEARS_IN_USE_RULE = "years in use = days from acquisition to handover ÷ 365.25 (使用年限 = 使用天数 ÷ 365.25)"
+
+
+def years_in_use(acquired_on: date, on: date) -> Decimal:
+    """Years in use on `on` of an item acquired on `acquired_on`: days ÷ 365.25, exact (never negative).
+    The one definition, used by the residual value and shown on every breakdown (YEARS_IN_USE_RULE)."""
+    return Decimal(max((on - acquired_on).days, 0)) / DAYS_PER_YEAR
+
+
+def residual_share(standard_set, norm, acquired_on: date, on: date) -> Decimal:
+    """max(salvage floor, 1 − years in use ÷ minimum service life): the share of original value left."""
+    return max(standard_set.salvage_floor, 1 - years_in_use(acquired_on, on) / norm.min_service_years)
 
 
 # --- editing ---

@@ -1,0 +1,56 @@
+"""Who settles compensation in a region on a date (区域利益补偿机制): the region's settling level
+(`SettlingLevel`, effective-dated; YRD demo: prefecture cities) applied to the jurisdiction tree, with
+membership as `regions.membership` says (one predicate for every use)."""
+from regions.membership import ancestors, descendants, members
+from regions.models import Jurisdiction, SettlingLevel
+
+LEVEL_RANK = {"province": 0, "city": 1, "county": 2}
+
+
+def settling_level(region, on):
+    """The region's settling level on `on` (province/city/county), or None: then members settle themselves."""
+    return (SettlingLevel.objects.filter(region=region, effective_from__lte=on).order_by("-effective_from")
+            .values_list("level", flat=True).first())
+
+
+def _chain(jurisdiction):
+    """The jurisdiction and its ancestors, nearest first (three levels at most)."""
+    chain = [jurisdiction]
+    while chain[-1].parent_id:
+        chain.append(Jurisdiction.objects.get(pk=chain[-1].parent_id))
+    return chain
+
+
+def _settler(chain, member_ids, level):
+    """The settling jurisdiction of a chain (self first): the nearest jurisdiction at or above the settling
+    level, never above the member it belongs to; None outside the region."""
+    inside = next((i for i, j in enumerate(chain) if j.pk in member_ids), None)
+    if inside is None:
+        return None
+    if level is None:
+        return chain[inside]
+    return next((j for j in chain[:inside + 1] if LEVEL_RANK[j.level] <= LEVEL_RANK[level]), chain[inside])
+
+
+def settling_jurisdiction(region, jurisdiction, on):
+    """Which jurisdiction settles compensation for `jurisdiction` in `region` on `on` (None when it does not
+    belong to the region that day). YRD demo: the prefecture city (Suzhou for an agency of a Suzhou
+    district); a province-level municipality such as Shanghai settles itself."""
+    return _settler(_chain(jurisdiction), members([region.pk], on), settling_level(region, on))
+
+
+def settling_jurisdictions(region, on):
+    """All jurisdictions that settle in the region on `on` (each member's subtree mapped to its settlers)."""
+    member_ids = members([region.pk], on)
+    level = settling_level(region, on)
+    inside = descendants(member_ids)
+    by_id = {j.pk: j for j in Jurisdiction.objects.filter(pk__in=ancestors(inside)).defer(
+        "boundary", "boundary_simplified")}
+    settlers = {}
+    for pk in inside:
+        chain = [by_id[pk]]
+        while chain[-1].parent_id:
+            chain.append(by_id[chain[-1].parent_id])
+        found = _settler(chain, member_ids, level)
+        settlers[found.pk] = found
+    return sorted(settlers.values(), key=lambda j: j.code)
