@@ -164,9 +164,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_IMPORTS = ["exchange.tasks_import"]
 CELERY_BEAT_SCHEDULE = {
     "approval-reminders": {"task": "exchange.tasks.send_approval_reminders", "schedule": 3600.0},
-    "allocate-closed-windows": {"task": "exchange.tasks.allocate_closed_windows", "schedule": 3600.0},
+    "allocate-closed-windows": {"task": "exchange.tasks.allocate_closed_windows", "schedule": 300.0},
     "office-space-rent": {"task": "ledger.tasks.post_monthly_rent", "schedule": 86400.0},
     "evaluation-cycles": {"task": "evaluation.tasks.close_evaluation_cycles", "schedule": 86400.0},
+    "open-disposals": {"task": "lifecycle.tasks.open_disposals", "schedule": 300.0},
+    "regional-want-alerts": {"task": "lifecycle.tasks.alert_regional_wants", "schedule": 300.0},
+    "loan-lights": {"task": "lifecycle.tasks.send_loan_lights", "schedule": 900.0},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
+    path("lifecycle/", include("lifecycle.urls")),
     path("", include("workbench.urls")),
 ]
 if settings.DEBUG:

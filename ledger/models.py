@@ -90,6 +90,7 @@ class JournalTransaction(models.Model):
     class Kind(models.TextChoices):
         COMPENSATION = "compensation", pgettext_lazy("transaction", "compensation")
         RENT = "rent", _("rent")
+        LOAN_FEE = "loan_fee", _("loan fee")
         SETTLEMENT = "settlement", _("settlement")
         REVERSAL = "reversal", _("reversal")
 

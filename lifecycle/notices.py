@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from exchange.models import ApprovalStep, Transfer, TransferRequest
 from exchange.services import reminders
+from lifecycle.models import Disposal, PurchaseRequest
+from lifecycle.services import loans, wants
 from notifications.models import Notification
 from notifications.services import notify
 from regions.models import Role, RoleBinding
@@ -80,7 +82,49 @@ def _approved(event):
            params={"transfer": transfer.pk, "title": transfer.listing.title})
 
 
+def _disposal(event):
+    return Disposal.objects.select_related("asset", "agency").get(pk=event.object_id)
+
+
+def _disposal_opened(event):
+    d = _disposal(event)
+    notify(agency_staff(d.agency_id), Kind.DISPOSAL_PENDING, key=f"disposal:{d.pk}:opened",
+           url=reverse("lifecycle:disposals"), params={"title": d.asset.description, "disposal": d.pk})
+
+
+def _disposal_proposed(event):
+    d = _disposal(event)
+    managers = RoleBinding.objects.filter(role=Role.BUREAU_MANAGER, jurisdiction_id=d.jurisdiction_id)
+    notify(managers.values_list("user_id", flat=True), Kind.DISPOSAL_PROPOSED,
+           key=f"disposal:{d.pk}:proposed:{event.pk}", url=reverse("lifecycle:disposals"),
+           params={"title": d.asset.description, "agency": d.agency.name_zh, "method": d.method, "disposal": d.pk})
+
+
+def _disposal_decided(event):
+    d = _disposal(event)
+    decision = "approved" if event.action == "disposal.approved" else "refused"
+    notify(agency_staff(d.agency_id, d.proposed_by_id), Kind.DISPOSAL_DECIDED, key=f"disposal:{d.pk}:{event.pk}",
+           url=reverse("lifecycle:disposals"),
+           params={"title": d.asset.description, "decision": decision, "disposal": d.pk})
+
+
+def _purchase_answered(event):
+    purchase = PurchaseRequest.objects.select_related("asset_class").get(pk=event.object_id)
+    notify(agency_staff(purchase.agency_id, purchase.created_by_id), Kind.PURCHASE_ANSWERED,
+           key=f"purchase:{purchase.pk}:{purchase.outcome}", url=reverse("lifecycle:purchases"),
+           params={"purchase": purchase.code, "class_code": purchase.asset_class.code,
+                   "quantity": purchase.quantity, "outcome": purchase.outcome})
+
+
 HANDLERS = {
+    "loan.returned": [loans.on_loan_returned],
+    "purchase.checked": [_purchase_answered],
+    "purchase.exception_granted": [_purchase_answered],
+    "listing.opened": [wants.on_listing_opened],
+    "disposal.opened": [_disposal_opened],
+    "disposal.proposed": [_disposal_proposed],
+    "disposal.approved": [_disposal_decided],
+    "disposal.refused": [_disposal_decided],
     "approval.opened": [_steps_opened],
     "approval.reminded": [_step_light],
     "transfer.allocated": [_allocated],

@@ -17,6 +17,21 @@ TEMPLATES = {
                                   "%(reason)s"),
     "access_granted": lambda: _("Your request for the role %(role)s on %(scope)s was granted: %(reason)s"),
     "access_refused": lambda: _("Your request for the role %(role)s on %(scope)s was refused: %(reason)s"),
+    "disposal_proposed": lambda: _("%(agency)s proposes to dispose of %(title)s (%(method)s): approval needed."),
+    "disposal_decided": lambda: _("The disposal of %(title)s was %(decision)s."),
+    "purchase_answered": lambda: _("Purchase check #%(purchase)s (%(class_code)s ×%(quantity)s): %(outcome)s."),
+    "loan_returned": lambda: _("Loan #%(loan)s (%(title)s) was returned; fee %(fee)s CNY."),
+}
+
+
+# parameters stored as codes, shown as words of the reader's language
+CODE_LABELS = {
+    "method": lambda: {"auction": _("auction"), "scrap": _("scrapping"), "donation": _("donation")},
+    "decision": lambda: {"approved": _("approved"), "refused": _("refused")},
+    "outcome": lambda: {"take_instead": _("take these warehouse items instead"),
+                        "may_buy": _("nothing suitable in the warehouse; you may buy"),
+                        "refused": _("refused by the standards"),
+                        "exception_granted": _("purchase exception granted")},
 }
 
 
@@ -30,6 +45,9 @@ def render(kind, params):
     if template is None:
         return kind
     params = dict(params or {})
+    for name, labels in CODE_LABELS.items():
+        if name in params:
+            params[name] = labels().get(params[name], params[name])
     if kind == "request_refused" and not params.get("reason"):
         params["reason"] = _("Other requests were served first.")
     return template() % _Lenient(params)

@@ -22,6 +22,10 @@ class Notification(models.Model):
         ACCESS_REQUESTED = "access_requested", _("access request sent")
         ACCESS_GRANTED = "access_granted", _("access request granted")
         ACCESS_REFUSED = "access_refused", _("access request refused")
+        DISPOSAL_PROPOSED = "disposal_proposed", _("disposal awaiting approval")
+        DISPOSAL_DECIDED = "disposal_decided", _("disposal decided")
+        PURCHASE_ANSWERED = "purchase_answered", _("purchase check answered")
+        LOAN_RETURNED = "loan_returned", _("loan returned")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications",
                                   verbose_name=_("recipient"))

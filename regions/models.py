@@ -365,6 +365,10 @@ class StandardSet(models.Model):
                                                 default=Decimal("3.00"))
     salvage_floor = models.DecimalField(_("salvage floor (share of original value)"), max_digits=4,
                                         decimal_places=3, default=Decimal("0.050"))
+    purchase_search_radius_km = models.DecimalField(
+        _("purchase check: warehouse search radius (km)"), max_digits=7, decimal_places=1, default=Decimal("300.0"),
+        help_text=_("Before a purchase, idle items this close to the agency are offered instead "
+                    "(reallocate before buying)."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -406,6 +410,8 @@ class AssetClassNorm(models.Model):
                                             null=True, blank=True)
     compensation_rate = models.DecimalField(_("compensation rate (share of residual value)"), max_digits=4,
                                             decimal_places=3, default=Decimal("1.000"))
+    loan_fee_per_day = models.DecimalField(_("loan fee per unit and day (CNY)"), max_digits=10, decimal_places=2,
+                                           null=True, blank=True, help_text=_("empty: lent free of charge"))
 
     class Meta:
         verbose_name = _("asset class norm")

@@ -41,6 +41,13 @@ WRITE_RULES: dict[str, frozenset[str]] = {
     "evaluator.grant": frozenset({Role.COORDINATOR}),
     "objection.file": frozenset({Role.BUREAU_MANAGER}),
     "objection.decide": frozenset({Role.COORDINATOR}),
+    "disposal.propose": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "disposal.decide": frozenset({Role.BUREAU_MANAGER}),
+    "disposal.complete": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "want.record": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "purchase.check": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "purchase.exception": frozenset({Role.COORDINATOR}),
+    "loan.offer": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
 }
 
 

@@ -359,8 +359,156 @@ def mark_notifications_read(world):
     return (op("NotificationsMarkRead"), {"input": {"ids": [gid(note)]}}, u["staff_a"], u["staff_b"])
 
 
+def _disposal(world, status="awaiting_proposal"):
+    from lifecycle.models import Disposal
+    from lifecycle.services import disposal as disposals
+
+    listing = _listed_asset(world)
+    with transaction.atomic():
+        disposals.open_disposals(now=listing.region_window_ends_at + timedelta(minutes=1))
+    found = Disposal.objects.get(listing=listing)
+    Disposal.objects.filter(pk=found.pk).update(status=status, method="auction" if status != "awaiting_proposal"
+                                                else "")
+    return found
+
+
+def propose_disposal(world):
+    u = world["users"]
+    d = _disposal(world)
+    return (op("DisposalPropose"), {"input": {"disposalId": gid(d), "method": "SCRAP", "reason": "报废",
+                                              "damagedBeyondRepair": True, "damageNote": "无法修复"}},
+            u["staff_a"], u["auditor"])
+
+
+def decide_disposal(world):
+    u = world["users"]
+    d = _disposal(world, "proposed")
+    return op("DisposalDecide"), {"input": {"disposalId": gid(d), "approve": True}}, u["bureau_a"], u["staff_a"]
+
+
+def complete_disposal(world):
+    u = world["users"]
+    d = _disposal(world, "approved")
+    return (op("DisposalComplete"), {"input": {"disposalId": gid(d), "proceeds": "100.00"}}, u["staff_a"],
+            u["coordinator"])
+
+
+def record_want(world):
+    from tests import factories as f
+
+    u = world["users"]
+    f.AssetClassFactory()
+    return (op("WantRecord"), {"input": {"agencyId": gid(world["agency_b"]), "assetClassCode": "2010104",
+                                         "quantity": 2, "until": "2099-12-31", "reason": "新增编制"}},
+            u["staff_b"], u["staff_a"])
+
+
+def withdraw_want(world):
+    from exchange.models import AssetClass
+    from lifecycle.services import wants
+    from tests import factories as f
+
+    u = world["users"]
+    f.AssetClassFactory()
+    with transaction.atomic():
+        want = wants.record_want(u["staff_b"], agency=world["agency_b"], asset_class=AssetClass.objects.get(),
+                                 quantity=1, until=date(2099, 1, 1), reason="需要")
+    return op("WantWithdraw"), {"input": {"wantId": gid(want)}}, u["staff_b"], u["auditor"]
+
+
+def file_purchase_check(world):
+    from tests import factories as f
+
+    u = world["users"]
+    f.AssetClassFactory()
+    return (op("PurchaseCheckFile"), {"input": {"agencyId": gid(world["agency_b"]), "assetClassCode": "2010104",
+                                                "quantity": 1, "unitPrice": "4500.00", "reason": "新增编制"}},
+            u["staff_b"], u["staff_a"])
+
+
+def grant_purchase_exception(world):
+    from exchange.models import AssetClass
+    from lifecycle.models import PurchaseRequest
+    from lifecycle.services import purchases
+    from tests import factories as f
+
+    u = world["users"]
+    f.AssetClassFactory()
+    with transaction.atomic():
+        check = purchases.file_purchase(u["staff_b"], agency=world["agency_b"], asset_class=AssetClass.objects.get(),
+                                        quantity=1, unit_price="4500.00", reason="新增编制")
+    PurchaseRequest.objects.filter(pk=check.pk).update(outcome="take_instead")
+    return (op("PurchaseExceptionGrant"), {"input": {"purchaseCheckId": gid(check), "justification": "涉密"}},
+            u["coordinator"], u["bureau_b"])
+
+
+def _loan(world, status=None):
+    from lifecycle.models import Loan
+    from lifecycle.services import loans
+    from tests import factories as f
+
+    u = world["users"]
+    with transaction.atomic():
+        offer = loans.offer_for_loan(u["staff_a"], asset=f.AssetFactory(agency=world["agency_a"]))
+        loan = loans.request_loan(u["staff_b"], offer=offer, borrower=world["agency_b"], quantity=1, days=5,
+                                  reason="借用")
+    if status == "approved":
+        Loan.objects.filter(pk=loan.pk).update(status="approved", lender_decision="approved",
+                                               borrower_decision="approved")
+    elif status == "out":
+        now = timezone.now()
+        Loan.objects.filter(pk=loan.pk).update(status="out", out_at=now, yellow_at=now + timedelta(days=3),
+                                               due_at=now + timedelta(days=5))
+    return offer, loan
+
+
+def offer_for_loan(world):
+    from tests import factories as f
+
+    u = world["users"]
+    asset = f.AssetFactory(agency=world["agency_a"])
+    return op("LoanOffer"), {"input": {"assetId": gid(asset), "maxDays": 10}}, u["staff_a"], u["auditor"]
+
+
+def request_loan(world):
+    u = world["users"]
+    offer, _loan_ = _loan(world)
+    return (op("LoanRequest"), {"input": {"offerId": gid(offer), "agencyId": gid(world["agency_b"]),
+                                          "quantity": 1, "days": 3, "reason": "借用"}}, u["staff_b"], u["auditor"])
+
+
+def decide_loan(world):
+    u = world["users"]
+    _offer, loan = _loan(world)
+    return op("LoanDecide"), {"input": {"loanId": gid(loan), "approve": True}}, u["bureau_a"], u["staff_b"]
+
+
+def confirm_loan_handout(world):
+    u = world["users"]
+    _offer, loan = _loan(world, "approved")
+    return op("LoanHandout"), {"input": {"loanId": gid(loan)}}, u["staff_b"], u["staff_a"]
+
+
+def confirm_loan_return(world):
+    u = world["users"]
+    _offer, loan = _loan(world, "out")
+    return op("LoanReturn"), {"input": {"loanId": gid(loan), "condition": "GOOD"}}, u["staff_a"], u["staff_b"]
+
+
 CASES.update({
     "markNotificationsRead": mark_notifications_read,
+    "offerForLoan": offer_for_loan,
+    "requestLoan": request_loan,
+    "decideLoan": decide_loan,
+    "confirmLoanHandout": confirm_loan_handout,
+    "confirmLoanReturn": confirm_loan_return,
+    "filePurchaseCheck": file_purchase_check,
+    "grantPurchaseException": grant_purchase_exception,
+    "recordWant": record_want,
+    "withdrawWant": withdraw_want,
+    "proposeDisposal": propose_disposal,
+    "decideDisposal": decide_disposal,
+    "completeDisposal": complete_disposal,
 })
 
 

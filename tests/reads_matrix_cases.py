@@ -11,7 +11,7 @@ read and write tokens of Nanjing (a third member city), Nanjing's bureau manager
 bureau manager outside the region (Beijing).
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.gis.geos import Point
@@ -73,6 +73,13 @@ ROWS = {
     "AccessRequest": Row("access_request", frozenset(OWNER | REGION_ROLES), "a newcomer asks for a role in A"),
     # a person's inbox
     "Notification": Row("notification", frozenset({"bureau_a"}), "the recipient only"),
+    # the lifecycle around transfers (issue 19): A's disposal, want and purchase check; A's loan offer (open:
+    # the region's members see it) and its loan to B
+    "Disposal": Row("disposal", frozenset(OWNER | REGION_ROLES)),
+    "Want": Row("want", frozenset(OWNER | REGION_ROLES)),
+    "PurchaseCheck": Row("purchase_check", frozenset(OWNER | REGION_ROLES)),
+    "LoanOffer": Row("loan_offer", frozenset(REGION_MEMBERS), "an open loan offer, region-wide like a listing"),
+    "Loan": Row("loan", frozenset(OWNER | COUNTERPARTY | REGION_ROLES), "lender A, borrower B"),
 }
 
 
@@ -183,6 +190,29 @@ def build(world):
         period_to=date(2026, 3, 31), objection_due_at=timezone.now())
     world["objection"] = Objection.objects.create(evaluation=world["evaluation"], jurisdiction=city_a, reason="口径",
                                                   filed_by=u["bureau_a"])
+    _lifecycle(world)
     world["keys"] = keys
     world["now"] = timezone.now()
     return world
+
+
+def _lifecycle(world):
+    from exchange.models import AssetClass
+    from lifecycle.models import Disposal
+    from lifecycle.services import disposal, loans, purchases, wants
+    from tests import factories as f
+    from tests.factories_exchange import open_listing
+
+    u = world["users"]
+    unclaimed = open_listing(world)
+    with transaction.atomic():
+        disposal.open_disposals(now=unclaimed.region_window_ends_at + timedelta(minutes=1))
+        world["disposal"] = Disposal.objects.get(listing=unclaimed)
+        desktop = AssetClass.objects.get(code="2010104")
+        world["want"] = wants.record_want(u["staff_a"], agency=world["agency_a"], asset_class=desktop, quantity=1,
+                                          until=date(2099, 1, 1), reason="需要")
+        world["purchase_check"] = purchases.file_purchase(u["staff_a"], agency=world["agency_a"], asset_class=desktop,
+                                                          quantity=1, unit_price="4000", reason="需要")
+        world["loan_offer"] = loans.offer_for_loan(u["staff_a"], asset=f.AssetFactory(agency=world["agency_a"]))
+        world["loan"] = loans.request_loan(u["staff_b"], offer=world["loan_offer"], borrower=world["agency_b"],
+                                           quantity=1, days=5, reason="借用")

@@ -56,7 +56,8 @@ def test_coordinator_adds_a_future_version_copied_by_the_service(staff, client):
             "own_window_days": 7, "region_window_days": 14, "approval_working_days": 4,
             "allocation_working_days": 3, "handover_working_days": 10, "payment_working_days": 15,
             "access_request_working_days": 3, "coordinator_threshold": "50000.00", "allocation_mode": "first_come",
-            "handling_fee": "200.00", "transport_rate_per_km": "3.00", "salvage_floor": "0.050"}
+            "handling_fee": "200.00", "transport_rate_per_km": "3.00", "salvage_floor": "0.050",
+            "purchase_search_radius_km": "300.0"}
     for prefix in ("office_norms", "class_norms", "rent_norms"):
         data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
     response = client.post("/admin/regions/standardset/add/", data)

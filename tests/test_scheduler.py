@@ -28,10 +28,38 @@ def _allocation_pending(world):
     return {"now": listing.region_window_ends_at + timedelta(minutes=1)}
 
 
+def _unclaimed_listing(world):
+    fx.standard_set(world["region"])
+    listing = fx.open_listing(world)
+    return {"now": listing.region_window_ends_at + timedelta(minutes=1)}
+
+
+def _listing_entering_the_region(world):
+    from exchange.models import AssetClass
+    from lifecycle.services import wants
+
+    fx.standard_set(world["region"])
+    listing = fx.open_listing(world)
+    wants.record_want(world["users"]["staff_b"], agency=world["agency_b"], asset_class=AssetClass.objects.get(),
+                      quantity=1, until=timezone.localdate() + timedelta(days=60), reason="需要")
+    return {"now": listing.own_window_ends_at + timedelta(minutes=1)}
+
+
+def _loan_overdue(world):
+    from tests.test_loans import out_loan
+
+    fx.standard_set(world["region"])
+    loan, _asset = out_loan(world)
+    return {"now": loan.due_at + timedelta(hours=1)}
+
+
 # task name -> builder(world) returning {"now": when to run} after creating work for the task, or the
 # "tests/file.py::test" that runs the task twice and asserts the second run changes nothing.
 CASES = {
     "exchange.tasks.allocate_closed_windows": _allocation_pending,
+    "lifecycle.tasks.open_disposals": _unclaimed_listing,
+    "lifecycle.tasks.alert_regional_wants": _listing_entering_the_region,
+    "lifecycle.tasks.send_loan_lights": _loan_overdue,
     "exchange.tasks.send_approval_reminders": "tests/test_approvals.py::test_reminders_once_per_step_per_light",
     "ledger.tasks.post_monthly_rent":
         "tests/test_compensation_figures.py::test_monthly_rent_task_posts_once_per_occupancy_and_month",

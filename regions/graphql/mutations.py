@@ -79,6 +79,7 @@ class StandardFieldsInput(graphene.InputObjectType):
     handling_fee = Money()
     transport_rate_per_km = Money()
     salvage_floor = graphene.Decimal()
+    purchase_search_radius_km = graphene.Float(description="km")
 
 
 class OfficeNormInput(graphene.InputObjectType):
@@ -93,6 +94,7 @@ class ClassNormInput(graphene.InputObjectType):
     price_cap = Money()
     quantity_per_head = graphene.Decimal()
     compensation_rate = graphene.Decimal()
+    loan_fee_per_day = Money()
 
 
 class RentNormInput(graphene.InputObjectType):

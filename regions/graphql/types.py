@@ -1,7 +1,7 @@
 import graphene
 
 from api.connection import CountableConnection
-from api.scalars import Money
+from api.scalars import Money, km
 from api.scoped import PublicObjectType, ScopedObjectType
 from regions import models
 from regions.graphql import enums
@@ -83,9 +83,11 @@ class AssetClassNormType(StandardPartType):
     class Meta:
         model = models.AssetClassNorm
         name = "AssetClassNorm"
-        fields = ("class_code", "min_service_years", "price_cap", "quantity_per_head", "compensation_rate")
+        fields = ("class_code", "min_service_years", "price_cap", "quantity_per_head", "compensation_rate",
+                  "loan_fee_per_day")
 
     price_cap = Money(description="单价上限 Price cap per item, CNY.")
+    loan_fee_per_day = Money(description="出借费 Loan fee per unit and day, CNY (null: free of charge).")
 
 
 class RentNormType(StandardPartType):
@@ -113,10 +115,16 @@ class StandardSetType(ScopedObjectType):
         fields = ("id", "region", "effective_from", "title", "source", "own_window_days", "region_window_days",
                   "approval_working_days", "allocation_working_days", "handover_working_days",
                   "payment_working_days", "access_request_working_days", "coordinator_threshold", "allocation_mode",
-                  "handling_fee", "transport_rate_per_km", "salvage_floor", "office_norms", "class_norms", "rent_norms")
+                  "handling_fee", "transport_rate_per_km", "salvage_floor", "purchase_search_radius_km", "office_norms",
+                  "class_norms", "rent_norms")
 
     pk = graphene.Int(required=True)
     allocation_mode = graphene.Field(enums.AllocationMode, required=True)
+    purchase_search_radius_km = graphene.Float(
+        required=True, description="购置审查公物仓搜索半径 Purchase check: warehouse search radius, km (先调剂后购置).")
+    def resolve_purchase_search_radius_km(root, info):
+        return km(root.purchase_search_radius_km)
+
     coordinator_threshold = Money(required=True, description="协调机构审批金额线 Coordinator approval above "
                                                              "this value, CNY.")
     handling_fee = Money(required=True, description="手续费 Handling fee per transfer, CNY.")

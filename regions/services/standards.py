@@ -59,8 +59,9 @@ SCALAR_FIELDS = {
     "payment_working_days": int, "access_request_working_days": int, "coordinator_threshold": Decimal,
     "allocation_mode": str,
     "handling_fee": Decimal, "transport_rate_per_km": Decimal, "salvage_floor": Decimal,
+    "purchase_search_radius_km": Decimal,
 }
-CLASS_FIELDS = ("min_service_years", "price_cap", "quantity_per_head", "compensation_rate")
+CLASS_FIELDS = ("min_service_years", "price_cap", "quantity_per_head", "compensation_rate", "loan_fee_per_day")
 
 
 def _decimal(value, field, *, allow_none=False):
@@ -109,8 +110,8 @@ def _apply_rows(standard_set, office_norms, class_norms, rent_norms, remove_clas
             standard_set=standard_set, class_code=code)
         for name in CLASS_FIELDS:
             if name in row:
-                setattr(norm, name, _decimal(row[name], "classNorms", allow_none=name in ("price_cap",
-                                                                                      "quantity_per_head")))
+                setattr(norm, name, _decimal(row[name], "classNorms", allow_none=name in (
+                    "price_cap", "quantity_per_head", "loan_fee_per_day")))
         if norm.min_service_years is None:
             raise ValidationFailed(f"Class {code} needs a minimum service life.", field="classNorms",
                                    code="required")

@@ -1,0 +1,22 @@
+"""Periodic tasks of the lifecycle (thin doors onto the services); each is idempotent."""
+from celery import shared_task
+
+from lifecycle.services import disposal, loans, wants
+
+
+@shared_task(name="lifecycle.tasks.open_disposals")
+def open_disposals():
+    """Move listings whose regional window ended unclaimed into disposal. Returns how many moved."""
+    return disposal.open_disposals()
+
+
+@shared_task(name="lifecycle.tasks.alert_regional_wants")
+def alert_regional_wants():
+    """Alert the region's wants of listings that entered the regional window. Returns notices created."""
+    return wants.alert_regional_wants()
+
+
+@shared_task(name="lifecycle.tasks.send_loan_lights")
+def send_loan_lights():
+    """Notify loans turning yellow (due soon) or red (overdue), once per light. Returns loans notified."""
+    return loans.send_loan_lights()
