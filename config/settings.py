@@ -142,6 +142,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+# Media is never served by path (exchange/media.py). Behind nginx, name an `internal` location mapped to
+# MEDIA_ROOT (e.g. /protected-media/) to let the server send files after Django checked access.
+PROTECTED_MEDIA_ACCEL = env("PROTECTED_MEDIA_ACCEL", default="")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 
 # --- Celery -----------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from config.graphql_view import ExchangeGraphQLView
 from config.healthz import healthz
+from exchange import media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,11 +12,8 @@ urlpatterns = [
     path("graphql/", ExchangeGraphQLView.as_view(graphiql=True), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("reports/", include("reports.urls")),
+    path("imports/<int:pk>/file", media.import_file, name="import_file"),
     path("notifications/", include("notifications.urls")),
     path("lifecycle/", include("lifecycle.urls")),
     path("", include("workbench.urls")),
 ]
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -8,30 +8,11 @@ from exchange import models
 from exchange.services import allocation, approvals, items
 from kernel.errors import DomainError
 from kernel.models import AuditEvent
-from regions.permissions import restrict
+from regions.admin_base import ReferenceAdmin, ScopedModelAdmin, ScopedTabularInline
 
 
-class ScopedAdmin(admin.ModelAdmin):
-    """Lists limited by the permission layer; records change only through services."""
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else restrict(qs, request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+class ScopedAdmin(ScopedModelAdmin):
+    """Lists limited by the permission layer; state changes through services (admin actions)."""
 
     def _run(self, request, queryset, call, done):
         ok = 0
@@ -46,23 +27,15 @@ class ScopedAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.AssetClass)
-class AssetClassAdmin(admin.ModelAdmin):
+class AssetClassAdmin(ReferenceAdmin):
     list_display = ("code", "name_zh", "name_en", "kind")
     list_filter = ("kind",)
     search_fields = ("code", "name_zh", "name_en")
 
-    def has_view_permission(self, request, obj=None):  # reference data: every staff user reads it
-        return request.user.is_active and request.user.is_staff
 
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-
-class AssetPhotoInline(admin.TabularInline):
+class AssetPhotoInline(ScopedTabularInline):
     model = models.AssetPhoto
-    extra = 0
     fields = readonly_fields = ("file", "content_type", "size", "uploaded_at")
-    can_delete = False
 
 
 @admin.register(models.Asset)
@@ -116,12 +89,10 @@ class TransferRequestAdmin(ScopedAdmin):
     list_select_related = ("listing", "agency")
 
 
-class ApprovalStepInline(admin.TabularInline):
+class ApprovalStepInline(ScopedTabularInline):
     model = models.ApprovalStep
-    extra = 0
     fields = readonly_fields = ("kind", "opened_at", "yellow_at", "due_at", "decision", "decided_at", "decided_by",
                                 "reason")
-    can_delete = False
 
 
 @admin.register(models.Transfer)

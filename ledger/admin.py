@@ -1,5 +1,8 @@
-"""Ledger admin: everything read-only (postings come only from services; the database refuses edits)."""
+"""Ledger admin: everything read-only (postings come only from services; the database refuses edits) and,
+for non-superusers, restricted by the permission layer like every other admin."""
 from django.contrib import admin
+
+from regions.admin_base import ScopedModelAdmin, ScopedTabularInline
 
 from .models import (
     Account,
@@ -12,63 +15,47 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LegInline(admin.TabularInline):
+class LegInline(ScopedTabularInline):
     model = Leg
     fields = ("account", "side", "amount")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdmin):
+class AccountAdmin(ScopedModelAdmin):
     list_display = ("code", "kind", "region", "jurisdiction")
     list_filter = ("kind", "region")
 
 
 @admin.register(JournalTransaction)
-class JournalTransactionAdmin(ReadOnlyAdmin):
+class JournalTransactionAdmin(ScopedModelAdmin):
     list_display = ("id", "date", "kind", "description", "posted", "period", "transfer", "reverses")
     list_filter = ("kind", "posted", "region")
     inlines = [LegInline]
 
 
 @admin.register(Leg)
-class LegAdmin(ReadOnlyAdmin):
+class LegAdmin(ScopedModelAdmin):
     list_display = ("transaction", "account", "side", "amount")
     list_select_related = ("transaction", "account")
 
 
 @admin.register(CompensationBreakdown)
-class CompensationBreakdownAdmin(ReadOnlyAdmin):
+class CompensationBreakdownAdmin(ScopedModelAdmin):
     list_display = ("transfer", "total", "residual_amount", "handling_fee", "transport", "transaction")
 
 
 @admin.register(SettlementPeriod)
-class SettlementPeriodAdmin(ReadOnlyAdmin):
+class SettlementPeriodAdmin(ScopedModelAdmin):
     list_display = ("region", "start", "end", "status", "closed_at", "closed_by")
     list_filter = ("status", "region")
 
 
 @admin.register(PaymentInstruction)
-class PaymentInstructionAdmin(ReadOnlyAdmin):
+class PaymentInstructionAdmin(ScopedModelAdmin):
     list_display = ("period", "payer", "payee", "amount", "transaction", "confirmed_at")
 
 
 @admin.register(ClosingBalance)
-class ClosingBalanceAdmin(ReadOnlyAdmin):
+class ClosingBalanceAdmin(ScopedModelAdmin):
     list_display = ("period", "account", "balance")

@@ -1,20 +1,11 @@
 from django.contrib import admin
 
 from notifications.models import Notification
+from regions.admin_base import ScopedModelAdmin
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ScopedModelAdmin):  # one's own inbox (Notification.extra_visibility)
     list_display = ("created_at", "recipient", "kind", "key", "read_at", "emailed_at")
     list_filter = ("kind",)
     readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else qs.filter(recipient=request.user)

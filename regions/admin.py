@@ -14,38 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import DomainError
 from regions import models
+from regions.admin_base import ReferenceAdmin, ScopedModelAdmin, ScopedTabularInline, is_staff
 from regions.permissions import allows, get_principal, restrict
 from regions.scope import Scope
 from regions.services import roles, standards, tokens
-
-
-def _staff(request):
-    return request.user.is_active and request.user.is_staff
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reference data: visible to staff, changed by superusers (or the import command) only."""
-
-    def has_view_permission(self, request, obj=None):
-        return _staff(request)
-
-    def has_module_permission(self, request):
-        return _staff(request)
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-
-class ScopedAdmin(ReadOnlyAdmin):
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else restrict(qs, request.user)
 
 
 def geojson(geometry, limit=600):
@@ -57,19 +29,19 @@ def geojson(geometry, limit=600):
 
 
 @admin.register(models.Region)
-class RegionAdmin(ReadOnlyAdmin):
+class RegionAdmin(ReferenceAdmin):
     list_display = ("code", "name_zh", "name_en")
     search_fields = ("code", "name_zh", "name_en")
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ScopedTabularInline):
     model = models.Membership
-    extra = 0
     fk_name = "jurisdiction"
+    public = True
 
 
 @admin.register(models.Jurisdiction)
-class JurisdictionAdmin(ReadOnlyAdmin):
+class JurisdictionAdmin(ReferenceAdmin):
     list_display = ("code", "name_zh", "name_en", "level", "parent")
     list_filter = ("level", "memberships__region")
     search_fields = ("code", "name_zh", "name_en")
@@ -88,7 +60,7 @@ class JurisdictionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.Membership)
-class MembershipAdmin(ReadOnlyAdmin):
+class MembershipAdmin(ReferenceAdmin):
     list_display = ("jurisdiction", "region", "joined_on", "left_on")
     list_filter = ("region",)
     search_fields = ("jurisdiction__name_zh", "jurisdiction__code")
@@ -96,19 +68,19 @@ class MembershipAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.SettlingLevel)
-class SettlingLevelAdmin(ReadOnlyAdmin):
+class SettlingLevelAdmin(ReferenceAdmin):
     list_display = ("region", "level", "effective_from")
     list_filter = ("region", "level")
     list_select_related = ("region",)
 
 
-class HeadcountInline(admin.TabularInline):
+class HeadcountInline(ScopedTabularInline):
     model = models.Headcount
-    extra = 0
+    public = True
 
 
 @admin.register(models.Agency)
-class AgencyAdmin(ScopedAdmin):
+class AgencyAdmin(ReferenceAdmin):  # the public agency directory
     list_display = ("name_zh", "code", "jurisdiction", "is_affairs_bureau", "total")
     list_filter = ("is_affairs_bureau", "jurisdiction__level", "jurisdiction")
     search_fields = ("name_zh", "name_en", "code", "address")
@@ -158,7 +130,7 @@ class RoleBindingForm(forms.ModelForm):
 
 
 @admin.register(models.RoleBinding)
-class RoleBindingAdmin(admin.ModelAdmin):
+class RoleBindingAdmin(ScopedModelAdmin):
     """Grants and revocations go through the roles service (scope rules, reason, audit): adding a binding
     grants it; on an existing binding only a revocation reason can be entered, which revokes it."""
 
@@ -169,18 +141,8 @@ class RoleBindingAdmin(admin.ModelAdmin):
     list_select_related = ("user", "region", "jurisdiction", "agency", "granted_by")
     raw_id_fields = ("user", "agency")
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else restrict(qs, request.user)
-
-    def has_module_permission(self, request):
-        return _staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _staff(request)
-
-    def has_add_permission(self, request):
-        return _staff(request) and (request.user.is_superuser or bool(roles.grantable_roles(request.user)))
+    def has_add_permission(self, request, obj=None):
+        return is_staff(request) and (request.user.is_superuser or bool(roles.grantable_roles(request.user)))
 
     def has_change_permission(self, request, obj=None):
         return self.has_add_permission(request) and (obj is None or obj.revoked_at is None)
@@ -214,7 +176,7 @@ class RoleBindingAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ApiToken)
-class ApiTokenAdmin(ScopedAdmin):
+class ApiTokenAdmin(ScopedModelAdmin):
     """Tokens are created through GraphQL (`createApiToken`: the key is shown once there); here they are
     listed and revoked."""
 
@@ -246,15 +208,9 @@ class ApiTokenAdmin(ScopedAdmin):
             self.message_user(request, _("revoked: %(n)d") % {"n": done}, messages.SUCCESS)
 
 
-class NormInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+class NormInline(ScopedTabularInline):
+    def scope(self, request, queryset):  # a norm is visible with its standard set
+        return queryset.filter(standard_set__in=restrict(models.StandardSet.objects.all(), request.user))
 
 
 class OfficeNormInline(NormInline):
@@ -287,7 +243,7 @@ class StandardSetForm(forms.ModelForm):
 
 
 @admin.register(models.StandardSet)
-class StandardSetAdmin(admin.ModelAdmin):
+class StandardSetAdmin(ScopedModelAdmin):
     """Coordinators add a version (copied from the set then in force, via the standards service) and change
     the fields of versions not yet in force; norms of a future version are edited with the GraphQL mutation
     `editFutureStandard` and shown here read-only."""
@@ -300,21 +256,11 @@ class StandardSetAdmin(admin.ModelAdmin):
     list_select_related = ("region",)
     inlines = [OfficeNormInline, ClassNormInline, RentNormInline]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else restrict(qs, request.user)
-
     def _may_edit(self, request, region_id):
         return allows(get_principal(request.user), "standards.edit", Scope(region_id=region_id))
 
-    def has_module_permission(self, request):
-        return _staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _staff(request)
-
-    def has_add_permission(self, request):
-        return _staff(request) and bool(get_principal(request.user).coordinator_regions)
+    def has_add_permission(self, request, obj=None):
+        return is_staff(request) and bool(get_principal(request.user).coordinator_regions)
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
@@ -346,10 +292,12 @@ class StandardSetAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """Norms are read-only here (copied by the service); nothing else to save."""
+        for formset in formsets:  # what the change message reads after a save
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 @admin.register(models.AccessRequest)
-class AccessRequestAdmin(ScopedAdmin):
+class AccessRequestAdmin(ScopedModelAdmin):
     """Listed here; asked for and decided on the workbench roles page or with GraphQL (the access service)."""
 
     list_display = ("requester", "role", "region", "jurisdiction", "agency", "status", "due_at", "decided_by")

@@ -234,11 +234,14 @@ def _finish(job_id, *, pdf=None, data=None, error=""):
 
 # --- download -------------------------------------------------------------------------------------
 def job_for_download(user, job_id):
-    """The succeeded job if the user's scope covers it (NotFound, PermissionDenied or InvalidState
-    otherwise); each download of an official document is recorded in the audit trail."""
+    """The succeeded job if the user may see it (else NotFound) and its scope covers them (else
+    PermissionDenied; InvalidState while not ready); each download of an official document is recorded in
+    the audit trail."""
+    from . import selectors
+
     with transaction.atomic():
-        job = ReportJob.objects.select_related("transfer").filter(pk=job_id).first()
-        if job is None:
+        job = selectors.jobs_for(user).filter(pk=job_id).first()
+        if job is None:  # unseen and unknown alike, so ids cannot be probed
             raise NotFound()
         check_access(user, job.permission_scopes())
         if job.status != ReportJob.Status.SUCCEEDED:

@@ -1,13 +1,14 @@
 """Download a report (session or `Authorization: Bearer gwc_…`, scope-checked) and verify a transfer
 certificate by its code (public, JSON). Refusals have the GraphQL error shape and codes:
 `{"errors": [{"message": …, "extensions": {"code": "NOT_FOUND"}}]}`."""
-from django.http import FileResponse, JsonResponse
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from graphql_relay import to_global_id
 
+from exchange.media import protected_file
 from kernel.errors import DomainError, InvalidState, NotAuthenticated, NotFound, PermissionDenied, public_code
-from regions.services.tokens import authenticate
+from regions.services.tokens import request_user
 
 from . import services
 
@@ -18,26 +19,15 @@ def error_body(code, message, **extra):
     return {**extra, "errors": [{"message": str(message), "extensions": {"code": public_code(code)}}]}
 
 
-def _caller(request):
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return authenticate(header.removeprefix("Bearer ").strip())
-    if not request.user.is_authenticated:
-        raise NotAuthenticated()
-    return request.user
-
-
 @require_GET
 def download(request, job_id):
     try:
-        job = services.job_for_download(_caller(request), job_id)
+        job = services.job_for_download(request_user(request), job_id)
     except DomainError as exc:
         return JsonResponse(error_body(exc.code, exc.message), status=STATUS.get(type(exc), 400),
                             json_dumps_params={"ensure_ascii": False})
-    response = FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
-                            filename=job.filename)
+    response = protected_file(job.file, "application/pdf", filename=job.filename, as_attachment=True)
     response["X-Content-SHA256"] = job.sha256
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -181,14 +181,14 @@ def test_bureau_requests_own_jurisdiction_but_not_the_region(gql, world, django_
     assert ReportJob.objects.count() == 1
 
 
-def test_download_outside_scope_is_403_and_anonymous_is_401(gql, client, world, django_capture_on_commit_callbacks):
+def test_download_of_an_unseen_job_is_404_and_anonymous_is_401(gql, client, world, django_capture_on_commit_callbacks):
     gql.login(world["users"]["auditor"])
     job = request(gql, django_capture_on_commit_callbacks, kind="SCORECARD", regionCode="yrd-test")["job"]
     for name in ("outsider", "bureau_a", "staff_a"):
         client.force_login(world["users"][name])
         response, _ = download(client, job)
-        assert response.status_code == 403, name
-        assert response.json()["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+        assert response.status_code == 404, name  # as for an unknown id: ids cannot be probed
+        assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     client.logout()
     assert download(client, job)[0].status_code == 401
     client.force_login(world["users"]["coordinator"])
@@ -203,7 +203,7 @@ def test_certificate_is_downloadable_by_both_parties_not_by_others(gql, client, 
                   transferId=gid(world["t1"]))["job"]
     assert job["status"] == "SUCCEEDED"
     for name, status in (("bureau_a", 200), ("bureau_b", 200), ("staff_a", 200), ("auditor", 200),
-                         ("outsider", 403)):
+                         ("outsider", 404)):
         client.force_login(world["users"][name])
         assert download(client, job)[0].status_code == status, name
     gql.login(world["users"]["outsider"])

@@ -474,13 +474,11 @@ def reports(request):
 
 @login_required
 def report_download(request, pk):
+    from exchange.media import protected_file
     from reports import services as report_services
 
     job = _or_404(report_services.job_for_download, request.user, pk)
-    response = FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
-                            filename=getattr(job, "filename", None) or f"report-{job.pk}.pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return protected_file(job.file, "application/pdf", filename=job.filename, as_attachment=True)
 
 
 # --- ledger balances ----------------------------------------------------------------------------------

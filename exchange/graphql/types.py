@@ -4,6 +4,7 @@ import functools
 
 import graphene
 from django.apps import apps
+from django.urls import reverse
 from graphene_django.registry import get_global_registry
 
 from api.connection import CountableConnection
@@ -34,10 +35,10 @@ class AssetPhotoType(ScopedObjectType):
         name = "AssetPhoto"
         fields = ("content_type", "size", "uploaded_at")
 
-    url = graphene.String(required=True)
+    url = graphene.String(required=True, description="Path of the photo (served only to those who may see it).")
 
     def resolve_url(root, info):
-        return root.file.url
+        return reverse("web:photo", args=[root.pk])
 
 
 class AssetType(ScopedObjectType):

@@ -66,3 +66,13 @@ def authenticate(key: str):
     user._principal = principal_for_token(token)
     user.api_token = token
     return user
+
+
+def request_user(request):
+    """The caller of a plain view: `Authorization: Bearer gwc_…` (a token) or the session's user."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return authenticate(header.removeprefix("Bearer ").strip())
+    if not request.user.is_authenticated:
+        raise NotAuthenticated()
+    return request.user

@@ -1,0 +1,54 @@
+"""Uploaded files are never served by path: nothing under MEDIA_ROOT has a URL. Photos (workbench
+`web:photo`), import files (here) and report PDFs (reports) are answered by views that find the row
+through the permission layer first, so an id the caller may not see is a 404 (ids cannot be probed),
+and a signed-out caller a 401.
+
+`protected_file` streams the file through Django, or — when `PROTECTED_MEDIA_ACCEL` names an internal
+location of the front web server (nginx `internal;`, e.g. `/protected-media/`) — answers an empty response
+with `X-Accel-Redirect`, so the server sends the bytes after Django has checked access."""
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from exchange.models import ImportJob
+from kernel.errors import NotAuthenticated
+from regions.permissions import restrict
+from regions.services.tokens import request_user
+
+
+def protected_file(fieldfile, content_type, *, filename=None, as_attachment=False):
+    accel = getattr(settings, "PROTECTED_MEDIA_ACCEL", "")
+    if accel:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = accel.rstrip("/") + "/" + fieldfile.name
+        if filename:
+            kind = "attachment" if as_attachment else "inline"
+            response["Content-Disposition"] = f'{kind}; filename="{filename}"'
+    else:
+        response = FileResponse(fieldfile.open("rb"), content_type=content_type, as_attachment=as_attachment,
+                                filename=filename or "")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _refusal(code, status):
+    return JsonResponse({"error": {"code": code}}, status=status)
+
+
+def _visible(request, queryset, pk):
+    """(row, None) when the caller may see it, else (None, the 401/404 answer)."""
+    try:
+        user = request_user(request)
+    except NotAuthenticated:
+        return None, _refusal("not_authenticated", 401)
+    found = restrict(queryset, user).filter(pk=pk).first()
+    return (found, None) if found is not None else (None, _refusal("not_found", 404))
+
+
+@require_GET
+def import_file(request, pk):
+    """The CSV uploaded for an import job, for those who may see the job."""
+    found, refusal = _visible(request, ImportJob.objects.all(), pk)
+    return refusal or protected_file(found.file, "text/csv; charset=utf-8", filename=f"import-{found.pk}.csv",
+                                     as_attachment=True)
