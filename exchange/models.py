@@ -1,5 +1,6 @@
 """Core exchange models: items (assets, office space), listings, requests, transfers, approval steps,
 the import job. Invariants that the database can hold are constraints here (see also migrations)."""
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 
@@ -441,6 +442,14 @@ class Transfer(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.giver} → {self.receiver}"
+
+    CERTIFICATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+    @classmethod
+    def new_certificate_code(cls):
+        """A random 12-character code (60 bits): the verify endpoint is public, so codes must not be
+        guessable."""
+        return "".join(secrets.choice(cls.CERTIFICATE_ALPHABET) for _ in range(12))
 
     def permission_scope(self):
         return Scope(region_id=self.region_id, jurisdiction_id=self.receiver_jurisdiction_id,

@@ -51,11 +51,6 @@ class StandardsBreach(DomainError):
     default_message = _("The request breaches the standards in force.")
 
 
-class PeriodClosed(DomainError):
-    code = "period_closed"
-    default_message = _("The settlement period is closed.")
-
-
 class LimitExceeded(DomainError):
     code = "limit_exceeded"
 

@@ -265,7 +265,7 @@ class StandardSetAdmin(ScopedModelAdmin):
     def has_change_permission(self, request, obj=None):
         if obj is None:
             return self.has_add_permission(request)
-        return obj.effective_from > timezone.localdate() and self._may_edit(request, obj.region_id)
+        return obj.is_editable() and self._may_edit(request, obj.region_id)
 
     def has_delete_permission(self, request, obj=None):
         return False

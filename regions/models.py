@@ -385,6 +385,11 @@ class StandardSet(models.Model):
     def permission_scope(self):
         return Scope(region_id=self.region_id)
 
+    def is_editable(self, on=None):
+        """Only a version not yet in force on `on` (default today) may be changed; one in force or past is
+        replaced by a new version."""
+        return self.effective_from > (on or timezone.localdate())
+
 
 class OfficeSpaceNorm(models.Model):
     standard_set = models.ForeignKey(StandardSet, models.CASCADE, related_name="office_norms")

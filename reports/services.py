@@ -4,7 +4,6 @@ import hashlib
 import logging
 import os
 import re
-import secrets
 from datetime import date
 
 from django.core.files.base import ContentFile
@@ -24,7 +23,6 @@ from . import builders, render
 from .models import ReportJob, ReportKind
 
 log = logging.getLogger("reports")
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 PERIOD_KINDS = (ReportKind.ALLOCATION_REPORT, ReportKind.SETTLEMENT_STATEMENT, ReportKind.SCORECARD)
 MAX_PERIOD_DAYS = 3 * 366
 
@@ -154,7 +152,7 @@ def ensure_certificate_code(transfer, user=None):
     if transfer.certificate_code:
         return transfer.certificate_code
     with transaction.atomic():
-        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(12))
+        code = Transfer.new_certificate_code()
         if Transfer.objects.filter(pk=transfer.pk, certificate_code__isnull=True).update(certificate_code=code):
             audit.record(user, "transfer.certificate_code", transfer, before={"certificate_code": None},
                          after={"certificate_code": code}, transfer=transfer, region=transfer.region,

@@ -1,7 +1,6 @@
 """The end of a transfer: cancelled before handover (the quantity returns), or completed when the
 receiving agency confirms what it received (ownership of an asset moves, office space is occupied, the
 ledger posts the compensation)."""
-import secrets
 
 from django.db import transaction
 from django.utils import timezone
@@ -50,14 +49,6 @@ def cancel_transfer(user, transfer, *, reason):
     return transfer
 
 
-CERTIFICATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-def _certificate_code(transfer):
-    """A random 12-character code (60 bits): the verify endpoint is public, so codes must not be guessable."""
-    return "".join(secrets.choice(CERTIFICATE_ALPHABET) for _ in range(12))
-
-
 @transaction.atomic
 def confirm_handover(user, transfer, *, received_quantity, received_condition, note=""):
     """The receiving agency confirms what it received; ownership moves (office space: an occupancy starts,
@@ -78,7 +69,7 @@ def confirm_handover(user, transfer, *, received_quantity, received_condition, n
     if received_condition not in Condition.values:
         raise ValidationFailed(_("Unknown condition."), field="receivedCondition")
     listing, receiver, now = transfer.listing, transfer.receiver, timezone.now()
-    transfer.certificate_code = _certificate_code(transfer)
+    transfer.certificate_code = Transfer.new_certificate_code()
     if listing.asset_id:
         given = locked(Asset.objects).get(pk=listing.asset_id)
         received = Asset.objects.create(

@@ -132,9 +132,7 @@ class StandardSetType(ScopedObjectType):
     editable = graphene.Boolean(required=True, description="True while the set is not yet in force.")
 
     def resolve_editable(root, info):
-        from django.utils import timezone
-
-        return root.effective_from > timezone.localdate()
+        return root.is_editable()
 
 
 class JurisdictionDistanceType(graphene.ObjectType):

@@ -142,11 +142,15 @@ def snapshot(standard_set):
     return data
 
 
-def _ensure_future(effective_from, field="effectiveFrom"):
+def _in_force(effective_from, field):
     today = timezone.localdate()
-    if effective_from <= today:
-        raise InvalidState(f"Standards in force (effective {effective_from:%Y-%m-%d}, today {today:%Y-%m-%d}) are "
-                           "never changed; create a new version effective from a future date.", field=field)
+    return InvalidState(f"Standards in force (effective {effective_from:%Y-%m-%d}, today {today:%Y-%m-%d}) are "
+                        "never changed; create a new version effective from a future date.", field=field)
+
+
+def _ensure_future(effective_from, field="effectiveFrom"):
+    if effective_from <= timezone.localdate():
+        raise _in_force(effective_from, field)
 
 
 @transaction.atomic
@@ -192,7 +196,8 @@ def edit_future_standard(user, standard_set, *, fields=None, office_norms=None, 
     refused with InvalidState. Same change arguments as `create_standard_version`."""
     require(user, "standards.edit", standard_set)
     standard_set = StandardSet.objects.select_for_update().get(pk=standard_set.pk)
-    _ensure_future(standard_set.effective_from, field="standardSetId")
+    if not standard_set.is_editable():
+        raise _in_force(standard_set.effective_from, "standardSetId")
     before = snapshot(standard_set)
     _apply_scalars(standard_set, fields)
     standard_set.save()
