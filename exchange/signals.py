@@ -5,3 +5,6 @@ from django.dispatch import Signal
 # region, parties, their jurisdictions and the item loaded) and `user`. A receiver that raises rolls the
 # handover back.
 transfer_completed = Signal()
+
+# Sent inside the transaction that ends an office-space occupancy, with `occupancy` (locked) and `user`.
+occupancy_ended = Signal()

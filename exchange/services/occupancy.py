@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from exchange.models import Occupancy, OfficeSpace
 from exchange.services.common import locked
+from exchange.signals import occupancy_ended
 from kernel import audit
 from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
 from regions.permissions import Scope, require
@@ -31,8 +32,6 @@ def _require_either_side(user, occupancy):
 def end_occupancy(user, occupancy, *, last_day: date):
     """End the occupancy with `last_day` as its last day of use (inclusive; not before it started, not after
     its `availableTo`, not in the future)."""
-    from ledger.services import post_occupancy_rent
-
     occupancy = locked(Occupancy.objects.select_related("office_space__agency", "occupant", "transfer")).get(
         pk=occupancy.pk)
     _require_either_side(user, occupancy)
@@ -52,5 +51,5 @@ def end_occupancy(user, occupancy, *, last_day: date):
     audit.record(user, "occupancy.ended", occupancy, before={"ended_on": None}, after={"ended_on": last_day},
                  transfer=occupancy.transfer, region=occupancy.transfer.region,
                  jurisdiction=occupancy.occupant.jurisdiction)
-    post_occupancy_rent(occupancy, user=user)
+    occupancy_ended.send(sender=Occupancy, occupancy=occupancy, user=user)
     return occupancy

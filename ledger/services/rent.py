@@ -57,6 +57,11 @@ def _chargeable_through(occupancy, today):
     return min(d for d in (occupancy.ends_on, today - DAY) if d is not None)
 
 
+def post_ended_occupancy(sender, *, occupancy, user, **kwargs):
+    """Receiver of `exchange.signals.occupancy_ended`."""
+    post_occupancy_rent(occupancy, user=user)
+
+
 def post_occupancy_rent(occupancy, *, today=None, user=None):
     """Post every month of use of the occupancy not yet posted; returns the number posted."""
     today = today or timezone.localdate()
