@@ -6,6 +6,7 @@ import binascii
 import django_filters
 import graphene
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from api.connection import CountableConnection, PagedConnectionField
 from api.errors import DomainMutation, decode_id
@@ -71,9 +72,9 @@ class ImportAssets(DomainMutation):
     @classmethod
     def perform(cls, info, agency_id, filename, dry_run, text=None, content_base64=None):
         if (text is None) == (content_base64 is None):
-            raise ValidationFailed("Send exactly one of `text` or `contentBase64`.", field="text")
+            raise ValidationFailed(_("Send exactly one of `text` or `contentBase64`."), field="text")
         if len(text or content_base64) > bulk_import.MAX_UPLOAD_BYTES * 4 // 3 + 4:
-            raise ValidationFailed("The file is too large.", field="text" if text else "contentBase64",
+            raise ValidationFailed(_("The file is too large."), field="text" if text else "contentBase64",
                                    code="limit_exceeded")
         if text is not None:
             content = text.encode("utf-8")
@@ -81,7 +82,7 @@ class ImportAssets(DomainMutation):
             try:
                 content = base64.b64decode(content_base64, validate=True)
             except (binascii.Error, ValueError) as exc:
-                raise ValidationFailed("Not valid base64.", field="contentBase64") from exc
+                raise ValidationFailed(_("Not valid base64."), field="contentBase64") from exc
         agency = Agency.objects.filter(pk=decode_id(agency_id, "Agency", "agencyId")).first()
         if agency is None:
             raise NotFound(field="agencyId")

@@ -6,6 +6,7 @@ import base64
 import binascii
 
 import graphene
+from django.utils.translation import gettext as _
 
 from api.errors import DomainMutation, decode_id
 from api.scalars import Geometry, Money, enum_value
@@ -43,7 +44,7 @@ def acting_agency(info, agency_id):
         return agency
     staff = get_principal(user).staff_agencies
     if len(staff) != 1:
-        raise ValidationFailed("Name the agency you act for.", field="agencyId", code="required")
+        raise ValidationFailed(_("Name the agency you act for."), field="agencyId", code="required")
     return Agency.objects.select_related("jurisdiction").get(pk=next(iter(staff)))
 
 
@@ -100,7 +101,7 @@ class AddAssetPhoto(DomainMutation):
         try:
             content = base64.b64decode(content_base64, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise ValidationFailed("Not valid base64.", field="contentBase64") from exc
+            raise ValidationFailed(_("Not valid base64."), field="contentBase64") from exc
         return cls(photo=items.add_photo(_user(info), asset, filename=filename, content=content))
 
 

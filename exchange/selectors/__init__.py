@@ -7,6 +7,7 @@ from django.contrib.gis.measure import D
 from django.db import connection
 from django.db.models import FloatField, Prefetch, Q, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from exchange.models import (
     ApprovalStep,
@@ -59,7 +60,7 @@ def _agency_point(user, agency_id):
         principal = get_principal(user)
         agency = Agency.objects.filter(pk__in=principal.staff_agencies).order_by("pk").first()
         if agency is None:
-            raise ValidationFailed("Name a point or an agency to measure distance from.", field="fromAgencyId")
+            raise ValidationFailed(_("Name a point or an agency to measure distance from."), field="fromAgencyId")
     return agency.location
 
 
@@ -91,12 +92,12 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
         point = _agency_point(user, from_agency_id)
     if point is None:
         if within_km is not None:
-            raise ValidationFailed("A distance limit needs a point or an agency.", field="withinKm")
+            raise ValidationFailed(_("A distance limit needs a point or an agency."), field="withinKm")
         if order == "distance":
-            raise ValidationFailed("Ordering by distance needs a point or an agency.", field="orderBy")
+            raise ValidationFailed(_("Ordering by distance needs a point or an agency."), field="orderBy")
         return qs.order_by(*LISTING_ORDERS[order or "newest"])
     if point.geom_type != "Point":
-        raise ValidationFailed("`near` must be a GeoJSON Point.", field="near")
+        raise ValidationFailed(_("`near` must be a GeoJSON Point."), field="near")
     point = Point(point.x, point.y, srid=4326)
     postgis = connection.vendor == "postgresql"
     if within_km is not None:

@@ -21,10 +21,10 @@ def region_for(jurisdiction, region_id=None):
     regions = regions_of([jurisdiction.pk])
     if region_id is not None:
         if region_id not in regions:
-            raise ValidationFailed("The jurisdiction is not a member of that region.", field="regionId")
+            raise ValidationFailed(_("The jurisdiction is not a member of that region."), field="regionId")
         return region_id
     if not regions:
-        raise NotFound("The jurisdiction is not a member of any region.", field="agencyId")
+        raise NotFound(_("The jurisdiction is not a member of any region."), field="agencyId")
     return regions[0]
 
 

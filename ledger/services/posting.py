@@ -3,6 +3,7 @@ import calendar
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ValidationFailed
 from kernel.money import cny
@@ -66,7 +67,7 @@ def post(region, *, on, kind, description, key, legs, transfer=None, reverses=No
         return existing, False
     legs = [(account, side, cny(amount)) for account, side, amount in legs if cny(amount) != 0]
     if not legs:
-        raise ValidationFailed("Nothing to post: every amount rounds to zero.")
+        raise ValidationFailed(_("Nothing to post: every amount rounds to zero."))
     period, on = period_for(region, on)
     txn = JournalTransaction.objects.create(region=region, period=period, date=on, kind=kind,
                                             description=description[:300], key=key, transfer=transfer,

@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel import audit
 from kernel.errors import NotAuthenticated, ValidationFailed
@@ -24,7 +25,7 @@ def create_token(user, jurisdiction, *, name, can_write=False, days=90):
     require(user, "token.manage", jurisdiction_scope(jurisdiction))
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("A token needs a name.", field="name", code="required")
+        raise ValidationFailed(_("A token needs a name."), field="name", code="required")
     if not 1 <= days <= MAX_DAYS:
         raise ValidationFailed(f"Validity must be 1–{MAX_DAYS} days.", field="days")
     secret = secrets.token_urlsafe(32)
