@@ -11,13 +11,14 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from statistics import median
 
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from exchange.models import ApprovalStep, Asset, Listing, Transfer
 from kernel.workdays import working_days_between
 from ledger.models import CompensationBreakdown
+from lifecycle.models import Disposal, Loan
 from regions import membership
 from regions.models import Jurisdiction
 from regions.services.standards import standard_in_force
@@ -62,6 +63,12 @@ CATALOGUE = [
     Fact("steps_on_time", _("approval steps on time"), _("Of those, steps decided by their deadline.")),
     Fact("steps_red", _("approval steps red"),
          _("Steps decided after their deadline, or still pending past it at the period end.")),
+    Fact("loans_returned", _("loans returned"), _("Loans of the unit's items returned in the period.")),
+    Fact("loans_returned_on_time", _("loans returned on time"), _("Of those, loans returned by their due date.")),
+    Fact("listings_ended", _("listings whose screening ended"),
+         _("The unit's listings whose regional screening window ended in the period.")),
+    Fact("listings_to_disposal", _("listings sent to disposal"),
+         _("Of the unit's listings, those that went to disposal (unclaimed) in the period.")),
 ]
 CODES = [f.code for f in CATALOGUE]
 
@@ -153,6 +160,17 @@ def collect(region, level, period_from, period_to):
                 _avoided_unit_price(asset, timezone.localdate(t.completed_at), region) * units_received)
         add(t.receiver_jurisdiction_id, "compensation_paid", compensation.get(t.pk, ZERO))
         add(t.giver_jurisdiction_id, "compensation_received", compensation.get(t.pk, ZERO))
+    for lender_jurisdiction, due_at, returned_at in (
+            Loan.objects.filter(region=region, returned_at__gte=start, returned_at__lt=end)
+            .values_list("lender__jurisdiction_id", "due_at", "returned_at")):
+        add(lender_jurisdiction, "loans_returned", 1)
+        add(lender_jurisdiction, "loans_returned_on_time", 1 if due_at and returned_at <= due_at else 0)
+    for row in (Listing.objects.filter(region=region, region_window_ends_at__gte=start, region_window_ends_at__lt=end)
+                .values("jurisdiction_id").annotate(n=Count("id"))):
+        add(row["jurisdiction_id"], "listings_ended", row["n"])
+    for row in (Disposal.objects.filter(region=region, opened_at__gte=start, opened_at__lt=end)
+                .values("jurisdiction_id").annotate(n=Count("id"))):
+        add(row["jurisdiction_id"], "listings_to_disposal", row["n"])
     for unit in units:
         days = turnaround.get(unit)
         facts[unit]["turnaround_median_days"] = Decimal(str(median(days))) if days else None

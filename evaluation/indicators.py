@@ -23,6 +23,12 @@ DEFAULT_INDICATORS = [
      "0.95", "按期办结的审批环节 ÷ 已办结环节。", "Approval steps decided by their deadline ÷ steps decided."),
     ("red_share", "红灯率", "Red share", "steps_red / steps_total", "%", "lower", "1.5", "0.02",
      "超期(红灯)环节 ÷ 全部环节。", "Steps that went red (overdue) ÷ all steps."),
+    ("loan_on_time", "出借按期归还率", "Loans returned on time", "loans_returned_on_time / loans_returned", "%",
+     "higher", "0.5", "0.95", "按期归还的出借 ÷ 本期归还的出借。",
+     "Loans returned by their due date ÷ loans returned."),
+    ("disposal_share", "处置率", "Disposal share", "listings_to_disposal / listings_ended", "%", "lower", "0.5",
+     "0.20", "无人申领而转入处置的挂牌 ÷ 本期筛选期结束的挂牌。",
+     "Listings that went to disposal unclaimed ÷ listings whose screening window ended in the period."),
 ]
 
 
