@@ -119,7 +119,7 @@ def request_access(user, *, role, reason, ends_on=None, region=None, jurisdictio
 
 
 def _locked(request):
-    return (AccessRequest.objects.select_for_update()
+    return (AccessRequest.objects.select_for_update(of=("self",))
             .select_related("requester", "region", "jurisdiction", "agency__jurisdiction").get(pk=request.pk))
 
 

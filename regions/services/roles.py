@@ -105,7 +105,7 @@ def grant_role(user, *, grantee, role, reason, ends_on=None, region=None, jurisd
 @transaction.atomic
 def revoke_role(user, binding, *, reason):
     """End a binding now, with a reason; the binding stays as history."""
-    binding = RoleBinding.objects.select_for_update().select_related(
+    binding = RoleBinding.objects.select_for_update(of=("self",)).select_related(
         "user", "region", "jurisdiction", "agency__jurisdiction").get(pk=binding.pk)
     _require_delegation(user, binding.role, binding.permission_scope())
     reason = (reason or "").strip()
