@@ -33,7 +33,7 @@ class JurisdictionFactory(factory.django.DjangoModelFactory):
         lon = 121.0
         lat = 31.0
 
-    code = factory.Sequence(lambda n: f"{900000 + n * 100}")
+    code = factory.Sequence(lambda n: f"{900000 + (n % 1000) * 100}")  # always 6 digits (GB/T 2260)
     level = "city"
     name_zh = factory.Sequence(lambda n: f"测试市{n}")
     name_en = factory.Sequence(lambda n: f"Test City {n}")
