@@ -7,7 +7,6 @@ Shanghai, which is its own city). Each record counts for the unit whose subtree 
 """
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from decimal import Decimal
 from statistics import median
 
@@ -22,6 +21,7 @@ from lifecycle.models import Disposal, Loan
 from regions import membership
 from regions.models import Jurisdiction
 from regions.services.standards import standard_in_force
+from reports.selectors import day_range
 
 ZERO = Decimal(0)
 
@@ -71,13 +71,6 @@ CATALOGUE = [
          _("Of the unit's listings, those that went to disposal (unclaimed) in the period.")),
 ]
 CODES = [f.code for f in CATALOGUE]
-
-
-def day_range(period_from, period_to):
-    """Aware datetimes [start, end) covering the period's local dates."""
-    tz = timezone.get_current_timezone()
-    return (datetime.combine(period_from, time.min, tz),
-            datetime.combine(period_to + timedelta(days=1), time.min, tz))
 
 
 def unit_map(region, level, on):

@@ -4,18 +4,13 @@ reads the cycles its unexpired grant covers. Published summaries are public (see
 from decimal import Decimal
 
 from django.db.models import F
-from django.utils import timezone
 
 from kernel.errors import NotFound
 from regions.permissions import restrict
 
-from .models import Evaluation, EvaluationScore, EvaluatorGrant, IndicatorSet, Objection, Publication
+from .models import Evaluation, EvaluationScore, IndicatorSet, Objection, Publication
 
 NO_GEOMETRY = ("jurisdiction__boundary", "jurisdiction__boundary_simplified", "jurisdiction__centroid")
-
-
-def _grants(user):
-    return EvaluatorGrant.objects.filter(user=user, revoked_at__isnull=True, valid_until__gt=timezone.now())
 
 
 def evaluations_for(user):
