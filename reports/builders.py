@@ -241,8 +241,10 @@ SCORE_NOTES = (
     "挂牌：期间内开始挂牌的物品数。 Listed: listings opened in the period.",
     "调入/调出：期间内完成交接的调拨笔数。 Taken/given: transfers completed (handover confirmed) in the period.",
     SAVINGS_DEFINITION,
-    "闲置率：生成时本地区在账资产中闲置或已挂牌的比例。 Idle rate: share of the jurisdiction's assets on record "
-    "(not transferred or disposed) that are idle or listed, at generation time.",
+    "闲置率：生成时本地区在账资产中闲置或已挂牌的比例（按价值：其原值×数量所占比例）。 Idle rate: share of the "
+    "jurisdiction's assets on record "
+    "(not transferred or disposed) that are idle or listed, at generation time; by value: the same share of "
+    "their original value × quantity.",
     "审批均天：本地区管理局在期间内作出决定的审批环节，从开启到决定的平均天数。 Days/step: mean days from opening "
     "to decision of the bureau's approval steps decided in the period.",
     "红灯占比：上述环节及期末仍待审批的环节中超过时限者的比例。 Red steps: share of those steps, and of steps "
@@ -280,11 +282,15 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
             office[owner[gj]] += area or 0
     progress(50)
     on_record, idle = defaultdict(int), defaultdict(int)
-    for jid, status in selectors.assets_of(everything, user).exclude(
-            status__in=[Asset.Status.TRANSFERRED, Asset.Status.DISPOSED]).values_list("agency__jurisdiction_id",
-                                                                                    "status"):
+    value_on_record, value_idle = defaultdict(Decimal), defaultdict(Decimal)
+    for jid, status, unit_value, quantity in selectors.assets_of(everything, user).exclude(
+            status__in=[Asset.Status.TRANSFERRED, Asset.Status.DISPOSED]).values_list(
+            "agency__jurisdiction_id", "status", "original_value", "quantity"):
+        is_idle = status in (Asset.Status.IDLE, Asset.Status.LISTED)
         on_record[owner[jid]] += 1
-        idle[owner[jid]] += status in (Asset.Status.IDLE, Asset.Status.LISTED)
+        idle[owner[jid]] += is_idle
+        value_on_record[owner[jid]] += unit_value * quantity
+        value_idle[owner[jid]] += unit_value * quantity if is_idle else 0
     step_days, red, steps = defaultdict(list), defaultdict(int), defaultdict(int)
     now = timezone.now()
     for jid, opened, due, decided in selectors.bureau_steps(everything, period_from, period_to, user).values_list(
@@ -306,7 +312,9 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
             if on_record[j] else None,
             avg_step_days=_mean(step_days[j]),
             red_share=(Decimal(red[j]) / steps[j]).quantize(Decimal("0.001"), ROUND_HALF_UP) if steps[j] else None,
-            office_m2=Decimal(office[j]).quantize(Decimal("0.01"))))
+            office_m2=Decimal(office[j]).quantize(Decimal("0.01")), code=j.code, jurisdiction_en=j.name_en,
+            idle_value_rate=(value_idle[j] / value_on_record[j]).quantize(Decimal("0.001"), ROUND_HALF_UP)
+            if value_on_record[j] else None))
     return d.Scorecard(heading=heading(region, jurisdiction, period_from, period_to), lines=tuple(lines),
                        notes=SCORE_NOTES + (
                            "补偿：期间内完成调入的调拨按台账补偿明细计的补偿总额。 Compensation: ledger compensation "

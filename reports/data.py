@@ -198,6 +198,9 @@ class ScoreLine:
     avg_step_days: Decimal | None
     red_share: Decimal | None  # share 0..1 of approval steps that were (or are) overdue
     office_m2: Decimal
+    code: str = ""
+    jurisdiction_en: str = ""
+    idle_value_rate: Decimal | None = None  # share 0..1 of the original value on record that is idle or listed
 
 
 @dataclass(frozen=True)

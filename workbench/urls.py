@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workbench import evaluation, roles, settlement_views, views
+from workbench import dashboard, evaluation, roles, settlement_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -16,7 +16,8 @@ urlpatterns = [
     path("transfers/", views.transfer_list, name="transfers"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
     path("transfers/export.<str:fmt>", views.transfer_export, name="transfer_export"),
-    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/outlines.geojson", dashboard.outlines, name="dashboard_outlines"),
     path("ledger/", views.ledger, name="ledger"),
     path("settlement/", settlement_views.periods, name="settlement"),
     path("settlement/<int:pk>/close/", settlement_views.close, name="settlement_close"),

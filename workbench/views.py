@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange import selectors
-from exchange.models import ApprovalStep, Transfer, TransferRequest
+from exchange.models import ApprovalStep, Transfer
 from exchange.services import allocation, handover, items, occupancy, screening, transfer_requests
 from exchange.services.approvals import decide_step
 from kernel.errors import DomainError
@@ -398,31 +398,6 @@ def transfer_detail(request, pk):
             messages.success(request, _("Handover confirmed; the transfer is complete."))
             return redirect("web:transfer", pk)
     return _transfer_page(request, transfer, handover=form, status=400)
-
-
-# --- coordinator dashboard ------------------------------------------------------------------------
-@login_required
-def dashboard(request):
-    principal = get_principal(request.user)
-    if not (principal.coordinator_regions or principal.auditor_regions):
-        raise Http404
-    visible = selectors.transfers_for(request.user)
-    flows = (visible.filter(status__in=Transfer.ACTIVE).order_by()
-             .values("giver_jurisdiction_id", "receiver_jurisdiction_id")
-             .annotate(n=Count("id"), value=Sum("value")).order_by("-n"))
-    flows = list(flows[:50])
-    names = {j.pk: j for j in jurisdictions_for(request.user).filter(
-        pk__in={f["giver_jurisdiction_id"] for f in flows} | {f["receiver_jurisdiction_id"] for f in flows})}
-    for flow in flows:
-        flow["giver"], flow["receiver"] = names[flow["giver_jurisdiction_id"]], names[flow["receiver_jurisdiction_id"]]
-    red = selectors.approval_steps_for(request.user).filter(
-        decision=ApprovalStep.Decision.PENDING, due_at__lte=timezone.now()).order_by("due_at", "id")
-    counts = {row["status"]: row["n"] for row in visible.order_by().values("status").annotate(n=Count("id"))}
-    return page(request, "web/dashboard.html", {
-        "flows": flows, "red": Paginator(red, PAGE_SIZE).get_page(request.GET.get("page")),
-        "counts": [(label, counts.get(value, 0)) for value, label in Transfer.Status.choices],
-        "pending_requests": selectors.requests_for(request.user).filter(
-            status=TransferRequest.Status.PENDING).count()})
 
 
 # --- reports: request, progress, download -----------------------------------------------------------

@@ -5,7 +5,7 @@ from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db import connection
-from django.db.models import FloatField, Prefetch, Q, Value
+from django.db.models import Count, FloatField, Prefetch, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from exchange.models import (
 )
 from kernel.errors import NotFound, ValidationFailed
 from kernel.models import AuditEvent
+from regions.models import Jurisdiction
 from regions.permissions import get_principal, restrict
 
 LISTING_RELATED = ("agency__jurisdiction", "jurisdiction", "region", "asset__asset_class", "office_space")
@@ -177,6 +178,33 @@ def my_overdue_steps(user, *, when=None):
             | (~Q(kind=ApprovalStep.Kind.COORDINATOR) & Q(jurisdiction_id__in=principal.bureau_jurisdictions)))
     return approval_steps_for(user, when=when).filter(
         mine, decision=ApprovalStep.Decision.PENDING, due_at__lte=when or timezone.now())
+
+
+def overdue_steps(user, *, when=None):
+    """Every pending step the user can see that is past its deadline (the region's red steps), oldest due first."""
+    return approval_steps_for(user, when=when).filter(
+        decision=ApprovalStep.Decision.PENDING, due_at__lte=when or timezone.now()).order_by("due_at", "id")
+
+
+def status_counts(user, region=None):
+    """{status: number of transfers} over the transfers the user can see (of the region, if given)."""
+    visible = restrict(Transfer.objects.filter(**({"region": region} if region else {})), user)
+    rows = visible.order_by().values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def transfer_flows(user, region=None, limit=50):
+    """Transfers under way or done between two jurisdictions, the busiest pairs first: dicts with `giver`
+    and `receiver` (jurisdictions), `n` and `value` (two queries whatever the number of pairs)."""
+    active = Transfer.objects.filter(status__in=Transfer.ACTIVE, **({"region": region} if region else {}))
+    flows = list(restrict(active, user).order_by()
+                 .values("giver_jurisdiction_id", "receiver_jurisdiction_id")
+                 .annotate(n=Count("id"), value=Sum("value")).order_by("-n", "-value")[:limit])
+    ids = {f["giver_jurisdiction_id"] for f in flows} | {f["receiver_jurisdiction_id"] for f in flows}
+    names = Jurisdiction.objects.defer("boundary", "boundary_simplified").in_bulk(ids)
+    for flow in flows:
+        flow["giver"], flow["receiver"] = names[flow["giver_jurisdiction_id"]], names[flow["receiver_jurisdiction_id"]]
+    return flows
 
 
 def transfer_trail(user, transfer_pk):
