@@ -2,7 +2,7 @@
 PORT ?= 8000
 PY := .venv/bin/python
 
-.PHONY: setup run worker test test-postgis schema schema-check lint bench demo
+.PHONY: setup run serve worker test test-postgis schema schema-check lint bench demo
 
 setup:
 	@bash scripts/setup.sh
@@ -13,6 +13,10 @@ demo: setup
 run: demo
 	@echo "Gongwucang on http://127.0.0.1:$(PORT)/  (GraphiQL /graphql/, admin /admin/, /healthz)"
 	@PORT=$(PORT) bash scripts/run.sh
+
+serve: setup
+	@echo "Gongwucang (gunicorn) on http://$${HOST:-127.0.0.1}:$(PORT)/"
+	@PORT=$(PORT) bash scripts/serve.sh
 
 worker: setup
 	.venv/bin/celery -A config worker --beat --schedule var/celerybeat-schedule --loglevel=info
@@ -38,4 +42,4 @@ lint: setup
 	.venv/bin/lint-imports
 
 bench: setup
-	PG_COMMAND="$(PY) -m bench.run" bash scripts/test-postgis.sh
+	PG_DURABLE=1 PG_COMMAND="$(PY) -m bench.run" bash scripts/test-postgis.sh

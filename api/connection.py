@@ -9,6 +9,7 @@
 """
 import datetime
 import hashlib
+import json
 from decimal import Decimal
 from functools import reduce
 
@@ -18,6 +19,7 @@ from django.contrib.gis.db.models.sql.conversion import DistanceField
 from django.contrib.gis.geos import GEOSGeometry
 from django.core import signing
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connections
 from django.db.models import Expression, F, FloatField, OrderBy, Q, QuerySet
 from django.db.models.expressions import ExpressionWrapper
 from graphene_django.filter import DjangoFilterConnectionField
@@ -27,6 +29,7 @@ from kernel.errors import InvalidCursor, ValidationFailed
 
 DEFAULT_PAGE_SIZE = 50
 CURSOR_SALT = "gwc.cursor"
+TOTAL_COUNT_EXACT = 10_000
 
 
 def max_page_size():
@@ -37,11 +40,25 @@ class CountableConnection(graphene.relay.Connection):
     class Meta:
         abstract = True
 
-    total_count = graphene.Int(required=True, description="Number of items matching the filters (counted only "
-                                                          "when selected).")
+    total_count = graphene.Int(required=True, description=(
+        f"Number of items matching the filters, counted only when selected. Exact up to {TOTAL_COUNT_EXACT:,}; "
+        f"above that an estimate (PostgreSQL's planner estimate, never below {TOTAL_COUNT_EXACT + 1:,}), so a "
+        f"count of a huge list costs no full scan."))
 
     def resolve_total_count(root, info):
-        return root.iterable.count()
+        return total_count(root.iterable)
+
+
+def total_count(queryset):
+    """The exact count up to TOTAL_COUNT_EXACT (a bounded `COUNT(*)` over a LIMIT subquery); above it the
+    planner's row estimate on PostgreSQL (at least TOTAL_COUNT_EXACT + 1), TOTAL_COUNT_EXACT + 1 elsewhere."""
+    bounded = queryset.order_by()[:TOTAL_COUNT_EXACT + 1].count()
+    if bounded <= TOTAL_COUNT_EXACT:
+        return bounded
+    if queryset.db and connections[queryset.db].vendor == "postgresql":
+        plan = json.loads(queryset.order_by().explain(format="json"))
+        return max(bounded, int(plan[0]["Plan"]["Plan Rows"]))
+    return bounded
 
 
 # --- order keys -------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 memberships. A membership is in force on `on` from `joined_on` to `left_on`, both days included; a
 jurisdiction belongs to a region when it or one of its ancestors is a member. Permissions, posting,
 reports and settlement all ask here."""
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -16,25 +17,30 @@ def in_force(on=None, prefix=""):
             & (Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gte": on})))
 
 
+def _tree_walk(jurisdiction_ids, downwards):
+    """The jurisdictions and all their descendants (or ancestors) in one recursive query."""
+    ids = sorted({int(i) for i in jurisdiction_ids})
+    if not ids:
+        return frozenset()
+    table = connection.ops.quote_name(Jurisdiction._meta.db_table)
+    step = "j.parent_id = t.id" if downwards else "j.id = t.parent_id"
+    seeds = ",".join(["(%s)"] * len(ids))
+    sql = (f"WITH RECURSIVE seed(id) AS (VALUES {seeds}), "
+           f"t(id, parent_id) AS (SELECT j.id, j.parent_id FROM {table} j JOIN seed ON j.id = seed.id "
+           f"UNION SELECT j.id, j.parent_id FROM {table} j JOIN t ON {step}) SELECT id FROM t")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        return frozenset(row[0] for row in cursor.fetchall()) | frozenset(ids)
+
+
 def descendants(jurisdiction_ids):
-    """The jurisdictions and all their descendants: one query per level."""
-    found = set(jurisdiction_ids)
-    frontier = set(found)
-    while frontier:
-        frontier = set(Jurisdiction.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
-        found |= frontier
-    return frozenset(found)
+    """The jurisdictions and all their descendants (one query)."""
+    return _tree_walk(jurisdiction_ids, downwards=True)
 
 
 def ancestors(jurisdiction_ids):
-    """The jurisdictions and all their ancestors: one query per level."""
-    found = set(jurisdiction_ids)
-    frontier = set(found)
-    while frontier:
-        frontier = set(Jurisdiction.objects.filter(id__in=frontier, parent__isnull=False)
-                       .values_list("parent_id", flat=True)) - found
-        found |= frontier
-    return frozenset(found)
+    """The jurisdictions and all their ancestors (one query)."""
+    return _tree_walk(jurisdiction_ids, downwards=False)
 
 
 def members(region_ids, on=None):

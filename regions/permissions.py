@@ -13,8 +13,9 @@ from django.db.models import Q
 
 from kernel.errors import NotAuthenticated, PermissionDenied
 
-from .membership import descendants, region_jurisdictions, regions_of
-from .models import Role, RoleBinding
+from .membership import descendants, regions_of
+from .models import Role
+from .principal_query import principal_facts
 from .scope import Scope
 
 WRITE_RULES: dict[str, frozenset[str]] = {
@@ -100,30 +101,26 @@ def get_principal(user):
     cached = getattr(user, "_principal", None)
     if cached is not None:
         return cached
-    bindings = list(RoleBinding.objects.active().filter(user=user).select_related("agency"))
+    facts = principal_facts(user.pk)  # one query: bindings and the jurisdiction sets derived from them
     by_role = {role: set() for role in Role.values}
     staff_jurisdictions = set()
-    for b in bindings:
-        by_role[b.role].add(b.region_id or b.jurisdiction_id or b.agency_id)
-        if b.agency_id:
-            staff_jurisdictions.add(b.agency.jurisdiction_id)
-    managers = frozenset(by_role[Role.BUREAU_MANAGER])
-    bureau_roots = managers | by_role[Role.DEPUTY_BUREAU_MANAGER]
-    bureau = descendants(bureau_roots) if bureau_roots else frozenset()
-    managed = bureau if managers == bureau_roots else descendants(managers) if managers else frozenset()
+    for role, region_id, jurisdiction_id, agency_id, agency_jurisdiction_id in facts.bindings:
+        by_role[role].add(region_id or jurisdiction_id or agency_id)
+        if agency_id:
+            staff_jurisdictions.add(agency_jurisdiction_id)
     principal = Principal(
         user_id=user.pk,
         coordinator_regions=frozenset(by_role[Role.COORDINATOR]),
         auditor_regions=frozenset(by_role[Role.AUDITOR]),
-        bureau_jurisdictions=bureau,
-        manager_roots=managers,
-        manager_jurisdictions=managed,
+        bureau_jurisdictions=frozenset(facts.bureau),
+        manager_roots=frozenset(by_role[Role.BUREAU_MANAGER]),
+        manager_jurisdictions=frozenset(facts.managed),
         staff_agencies=frozenset(by_role[Role.AGENCY_STAFF]),
         staff_agency_jurisdictions=frozenset(staff_jurisdictions),
-        coordinator_jurisdictions=region_jurisdictions(by_role[Role.COORDINATOR]),
-        auditor_jurisdictions=region_jurisdictions(by_role[Role.AUDITOR]),
-        member_regions=frozenset(regions_of(set(bureau_roots) | staff_jurisdictions)),
-        roles=frozenset(b.role for b in bindings),
+        coordinator_jurisdictions=frozenset(facts.coordinator),
+        auditor_jurisdictions=frozenset(facts.auditor),
+        member_regions=frozenset(facts.member_regions),
+        roles=frozenset(role for role, *_ in facts.bindings),
     )
     user._principal = principal
     return principal

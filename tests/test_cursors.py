@@ -127,3 +127,22 @@ def test_total_count_is_counted_only_when_selected(gql, world):
     assert not any("COUNT(" in q.upper() for q in without)
     assert sum("COUNT(" in q.upper() for q in with_count) == 1
     assert result["data"]["transfers"]["totalCount"] == Transfer.objects.count() == 6
+
+
+def test_total_count_is_exact_up_to_the_cap_and_an_estimate_above(gql, world, monkeypatch):
+    from api import connection as paging
+
+    gql.login(world["users"]["coordinator"])
+    query = "{ transfers(first: 1) { totalCount } }"
+    monkeypatch.setattr(paging, "TOTAL_COUNT_EXACT", 6)
+    assert page(gql, query, "transfers")["totalCount"] == 6
+    monkeypatch.setattr(paging, "TOTAL_COUNT_EXACT", 2)
+    with CaptureQueriesContext(connection) as queries:
+        counted = page(gql, query, "transfers")["totalCount"]
+    assert counted >= 3  # "more than 2": never a figure below the cap + 1
+    if connection.vendor == "postgresql":
+        assert any(q["sql"].upper().startswith("EXPLAIN") for q in queries.captured_queries)
+    else:
+        assert counted == 3
+    counting = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counting) == 1 and "LIMIT 3" in counting[0].upper()
