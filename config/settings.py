@@ -148,6 +148,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 MEDIA_URL = "media/"
+# The public address printed in documents (a certificate's verify link, QR code); services read it
+# here instead of taking the request's host, so a report rendered by a worker says the same thing.
+PUBLIC_BASE_URL = env("GWC_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 # Media is never served by path (exchange/media.py). Behind nginx, name an `internal` location mapped to
 # MEDIA_ROOT (e.g. /protected-media/) to let the server send files after Django checked access.

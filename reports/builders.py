@@ -5,7 +5,9 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,7 +88,7 @@ def _items(transfer):
         value=transfer.value, condition="—"),)
 
 
-def build_transfer_certificate(transfer_id, *, user=None, base_url="", progress=_noop):
+def build_transfer_certificate(transfer_id, *, user=None, progress=_noop):
     transfer = selectors.transfer_for_certificate(transfer_id, user)
     if transfer.status != Transfer.Status.COMPLETED:
         raise InvalidState(_("A transfer certificate is issued only for a completed transfer."), field="transferId")
@@ -99,7 +101,7 @@ def build_transfer_certificate(transfer_id, *, user=None, base_url="", progress=
     progress(60)
     return d.TransferCertificate(
         heading=heading(transfer.region), transfer_id=transfer.pk, certificate_code=transfer.certificate_code,
-        verify_url=f"{base_url.rstrip('/')}/reports/verify/{transfer.certificate_code}",
+        verify_url=settings.PUBLIC_BASE_URL + reverse("reports:verify", args=[transfer.certificate_code]),
         status_zh=transfer.get_status_display(), giver=_party(transfer.giver), receiver=_party(transfer.receiver),
         items=_items(transfer), total_value=transfer.value, distance_km=transfer.distance_km,
         allocated_at=transfer.allocated_at, approved_at=transfer.approved_at, completed_at=transfer.completed_at,

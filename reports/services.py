@@ -2,7 +2,6 @@
 retry, download access, and rendering for operators. GraphQL, views, the task and the command call these."""
 import hashlib
 import logging
-import os
 import re
 from datetime import date
 
@@ -25,10 +24,6 @@ from .models import ReportJob, ReportKind
 log = logging.getLogger("reports")
 PERIOD_KINDS = (ReportKind.ALLOCATION_REPORT, ReportKind.SETTLEMENT_STATEMENT, ReportKind.SCORECARD)
 MAX_PERIOD_DAYS = 3 * 366
-
-
-def public_base_url():
-    return os.environ.get("GWC_PUBLIC_URL", "http://127.0.0.1:8000")
 
 
 # --- request --------------------------------------------------------------------------------------
@@ -87,7 +82,7 @@ def check_access(user, scopes):
 
 
 def request_report(user, kind, *, region_code=None, jurisdiction_code=None, transfer_id=None,
-                   period_from: date | None = None, period_to: date | None = None, base_url=None):
+                   period_from: date | None = None, period_to: date | None = None):
     """Create a report job for a scope the user covers (auditors and coordinators: their region; bureaus:
     their jurisdiction; parties' bureaus and agencies: their transfers' certificates) and enqueue it."""
     get_principal(user)
@@ -97,9 +92,7 @@ def request_report(user, kind, *, region_code=None, jurisdiction_code=None, tran
         if transfer is not None and transfer.status != Transfer.Status.COMPLETED:
             raise InvalidState(_("A transfer certificate is issued only for a completed transfer."),
                                field="transferId")
-        parameters = {"base_url": base_url or public_base_url()}
-        if kind != ReportKind.TRANSFER_CERTIFICATE:
-            parameters |= _period(period_from, period_to)
+        parameters = {} if kind == ReportKind.TRANSFER_CERTIFICATE else _period(period_from, period_to)
         job = ReportJob.objects.create(kind=kind, parameters=parameters, requested_by=user, region=region,
                                        jurisdiction=jurisdiction, transfer=transfer)
         audit.record(user, "report.requested", job, after={"kind": kind, **parameters,
@@ -162,7 +155,7 @@ def ensure_certificate_code(transfer, user=None):
 
 
 def build_data(kind, *, region=None, jurisdiction=None, transfer_id=None, period_from=None, period_to=None,
-               user=None, base_url=None, progress=builders._noop):
+               user=None, progress=builders._noop):
     """The document's data for a scope; `user=None` is the operator (render_report command)."""
     if kind == ReportKind.TRANSFER_CERTIFICATE:
         transfer = Transfer.objects.select_related("region").filter(pk=transfer_id).first()
@@ -170,8 +163,7 @@ def build_data(kind, *, region=None, jurisdiction=None, transfer_id=None, period
             raise NotFound(f"No transfer {transfer_id}.", field="transferId")
         if transfer.status == Transfer.Status.COMPLETED:
             ensure_certificate_code(transfer, user)
-        return builders.build_transfer_certificate(transfer_id, user=user, base_url=base_url or public_base_url(),
-                                                   progress=progress)
+        return builders.build_transfer_certificate(transfer_id, user=user, progress=progress)
     return builders.BUILDERS[kind](region, jurisdiction, period_from, period_to, user=user, progress=progress)
 
 
@@ -199,7 +191,7 @@ def run_job(job_id):
         data = build_data(job.kind, region=job.region, jurisdiction=job.jurisdiction, transfer_id=job.transfer_id,
                           period_from=date.fromisoformat(p["period_from"]) if p.get("period_from") else None,
                           period_to=date.fromisoformat(p["period_to"]) if p.get("period_to") else None,
-                          user=job.requested_by, base_url=p.get("base_url"), progress=_progress(job_id))
+                          user=job.requested_by, progress=_progress(job_id))
         _progress(job_id)(80)
         pdf = render_document(data)
     except DomainError as exc:

@@ -289,9 +289,10 @@ def test_verify_endpoint_returns_key_facts(client, world):
     assert client.get("/reports/verify/PENDING00001").status_code == 404  # not completed: not certified
 
 
-def test_existing_certificate_code_is_kept(world):
+def test_existing_certificate_code_is_kept(world, settings):
+    settings.PUBLIC_BASE_URL = "https://gwc.example"
     transfer = make_transfer(world, code="DB202600000077")
-    data = services.build_data("transfer_certificate", transfer_id=transfer.pk, base_url="https://gwc.example")
+    data = services.build_data("transfer_certificate", transfer_id=transfer.pk)
     assert data.certificate_code == "DB202600000077"
     assert data.verify_url == "https://gwc.example/reports/verify/DB202600000077"
 

@@ -423,8 +423,7 @@ def reports(request):
         transfer_id = request.POST["transfer"]
         try:
             with transaction.atomic():
-                report_services.request_report(request.user, "transfer_certificate", transfer_id=transfer_id,
-                                               base_url=request.build_absolute_uri("/"))
+                report_services.request_report(request.user, "transfer_certificate", transfer_id=transfer_id)
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("web:transfer", transfer_id) if transfer_id.isdigit() else redirect("web:reports")
@@ -435,7 +434,6 @@ def reports(request):
         ok, _job = attempt(form, report_services.request_report, request.user, data["kind"],
                            region_code=data["region"], jurisdiction_code=data["jurisdiction"] or None,
                            period_from=data["period_from"], period_to=data["period_to"],
-                           base_url=request.build_absolute_uri("/"),
                            aliases={"region_code": "region", "jurisdiction_code": "jurisdiction"})
         if ok:
             messages.success(request, _("Report requested."))

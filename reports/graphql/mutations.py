@@ -26,11 +26,10 @@ class RequestReport(DomainMutation):
     @classmethod
     def perform(cls, info, kind, region_code=None, jurisdiction_code=None, transfer_id=None, period_from=None,
                 period_to=None):
-        request = info.context
         job = services.request_report(
-            request.user, getattr(kind, "value", kind), region_code=region_code,
+            info.context.user, getattr(kind, "value", kind), region_code=region_code,
             jurisdiction_code=jurisdiction_code, transfer_id=decode_id(transfer_id, "Transfer", "transferId"),
-            period_from=period_from, period_to=period_to, base_url=request.build_absolute_uri("/"))
+            period_from=period_from, period_to=period_to)
         return cls(job=job)
 
 

@@ -23,7 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("--transfer", type=int, help="transfer id (transfer certificate)")
         parser.add_argument("--from", dest="period_from", type=date.fromisoformat, help="YYYY-MM-DD")
         parser.add_argument("--to", dest="period_to", type=date.fromisoformat, help="YYYY-MM-DD")
-        parser.add_argument("--base-url", help="public URL printed in the certificate's QR code")
         parser.add_argument("--sample", action="store_true", help="render built-in sample data instead")
         parser.add_argument("--rows", type=int, default=200, help="sample allocation report rows")
         parser.add_argument("--out", required=True, type=Path)
@@ -36,7 +35,7 @@ class Command(BaseCommand):
                     else samples.SAMPLES[kind]()
             else:
                 data = services.build_data(kind, transfer_id=o["transfer"], period_from=o["period_from"],
-                                           period_to=o["period_to"], base_url=o["base_url"], **self._scope(kind, o))
+                                           period_to=o["period_to"], **self._scope(kind, o))
             pdf = services.render_document(data)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
