@@ -368,7 +368,6 @@ class TransferRequest(models.Model):
                               db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    idempotency_key = models.CharField(max_length=64, blank=True, default="")
 
     SCOPE_LOOKUPS = {"jurisdiction": ["agency__jurisdiction_id", "listing__jurisdiction_id"],
                      "agency": ["agency_id", "listing__agency_id"]}

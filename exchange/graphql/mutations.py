@@ -58,7 +58,7 @@ def _get(queryset, value, type_name, field):
 class RegisterAsset(DomainMutation):
     """Register an asset record (资产卡片) of an agency; location defaults to the agency's address point."""
 
-    idempotent = True  # idempotencyKey replay (exchange/graphql/idempotency.py)
+    idempotent = True  # idempotencyKey replay (api/idempotency.py)
 
     class Input:
         agency_id = graphene.ID(description="Defaults to the caller's agency (agency staff).")
@@ -71,12 +71,11 @@ class RegisterAsset(DomainMutation):
         condition = enums.Condition(default_value=enums.Condition.GOOD.value)
         location = Geometry()
         asset_number = graphene.String(description="资产编号 The agency's own asset number (unique in the agency).")
-        idempotency_key = graphene.String()
 
     asset = graphene.Field(AssetType)
 
     @classmethod
-    def perform(cls, info, asset_class_code, condition, agency_id=None, idempotency_key=None, **data):
+    def perform(cls, info, asset_class_code, condition, agency_id=None, **data):
         data["condition"] = enum_value(condition)
         asset_class = AssetClass.objects.filter(code=asset_class_code).first()
         if asset_class is None:
@@ -106,7 +105,7 @@ class AddAssetPhoto(DomainMutation):
 
 
 class RegisterOfficeSpace(DomainMutation):
-    idempotent = True  # idempotencyKey replay (exchange/graphql/idempotency.py)
+    idempotent = True  # idempotencyKey replay (api/idempotency.py)
 
     class Input:
         agency_id = graphene.ID()
@@ -117,12 +116,11 @@ class RegisterOfficeSpace(DomainMutation):
         available_from = graphene.Date(required=True)
         available_to = graphene.Date()
         location = Geometry()
-        idempotency_key = graphene.String()
 
     office_space = graphene.Field(OfficeSpaceType)
 
     @classmethod
-    def perform(cls, info, agency_id=None, idempotency_key=None, **data):
+    def perform(cls, info, agency_id=None, **data):
         agency = acting_agency(info, agency_id)
         return cls(office_space=items.register_office_space(_user(info), agency=agency, **data))
 
@@ -130,7 +128,7 @@ class RegisterOfficeSpace(DomainMutation):
 class MarkIdle(DomainMutation):
     """Mark an asset (or office space) idle: opens its listing with screening windows from the standards."""
 
-    idempotent = True  # idempotencyKey replay (exchange/graphql/idempotency.py)
+    idempotent = True  # idempotencyKey replay (api/idempotency.py)
 
     class Input:
         asset_id = graphene.ID()
@@ -173,7 +171,7 @@ class RequestListing(DomainMutation):
     back as `standards_breach` errors, one per breach, unless `exceptionRequested` with a justification.
     Where the region allocates first come, the payload carries the transfer created."""
 
-    idempotent = True  # idempotencyKey replay (exchange/graphql/idempotency.py)
+    idempotent = True  # idempotencyKey replay (api/idempotency.py)
 
     class Input:
         listing_id = graphene.ID(required=True)
@@ -183,7 +181,6 @@ class RequestListing(DomainMutation):
         needed_by = graphene.Date()
         exception_requested = graphene.Boolean(default_value=False)
         exception_justification = graphene.String(default_value="")
-        idempotency_key = graphene.String()
 
     request = graphene.Field(TransferRequestType)
     transfer = graphene.Field(TransferType)

@@ -25,7 +25,7 @@ def _request_snapshot(request):
 
 @transaction.atomic
 def create_request(user, *, listing, agency, quantity, justification, needed_by=None, exception_requested=False,
-                   exception_justification="", idempotency_key=""):
+                   exception_justification=""):
     """Screen a request against the standards in force today and record it. Breaches are refused with
     every reason unless an exception is asked for with a justification (then the coordinator approves
     too). Where the region allocates first come, the request is allocated at once or refused with
@@ -70,7 +70,7 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
     request = TransferRequest.objects.create(
         listing=listing, agency=agency, quantity=quantity, justification=justification, needed_by=needed_by,
         exception_requested=bool(exception_requested), exception_justification=exception_justification or "",
-        breaches=found, standard_set=standards, created_by=user, idempotency_key=idempotency_key or "")
+        breaches=found, standard_set=standards, created_by=user)
     audit.record(user, "request.created", request, after=_request_snapshot(request) | {
         "standard_set": standards.pk, "window": window}, region=listing.region, jurisdiction=agency.jurisdiction)
     transfer = None
