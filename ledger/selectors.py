@@ -87,7 +87,7 @@ def compensations_for(user):
 def compensation_for(user, transfer_id):
     found = compensations_for(user).filter(transfer_id=transfer_id).first()
     if found is None:
-        raise NotFound(field="transferId")
+        raise NotFound(field="transfer_id")
     return found
 
 
@@ -95,7 +95,7 @@ def statement(user, account_id, start: date, end: date):
     """Opening balance (before `start`), debits and credits in [start, end], closing balance (SQL sums)."""
     account = restrict(Account.objects.select_related("jurisdiction"), user).filter(pk=account_id).first()
     if account is None:
-        raise NotFound(field="accountId")
+        raise NotFound(field="account_id")
     legs = Leg.objects.filter(account=account, transaction__posted=True)
     figures = legs.aggregate(
         opening=Coalesce(Sum(Case(When(transaction__date__lt=start, side="debit", then=F("amount")),

@@ -75,7 +75,7 @@ def distance_between_jurisdictions(user, from_code, to_code) -> Decimal:
 def distance_between_agencies(user, from_agency_id, to_agency_id) -> Decimal:
     """km between the address points of two agencies."""
     agencies = {a.pk: a for a in agencies_for(user).filter(pk__in=[from_agency_id, to_agency_id])}
-    for pk, field in ((from_agency_id, "fromAgency"), (to_agency_id, "toAgency")):
+    for pk, field in ((from_agency_id, "from_agency"), (to_agency_id, "to_agency")):
         if pk not in agencies:
             raise NotFound(f"No agency {pk}.", field=field)
     return geodesic_km(agencies[from_agency_id].location, agencies[to_agency_id].location)

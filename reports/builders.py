@@ -91,9 +91,9 @@ def _items(transfer):
 def build_transfer_certificate(transfer_id, *, user=None, progress=_noop):
     transfer = selectors.transfer_for_certificate(transfer_id, user)
     if transfer.status != Transfer.Status.COMPLETED:
-        raise InvalidState(_("A transfer certificate is issued only for a completed transfer."), field="transferId")
+        raise InvalidState(_("A transfer certificate is issued only for a completed transfer."), field="transfer_id")
     if not transfer.certificate_code:
-        raise InvalidState(_("The transfer has no certificate code yet."), field="transferId")
+        raise InvalidState(_("The transfer has no certificate code yet."), field="transfer_id")
     progress(30)
     steps = list(selectors.approval_steps(transfer))
     handover = selectors.handover_event(transfer)
@@ -182,7 +182,7 @@ def build_settlement_statement(region, jurisdiction=None, period_from=None, peri
         periods = periods.filter(start__lte=period_to)
     periods = list(periods)
     if not periods:
-        raise InvalidState(_("No settlement period of the region falls in the requested dates."), field="periodFrom")
+        raise InvalidState(_("No settlement period of the region falls in the requested dates."), field="period_from")
     start, end = period_from or periods[0].start, period_to or periods[-1].end
     closed = [p for p in periods if p.status == SettlementPeriod.Status.CLOSED]
     if len(closed) == len(periods):

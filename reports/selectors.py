@@ -42,7 +42,7 @@ def transfer_for_certificate(transfer_id, user=None):
                                 "listing__asset__asset_class", "listing__office_space")
                 .filter(pk=transfer_id).first())
     if transfer is None:
-        raise NotFound(f"No transfer {transfer_id} in your scope.", field="transferId")
+        raise NotFound(f"No transfer {transfer_id} in your scope.", field="transfer_id")
     return transfer
 
 

@@ -35,15 +35,15 @@ def _region_of(jurisdiction, region_code):
     found = list(regions[:2])
     if len(found) != 1:
         raise ValidationFailed(_("The jurisdiction is not a member of exactly one region; give regionCode."),
-                               field="regionCode")
+                               field="region_code")
     return found[0]
 
 
 def _period(period_from, period_to):
     if period_from and period_to and period_from > period_to:
-        raise ValidationFailed(_("The period ends before it starts."), field="periodTo")
+        raise ValidationFailed(_("The period ends before it starts."), field="period_to")
     if period_from and period_to and (period_to - period_from).days > MAX_PERIOD_DAYS:
-        raise ValidationFailed(_("A report covers at most three years."), field="periodTo", code="limit_exceeded")
+        raise ValidationFailed(_("A report covers at most three years."), field="period_to", code="limit_exceeded")
     return {"period_from": period_from.isoformat() if period_from else None,
             "period_to": period_to.isoformat() if period_to else None}
 
@@ -52,10 +52,10 @@ def _scope_of_request(kind, region_code, jurisdiction_code, transfer_id):
     """(region, jurisdiction, transfer, scopes) of a requested report, validated."""
     if kind == ReportKind.TRANSFER_CERTIFICATE:
         if not transfer_id:
-            raise ValidationFailed(_("A transfer certificate needs a transfer."), field="transferId", code="required")
+            raise ValidationFailed(_("A transfer certificate needs a transfer."), field="transfer_id", code="required")
         transfer = Transfer.objects.filter(pk=transfer_id).first()
         if transfer is None:
-            raise NotFound(field="transferId")
+            raise NotFound(field="transfer_id")
         job = ReportJob(kind=kind, region_id=transfer.region_id, transfer=transfer)
         return transfer.region, None, transfer, job.permission_scopes()
     if kind not in PERIOD_KINDS:
@@ -64,12 +64,12 @@ def _scope_of_request(kind, region_code, jurisdiction_code, transfer_id):
     if jurisdiction_code:
         jurisdiction = Jurisdiction.objects.select_related("parent__parent").filter(code=jurisdiction_code).first()
         if jurisdiction is None:
-            raise NotFound(field="jurisdictionCode")
+            raise NotFound(field="jurisdiction_code")
         region = _region_of(jurisdiction, region_code)
     else:
         region = Region.objects.filter(code=region_code).first() if region_code else None
         if region is None:
-            raise ValidationFailed(_("Give a regionCode or a jurisdictionCode."), field="regionCode",
+            raise ValidationFailed(_("Give a regionCode or a jurisdictionCode."), field="region_code",
                                    code="required")
     return region, jurisdiction, None, [Scope(region_id=region.pk, jurisdiction_id=getattr(jurisdiction, "pk", None))]
 
@@ -91,7 +91,7 @@ def request_report(user, kind, *, region_code=None, jurisdiction_code=None, tran
         check_access(user, scopes)
         if transfer is not None and transfer.status != Transfer.Status.COMPLETED:
             raise InvalidState(_("A transfer certificate is issued only for a completed transfer."),
-                               field="transferId")
+                               field="transfer_id")
         parameters = {} if kind == ReportKind.TRANSFER_CERTIFICATE else _period(period_from, period_to)
         job = ReportJob.objects.create(kind=kind, parameters=parameters, requested_by=user, region=region,
                                        jurisdiction=jurisdiction, transfer=transfer)
@@ -109,7 +109,7 @@ def retry_report(user, job):
         job = ReportJob.objects.select_for_update().get(pk=job.pk)
         check_access(user, job.permission_scopes())
         if job.status != ReportJob.Status.FAILED:
-            raise InvalidState(_("Only a failed report job can be retried."), field="jobId")
+            raise InvalidState(_("Only a failed report job can be retried."), field="job_id")
         before = {"status": job.status, "error": job.error}
         job.status, job.progress, job.error, job.finished_at = ReportJob.Status.QUEUED, 0, "", None
         job.save(update_fields=["status", "progress", "error", "finished_at"])
@@ -160,7 +160,7 @@ def build_data(kind, *, region=None, jurisdiction=None, transfer_id=None, period
     if kind == ReportKind.TRANSFER_CERTIFICATE:
         transfer = Transfer.objects.select_related("region").filter(pk=transfer_id).first()
         if transfer is None:
-            raise NotFound(f"No transfer {transfer_id}.", field="transferId")
+            raise NotFound(f"No transfer {transfer_id}.", field="transfer_id")
         if transfer.status == Transfer.Status.COMPLETED:
             ensure_certificate_code(transfer, user)
         return builders.build_transfer_certificate(transfer_id, user=user, progress=progress)

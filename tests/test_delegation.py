@@ -88,10 +88,10 @@ def test_grant_needs_a_reason_a_future_end_and_no_duplicate_or_self(world):
     with pytest.raises(ValidationFailed) as exc, transaction.atomic():
         roles.grant_role(bureau, grantee=newcomer, role="agency_staff", agency=world["agency_a"], reason="x",
                          ends_on=timezone.localdate() - timedelta(days=1))
-    assert exc.value.field == "endsOn"
+    assert exc.value.field == "ends_on"
     with pytest.raises(ValidationFailed) as exc:
         grant(bureau, newcomer, "agency_staff", jurisdiction=world["city_a"])
-    assert exc.value.field == "agencyCode"
+    assert exc.value.field == "agency_code"
     grant(bureau, newcomer, "agency_staff", agency=world["agency_a"])
     with pytest.raises(InvalidState) as exc:
         grant(bureau, newcomer, "agency_staff", agency=world["agency_a"])

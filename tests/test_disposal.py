@@ -62,7 +62,7 @@ def test_before_minimum_life_only_damage_beyond_repair_allows_disposal(world):
     staff = world["users"]["staff_a"]
     with pytest.raises(StandardsBreach) as refused, transaction.atomic():
         disposals.propose(staff, d, method="auction", reason="闲置无人申领")
-    assert "财资〔2016〕27号" in refused.value.message and refused.value.field == "damagedBeyondRepair"
+    assert "财资〔2016〕27号" in refused.value.message and refused.value.field == "damaged_beyond_repair"
     d.refresh_from_db()
     assert d.status == "awaiting_proposal"
     with pytest.raises(ValidationFailed), transaction.atomic():

@@ -122,7 +122,7 @@ def test_exception_with_justification_is_accepted_flagged_and_adds_the_coordinat
     listing = fx.open_listing(world, original_value=Decimal("6000.00"))
     with pytest.raises(ValidationFailed) as exc:
         request(world, listing, exception_requested=True)
-    assert exc.value.field == "exceptionJustification"
+    assert exc.value.field == "exception_justification"
     req, transfer = request(world, listing, exception_requested=True, exception_justification="特殊岗位需要")
     assert req.exception_requested and req.breaches and req.status == "allocated"
     assert sorted(transfer.steps.values_list("kind", flat=True)) == ["coordinator", "giving_bureau",

@@ -36,7 +36,7 @@ def test_services_bound_quantity_dates_and_text(world):
     with pytest.raises(ValidationFailed, match="需用日期不能早于今天") as exc:
         transfer_requests.create_request(world["users"]["staff_b"], justification="办公",
                                          needed_by=timezone.localdate() - timedelta(days=1), **ask)
-    assert exc.value.field == "neededBy"
+    assert exc.value.field == "needed_by"
     assert ex.TransferRequest.objects.count() == 0
 
 

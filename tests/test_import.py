@@ -289,5 +289,5 @@ def test_registering_a_repeated_asset_number_is_a_typed_duplicate(world):
     items.register_asset(user, **kwargs)
     with pytest.raises(ValidationFailed) as refused:
         items.register_asset(user, **kwargs)
-    assert refused.value.code == "duplicate" and refused.value.field == "assetNumber"
+    assert refused.value.code == "duplicate" and refused.value.field == "asset_number"
     assert Asset.objects.filter(agency=agency, asset_number="ZC-9").count() == 1

@@ -107,8 +107,8 @@ def test_a_coordinator_exception_lets_the_agency_buy(world):
 
 
 def test_validation_and_authorization(world):
-    for bad, field in [({"quantity": 0}, "quantity"), ({"unit_price": "-1"}, "unitPrice"),
-                       ({"unit_price": "abc"}, "unitPrice"), ({"reason": ""}, "reason")]:
+    for bad, field in [({"quantity": 0}, "quantity"), ({"unit_price": "-1"}, "unit_price"),
+                       ({"unit_price": "abc"}, "unit_price"), ({"reason": ""}, "reason")]:
         with pytest.raises(ValidationFailed) as exc:
             file(world, **bad)
         assert exc.value.field == field

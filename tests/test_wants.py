@@ -92,8 +92,8 @@ def test_own_window_listings_alert_only_their_jurisdiction_then_the_region(world
 
 def test_record_want_validates_and_authorizes(world):
     for bad, field in [({"quantity": 0}, "quantity"), ({"until": date(2020, 1, 1)}, "until"),
-                       ({"within_km": -3}, "withinKm"), ({"reason": " "}, "reason"),
-                       ({"min_condition": "mint"}, "minCondition")]:
+                       ({"within_km": -3}, "within_km"), ({"reason": " "}, "reason"),
+                       ({"min_condition": "mint"}, "min_condition")]:
         with pytest.raises(ValidationFailed) as exc:
             want(world, **bad)
         assert exc.value.field == field

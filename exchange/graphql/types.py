@@ -5,6 +5,7 @@ import functools
 import graphene
 from django.apps import apps
 from django.urls import reverse
+from graphene.utils.str_converters import to_camel_case
 from graphene_django.registry import get_global_registry
 
 from api.connection import CountableConnection
@@ -122,7 +123,8 @@ class TransferRequestType(ScopedObjectType):
                              description="Standards breaches accepted under an exception.")
 
     def resolve_breaches(root, info):
-        return [StandardsBreach(field=b.get("field"), kind=b["code"], message=b["message"]) for b in root.breaches]
+        return [StandardsBreach(field=to_camel_case(b["field"]) if b.get("field") else None, kind=b["code"],
+                                message=b["message"]) for b in root.breaches]
 
 
 class ApprovalStepType(ScopedObjectType):

@@ -56,12 +56,12 @@ def _agency_point(user, agency_id):
 
     agency = restrict(Agency.objects.all(), user).filter(pk=agency_id).first() if agency_id else None
     if agency_id and agency is None:
-        raise NotFound(field="fromAgencyId")
+        raise NotFound(field="from_agency_id")
     if agency is None:
         principal = get_principal(user)
         agency = Agency.objects.filter(pk__in=principal.staff_agencies).order_by("pk").first()
         if agency is None:
-            raise ValidationFailed(_("Name a point or an agency to measure distance from."), field="fromAgencyId")
+            raise ValidationFailed(_("Name a point or an agency to measure distance from."), field="from_agency_id")
     return agency.location
 
 
@@ -93,9 +93,9 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
         point = _agency_point(user, from_agency_id)
     if point is None:
         if within_km is not None:
-            raise ValidationFailed(_("A distance limit needs a point or an agency."), field="withinKm")
+            raise ValidationFailed(_("A distance limit needs a point or an agency."), field="within_km")
         if order == "distance":
-            raise ValidationFailed(_("Ordering by distance needs a point or an agency."), field="orderBy")
+            raise ValidationFailed(_("Ordering by distance needs a point or an agency."), field="order_by")
         return qs.order_by(*LISTING_ORDERS[order or "newest"])
     if point.geom_type != "Point":
         raise ValidationFailed(_("`near` must be a GeoJSON Point."), field="near")
@@ -124,7 +124,7 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
 def listing(user, pk):
     found = listings_for(user).filter(pk=pk).first()
     if found is None:
-        raise NotFound(field="listingId")
+        raise NotFound(field="listing_id")
     return found
 
 
@@ -149,7 +149,7 @@ def transfers_for(user):
 def transfer(user, pk):
     found = transfers_for(user).filter(pk=pk).first()
     if found is None:
-        raise NotFound(field="transferId")
+        raise NotFound(field="transfer_id")
     return found
 
 
@@ -249,5 +249,5 @@ def photo(user, pk):
     found = AssetPhoto.objects.filter(Q(asset__in=assets_for(user)) | Q(asset__listings__in=listings_for(user)),
                                       pk=pk).first()
     if found is None:
-        raise NotFound(field="photoId")
+        raise NotFound(field="photo_id")
     return found

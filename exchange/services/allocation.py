@@ -67,9 +67,9 @@ def allocate_at_window_close(listing, user=None, *, now=None):
     if user is not None:
         require(user, "allocation.run", listing)
     if listing.status != Listing.Status.OPEN:
-        raise InvalidState(_("The listing is not open."), field="listingId")
+        raise InvalidState(_("The listing is not open."), field="listing_id")
     if not listing.window_closed(now):
-        raise InvalidState(_("The screening window has not closed yet."), field="listingId")
+        raise InvalidState(_("The screening window has not closed yet."), field="listing_id")
     candidates = list(listing.requests_of_closed_windows(now).select_related("agency"))
     standards = standards_today(listing.region)
     plan = _planner(standards.allocation_mode)([listing], candidates)

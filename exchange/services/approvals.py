@@ -44,11 +44,11 @@ def decide_step(user, step, *, approve, reason=""):
     own = (step.region_id in principal.coordinator_regions if step.kind == ApprovalStep.Kind.COORDINATOR
            else step.jurisdiction_id in principal.bureau_jurisdictions)
     if not own:
-        raise PermissionDenied(_("This step belongs to another authority."), field="stepId")
+        raise PermissionDenied(_("This step belongs to another authority."), field="step_id")
     transfer = locked(Transfer.objects.select_related("region")).get(pk=step.transfer_id)
     step = ApprovalStep.objects.get(pk=step.pk)
     if transfer.status != Transfer.Status.APPROVING or step.decision != ApprovalStep.Decision.PENDING:
-        raise InvalidState(_("This step is no longer open."), field="stepId")
+        raise InvalidState(_("This step is no longer open."), field="step_id")
     if not approve:
         reason = require_text(reason, "reason", _("A refusal needs a reason."))
     now = timezone.now()

@@ -21,10 +21,10 @@ def region_for(jurisdiction, region_id=None):
     regions = regions_of([jurisdiction.pk])
     if region_id is not None:
         if region_id not in regions:
-            raise ValidationFailed(_("The jurisdiction is not a member of that region."), field="regionId")
+            raise ValidationFailed(_("The jurisdiction is not a member of that region."), field="region_id")
         return region_id
     if not regions:
-        raise NotFound(_("The jurisdiction is not a member of any region."), field="agencyId")
+        raise NotFound(_("The jurisdiction is not a member of any region."), field="agency_id")
     return regions[0]
 
 
@@ -44,7 +44,7 @@ def check_length(value, field, limit=MAX_TEXT):
     return value
 
 
-def check_acquired_on(day, field="acquiredOn"):
+def check_acquired_on(day, field="acquired_on"):
     if day > _today():
         raise ValidationFailed(_("The acquisition date cannot be in the future."), field=field)
     if day < EARLIEST_ACQUISITION:
@@ -53,7 +53,7 @@ def check_acquired_on(day, field="acquiredOn"):
     return day
 
 
-def check_needed_by(day, field="neededBy"):
+def check_needed_by(day, field="needed_by"):
     if day is not None and day < _today():
         raise ValidationFailed(_("The needed-by date cannot be in the past."), field=field)
     return day

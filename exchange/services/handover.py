@@ -35,7 +35,7 @@ def cancel_transfer(user, transfer, *, reason):
     reason = require_text(reason, "reason", _("A cancellation needs a reason."))
     transfer = locked(Transfer.objects.select_related("region", "request")).get(pk=transfer.pk)
     if transfer.status not in (Transfer.Status.APPROVING, Transfer.Status.HANDOVER):
-        raise InvalidState(_("Only a transfer before handover can be cancelled."), field="transferId")
+        raise InvalidState(_("Only a transfer before handover can be cancelled."), field="transfer_id")
     before = transfer.status
     transfer.status, transfer.status_reason = Transfer.Status.CANCELLED, reason
     transfer.save(update_fields=["status", "status_reason"])
@@ -62,12 +62,12 @@ def confirm_handover(user, transfer, *, received_quantity, received_condition, n
         "region", "giver", "receiver", "giver_jurisdiction", "receiver_jurisdiction", "listing__asset__asset_class",
         "listing__office_space")).get(pk=transfer.pk)
     if transfer.status != Transfer.Status.HANDOVER:
-        raise InvalidState(_("The transfer is not awaiting handover."), field="transferId")
+        raise InvalidState(_("The transfer is not awaiting handover."), field="transfer_id")
     if received_quantity is None or not 1 <= received_quantity <= transfer.quantity:
         raise ValidationFailed(_("The quantity received must be between 1 and the quantity allocated."),
-                               field="receivedQuantity")
+                               field="received_quantity")
     if received_condition not in Condition.values:
-        raise ValidationFailed(_("Unknown condition."), field="receivedCondition")
+        raise ValidationFailed(_("Unknown condition."), field="received_condition")
     listing, receiver, now = transfer.listing, transfer.receiver, timezone.now()
     transfer.certificate_code = Transfer.new_certificate_code()
     if listing.asset_id:

@@ -39,7 +39,7 @@ def register_asset(user, *, agency, asset_class, description, original_value, ac
     asset_number = (asset_number or "").strip()
     if asset_number and Asset.objects.filter(agency=agency, asset_number=asset_number).exists():
         raise ValidationFailed(_("Duplicate asset number %(n)s: already on record for the agency.")
-                               % {"n": asset_number}, field="assetNumber", code="duplicate")
+                               % {"n": asset_number}, field="asset_number", code="duplicate")
     description = require_text(description, "description", _("A description is required."))
     if quantity is None or quantity < 1:
         raise ValidationFailed(_("Quantity must be at least 1."), field="quantity")
@@ -48,7 +48,7 @@ def register_asset(user, *, agency, asset_class, description, original_value, ac
     original_value = Decimal(original_value)
     if original_value < 0 or original_value.as_tuple().exponent < -2:
         raise ValidationFailed(_("Original value must be a non-negative CNY amount with 2 decimals."),
-                               field="originalValue")
+                               field="original_value")
     check_acquired_on(acquired_on)
     if condition not in Condition.values:
         raise ValidationFailed(_("Unknown condition."), field="condition")
@@ -99,9 +99,9 @@ def register_office_space(user, *, agency, building, floor, rooms, area_m2, avai
     building = require_text(building, "building", _("A building is required."))
     area_m2 = Decimal(area_m2)
     if area_m2 <= 0:
-        raise ValidationFailed(_("The usable area must be positive."), field="areaM2")
+        raise ValidationFailed(_("The usable area must be positive."), field="area_m2")
     if available_to is not None and available_to < available_from:
-        raise ValidationFailed(_("Available-to must not precede available-from."), field="availableTo")
+        raise ValidationFailed(_("Available-to must not precede available-from."), field="available_to")
     space = OfficeSpace.objects.create(
         agency=agency, building=building, floor=floor or "", rooms=rooms or "", area_m2=area_m2,
         available_from=available_from, available_to=available_to, location=location or agency.location)
@@ -128,8 +128,8 @@ def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=N
     item = locked(model.objects.select_related("agency__jurisdiction")).get(pk=item.pk)
     require(user, "listing.open", item)
     if item.status not in (model.Status.IN_USE, model.Status.IDLE):
-        raise InvalidState(_("Only an item in use or idle can be listed."), field="assetId" if asset else
-                           "officeSpaceId")
+        raise InvalidState(_("Only an item in use or idle can be listed."), field="asset_id" if asset else
+                           "office_space_id")
     agency = item.agency
     if asset is not None:
         quantity = item.quantity if quantity is None else quantity
@@ -174,7 +174,7 @@ def withdraw_listing(user, listing, *, reason):
     require(user, "listing.withdraw", listing)
     reason = require_text(reason, "reason", _("A reason is required."))
     if listing.status != Listing.Status.OPEN:
-        raise InvalidState(_("Only an open listing can be withdrawn."), field="listingId")
+        raise InvalidState(_("Only an open listing can be withdrawn."), field="listing_id")
     listing.status = Listing.Status.WITHDRAWN
     listing.save(update_fields=["status"])
     item = listing.asset or listing.office_space

@@ -25,7 +25,7 @@ def _require_either_side(user, occupancy):
             return require(user, "occupancy.end", scope)
         except PermissionDenied:
             continue
-    raise PermissionDenied(field="occupancyId")
+    raise PermissionDenied(field="occupancy_id")
 
 
 @transaction.atomic
@@ -36,15 +36,15 @@ def end_occupancy(user, occupancy, *, last_day: date):
         pk=occupancy.pk)
     _require_either_side(user, occupancy)
     if occupancy.ended_on is not None:
-        raise InvalidState(_("The occupancy has already ended."), field="occupancyId")
+        raise InvalidState(_("The occupancy has already ended."), field="occupancy_id")
     if last_day is None or last_day < occupancy.starts_on:
         raise ValidationFailed(_("The last day cannot be before the occupancy started (%(start)s).")
-                               % {"start": occupancy.starts_on.isoformat()}, field="lastDay")
+                               % {"start": occupancy.starts_on.isoformat()}, field="last_day")
     if occupancy.ends_on is not None and last_day > occupancy.ends_on:
         raise ValidationFailed(_("The space is available only until %(end)s.") % {"end": occupancy.ends_on.isoformat()},
-                               field="lastDay")
+                               field="last_day")
     if last_day > timezone.localdate():
-        raise ValidationFailed(_("The last day of use cannot be in the future."), field="lastDay")
+        raise ValidationFailed(_("The last day of use cannot be in the future."), field="last_day")
     Occupancy.objects.filter(pk=occupancy.pk).update(ended_on=last_day, ended_by=user)
     OfficeSpace.objects.filter(pk=occupancy.office_space_id).update(status=OfficeSpace.Status.IDLE)
     occupancy.refresh_from_db()

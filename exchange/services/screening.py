@@ -58,7 +58,7 @@ def check_asset_request(standard_set, *, asset, agency, quantity, on: date) -> l
     breaches = []
     if norm.price_cap is not None and asset.original_value > norm.price_cap:
         breaches.append(Breach(
-            "price_cap", "listingId",
+            "price_cap", "listing_id",
             f"单价 {_num(asset.original_value)} 元超过 {code} 类配置上限 {_num(norm.price_cap)} 元",
             f"Unit value {_num(asset.original_value)} CNY exceeds the class {code} price cap of "
             f"{_num(norm.price_cap)} CNY"))
@@ -101,13 +101,13 @@ def check_min_service_life(standard_set, *, asset, on: date, purpose: str, damag
         return None
     life = _num(norm.min_service_years)
     if purpose == LifePurpose.DISPOSAL:
-        return Breach("min_service_life", "assetId",
+        return Breach("min_service_life", "asset_id",
                       f"该资产 {asset.acquired_on:%Y-%m-%d} 购置，最低使用年限 {life} 年，{reached:%Y-%m-%d} 前不得处置"
                       f"（损坏无法修复的除外，须说明原因）",
                       f"Acquired {asset.acquired_on:%Y-%m-%d}; below its minimum service life of {life} years "
                       f"until {reached:%Y-%m-%d} it may not be disposed of unless damaged beyond repair (give the "
                       f"reason)")
-    return Breach("min_service_life", "assetId",
+    return Breach("min_service_life", "asset_id",
                   f"同类资产 {asset.acquired_on:%Y-%m-%d} 购置，最低使用年限 {life} 年，"
                   f"{reached:%Y-%m-%d} 前不得购置更新",
                   f"The item it would replace was acquired {asset.acquired_on:%Y-%m-%d} and reaches its minimum "
@@ -137,7 +137,7 @@ def check_office_request(standard_set, *, office_space, agency, on: date) -> lis
     if total <= entitlement:
         return []
     return [Breach(
-        "office_area", "listingId",
+        "office_area", "listing_id",
         f"现有办公用房 {_num(held)} m² 加申请 {_num(office_space.area_m2)} m² 共 {_num(total)} m²，"
         f"超过核定面积 {_num(entitlement)} m²",
         f"{_num(held)} m² held + {_num(office_space.area_m2)} m² requested = {_num(total)} m², above the "

@@ -14,7 +14,7 @@ def take(listing, quantity):
         quantity_available=F("quantity_available") - quantity,
         status=Case(When(quantity_available=quantity, then=Value(Listing.Status.ALLOCATED)), default=F("status")))
     if not taken:
-        raise AlreadyAllocated(field="listingId")
+        raise AlreadyAllocated(field="listing_id")
     listing.refresh_from_db(fields=["quantity_available", "status"])
     item = listing.asset or listing.office_space
     if listing.status == Listing.Status.ALLOCATED:

@@ -35,29 +35,29 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
     listing = locked(Listing.objects.select_related("asset__asset_class", "office_space", "region")).filter(
         pk=listing.pk).first()
     if listing is None:
-        raise InvalidState(_("No such listing."), field="listingId", code="not_found")
+        raise InvalidState(_("No such listing."), field="listing_id", code="not_found")
     if agency.pk == listing.agency_id:
-        raise ValidationFailed(_("An agency cannot request its own item."), field="agencyId")
+        raise ValidationFailed(_("An agency cannot request its own item."), field="agency_id")
     if listing.region_id not in regions_of([agency.jurisdiction_id]):
-        raise PermissionDenied(_("The agency is not in the listing's region."), field="agencyId")
+        raise PermissionDenied(_("The agency is not in the listing's region."), field="agency_id")
     window = listing.window_at()
     if window == Listing.Window.JURISDICTION and listing.jurisdiction_id not in ancestors([agency.jurisdiction_id]):
         raise PermissionDenied(_("Only agencies of the listing's jurisdiction may request it until %(at)s.")
                                % {"at": f"{timezone.localtime(listing.own_window_ends_at):%Y-%m-%d %H:%M}"},
-                               field="listingId")
+                               field="listing_id")
     if listing.status == Listing.Status.ALLOCATED:
-        raise AlreadyAllocated(field="listingId")
+        raise AlreadyAllocated(field="listing_id")
     if listing.status != Listing.Status.OPEN:
-        raise InvalidState(_("The listing is not open."), field="listingId")
+        raise InvalidState(_("The listing is not open."), field="listing_id")
     if window == Listing.Window.DISPOSAL:
-        raise InvalidState(_("Screening has ended; the item is in the disposal window."), field="listingId")
+        raise InvalidState(_("Screening has ended; the item is in the disposal window."), field="listing_id")
     if quantity is None or not 1 <= quantity <= listing.quantity:
         raise ValidationFailed(_("The quantity must be between 1 and the quantity offered."), field="quantity")
     if quantity > listing.quantity_available:
         raise AlreadyAllocated(_("Only %(n)s left.") % {"n": listing.quantity_available}, field="quantity")
     justification = check_length(require_text(justification, "justification", _("A justification is required.")),
                                  "justification")
-    check_length(exception_justification, "exceptionJustification")
+    check_length(exception_justification, "exception_justification")
     check_needed_by(needed_by)
     standards = standards_today(listing.region)
     found = breaches(standards, listing, agency, quantity)
@@ -65,7 +65,7 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
         raise StandardsBreach(details=[{"field": b["field"], "code": "standards_breach",
                                         "message": f"[{b['code']}] {b['message']}"} for b in found])
     if exception_requested:
-        exception_justification = require_text(exception_justification, "exceptionJustification",
+        exception_justification = require_text(exception_justification, "exception_justification",
                                                _("An exception needs its own justification."))
     request = TransferRequest.objects.create(
         listing=listing, agency=agency, quantity=quantity, justification=justification, needed_by=needed_by,
@@ -87,7 +87,7 @@ def withdraw_request(user, request, *, reason):
     request = locked(TransferRequest.objects.select_related("listing__region")).get(pk=request.pk)
     if request.status != TransferRequest.Status.PENDING:
         raise InvalidState(_("Only a pending request can be withdrawn; cancel its transfer instead."),
-                           field="requestId")
+                           field="request_id")
     request.status = TransferRequest.Status.WITHDRAWN
     request.save(update_fields=["status"])
     audit.record(user, "request.withdrawn", request, before={"status": "pending"},

@@ -23,19 +23,19 @@ def _locked(model, pk, field):
 
 def close_period(user, period):
     require(user, "period.close", period)
-    period = _locked(SettlementPeriod, period.pk, "periodId")
+    period = _locked(SettlementPeriod, period.pk, "period_id")
     if period.status != SettlementPeriod.Status.OPEN:
-        raise InvalidState(_("The period is already closed."), field="periodId")
+        raise InvalidState(_("The period is already closed."), field="period_id")
     if timezone.localdate() <= period.end:
         raise InvalidState(_("The period runs until %(end)s; it can be closed from the day after.")
-                           % {"end": period.end.isoformat()}, field="periodId")
+                           % {"end": period.end.isoformat()}, field="period_id")
     unpaid = PaymentInstruction.objects.filter(period__region_id=period.region_id, transaction__isnull=True)
     if unpaid.exists():
-        raise InvalidState(_("Confirm the payments of the previous closed period first."), field="periodId")
+        raise InvalidState(_("Confirm the payments of the previous closed period first."), field="period_id")
     earlier_open = SettlementPeriod.objects.filter(region_id=period.region_id, start__lt=period.start,
                                                    status=SettlementPeriod.Status.OPEN)
     if earlier_open.filter(Exists(JournalTransaction.objects.filter(period=OuterRef("pk")))).exists():
-        raise InvalidState(_("Close the earlier periods with postings first."), field="periodId")
+        raise InvalidState(_("Close the earlier periods with postings first."), field="period_id")
     ensure_member_accounts(period.region, period.end)
     balances = selectors.balances(period.region, period.end)
     ClosingBalance.objects.bulk_create([ClosingBalance(period=period, account_id=a, balance=b)
@@ -58,11 +58,11 @@ def confirm_payment(user, instruction):
     instruction = PaymentInstruction.objects.select_related("period__region", "payer", "payee").filter(
         pk=instruction.pk).first()
     if instruction is None:
-        raise NotFound(field="instructionId")
+        raise NotFound(field="instruction_id")
     require(user, "payment.confirm", instruction)
-    instruction = _locked(PaymentInstruction, instruction.pk, "instructionId")
+    instruction = _locked(PaymentInstruction, instruction.pk, "instruction_id")
     if instruction.transaction_id:
-        raise InvalidState(_("The payment is already confirmed."), field="instructionId")
+        raise InvalidState(_("The payment is already confirmed."), field="instruction_id")
     region, clearing = instruction.period.region, clearing_account(instruction.period.region)
     amount = instruction.amount
     txn, _created = post(region, on=timezone.localdate(), kind=JournalTransaction.Kind.SETTLEMENT,

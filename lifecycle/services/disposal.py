@@ -74,26 +74,26 @@ def propose(user, disposal, *, method, reason, damaged_beyond_repair=False, dama
     require(user, "disposal.propose", disposal)
     disposal = _locked(disposal)
     if disposal.status != Disposal.Status.AWAITING_PROPOSAL:
-        raise InvalidState(_("This disposal is not awaiting a proposal."), field="disposalId")
+        raise InvalidState(_("This disposal is not awaiting a proposal."), field="disposal_id")
     if method not in Disposal.Method.values:
         raise ValidationFailed(_("Choose auction, scrap or donation."), field="method")
     reason = require_text(reason, "reason", _("A disposal needs a reason."))
     if damaged_beyond_repair:
-        damage_note = require_text(damage_note, "damageNote",
+        damage_note = require_text(damage_note, "damage_note",
                                    _("Describe the damage that makes repair impossible."))
     today = timezone.localdate()
     asset = disposal.asset
     if asset.status == Asset.Status.LISTED and not disposal.listing.transfers.filter(
             status__in=[Transfer.Status.APPROVING, Transfer.Status.HANDOVER]).exists():
         raise InvalidState(_("The asset is listed again in the warehouse; withdraw that listing first."),
-                           field="disposalId")
+                           field="disposal_id")
     rule = minimum_life(standard_in_force(disposal.region, today), asset.asset_class.code, asset.acquired_on)
     if not rule.allows(today, damaged_beyond_repair=damaged_beyond_repair):
         raise StandardsBreach(
             _("Acquired %(acquired)s, the item reaches its minimum service life of %(years)s years only on "
               "%(reached)s (%(norm)s); before that it may be disposed of only when damaged beyond repair.")
             % {"norm": MIN_LIFE_NORM, "acquired": f"{asset.acquired_on:%Y-%m-%d}", "years": rule.min_service_years,
-               "reached": f"{rule.reached_on:%Y-%m-%d}"}, field="damagedBeyondRepair", code="standards_breach")
+               "reached": f"{rule.reached_on:%Y-%m-%d}"}, field="damaged_beyond_repair", code="standards_breach")
     disposal.status, disposal.method, disposal.reason = Disposal.Status.PROPOSED, method, reason
     disposal.damaged_beyond_repair, disposal.damage_note = bool(damaged_beyond_repair), damage_note or ""
     disposal.proposed_by, disposal.proposed_at = user, timezone.now()
@@ -114,7 +114,7 @@ def decide(user, disposal, *, approve, reason=""):
     require(user, "disposal.decide", disposal)
     disposal = _locked(disposal)
     if disposal.status != Disposal.Status.PROPOSED:
-        raise InvalidState(_("This disposal has no proposal to decide."), field="disposalId")
+        raise InvalidState(_("This disposal has no proposal to decide."), field="disposal_id")
     if not approve:
         reason = require_text(reason, "reason", _("A refusal needs a reason."))
     disposal.status = Disposal.Status.APPROVED if approve else Disposal.Status.AWAITING_PROPOSAL
@@ -144,7 +144,7 @@ def complete(user, disposal, *, proceeds, note=""):
     require(user, "disposal.complete", disposal)
     disposal = _locked(disposal)
     if disposal.status != Disposal.Status.APPROVED:
-        raise InvalidState(_("Only an approved disposal can be completed."), field="disposalId")
+        raise InvalidState(_("Only an approved disposal can be completed."), field="disposal_id")
     proceeds = _money(proceeds, "proceeds")
     asset = locked(Asset.objects).get(pk=disposal.asset_id)
     if asset.quantity <= disposal.quantity:

@@ -40,15 +40,15 @@ def offer_for_loan(user, *, asset, quantity=None, max_days=30):
     asset = locked(Asset.objects.select_related("agency__jurisdiction")).get(pk=asset.pk)
     require(user, "loan.offer", asset)
     if asset.status not in (Asset.Status.IN_USE, Asset.Status.IDLE):
-        raise InvalidState(_("Only an asset in use or idle can be offered for loan."), field="assetId")
+        raise InvalidState(_("Only an asset in use or idle can be offered for loan."), field="asset_id")
     quantity = asset.quantity if quantity is None else quantity
     if not 1 <= quantity <= asset.quantity:
         raise ValidationFailed(_("The quantity offered must be between 1 and the asset's quantity."),
                                field="quantity")
     if max_days is None or not 1 <= max_days <= 366:
-        raise ValidationFailed(_("A loan lasts 1 to 366 days."), field="maxDays")
+        raise ValidationFailed(_("A loan lasts 1 to 366 days."), field="max_days")
     if LoanOffer.objects.filter(asset=asset, status=LoanOffer.Status.OPEN).exists():
-        raise InvalidState(_("The asset is already offered for loan."), field="assetId")
+        raise InvalidState(_("The asset is already offered for loan."), field="asset_id")
     region = Region.objects.get(pk=region_for(asset.agency.jurisdiction))
     offer = LoanOffer.objects.create(asset=asset, agency=asset.agency, region=region, quantity=quantity,
                                      max_days=max_days, created_by=user)
@@ -67,11 +67,11 @@ def request_loan(user, *, offer, borrower, quantity, days, reason):
     require(user, "request.create", Scope(jurisdiction_id=borrower.jurisdiction_id, agency_id=borrower.pk))
     offer = locked(LoanOffer.objects.select_related("agency", "asset", "region")).get(pk=offer.pk)
     if offer.status != LoanOffer.Status.OPEN:
-        raise InvalidState(_("The item is no longer offered for loan."), field="offerId")
+        raise InvalidState(_("The item is no longer offered for loan."), field="offer_id")
     if borrower.pk == offer.agency_id:
-        raise ValidationFailed(_("An agency cannot borrow its own item."), field="agencyId")
+        raise ValidationFailed(_("An agency cannot borrow its own item."), field="agency_id")
     if offer.region_id not in regions_of([borrower.jurisdiction_id]):
-        raise PermissionDenied(_("The agency is not in the offer's region."), field="agencyId")
+        raise PermissionDenied(_("The agency is not in the offer's region."), field="agency_id")
     if days is None or not 1 <= days <= offer.max_days:
         raise ValidationFailed(_("The loan period must be between 1 and %(n)s days.") % {"n": offer.max_days},
                                field="days")
@@ -100,12 +100,12 @@ def decide_loan(user, loan, *, approve, reason=""):
     sides = [side for side, agency in (("lender", loan.lender), ("borrower", loan.borrower))
              if agency.jurisdiction_id in principal.bureau_jurisdictions and principal.can_write]
     if not sides:
-        raise PermissionDenied(field="loanId")
+        raise PermissionDenied(field="loan_id")
     if loan.status != Loan.Status.REQUESTED:
-        raise InvalidState(_("This loan awaits no decision."), field="loanId")
+        raise InvalidState(_("This loan awaits no decision."), field="loan_id")
     open_sides = [s for s in sides if getattr(loan, f"{s}_decision") == Loan.Decision.PENDING]
     if not open_sides:
-        raise InvalidState(_("Your side has decided already."), field="loanId")
+        raise InvalidState(_("Your side has decided already."), field="loan_id")
     if not approve:
         reason = require_text(reason, "reason", _("A refusal needs a reason."))
     for side in open_sides:
@@ -127,7 +127,7 @@ def confirm_handout(user, loan):
     require(user, "handover.confirm", Scope(jurisdiction_id=loan.borrower.jurisdiction_id, agency_id=loan.borrower_id))
     loan = _locked(loan)
     if loan.status != Loan.Status.APPROVED:
-        raise InvalidState(_("The loan is not approved for handout."), field="loanId")
+        raise InvalidState(_("The loan is not approved for handout."), field="loan_id")
     now = timezone.now()
     loan.status, loan.out_at, loan.due_at = Loan.Status.OUT, now, now + timedelta(days=loan.days)
     loan.yellow_at = now + timedelta(days=loan.days) * 2 / 3
@@ -153,7 +153,7 @@ def confirm_return(user, loan, *, condition, note=""):
     require(user, "handover.confirm", Scope(jurisdiction_id=loan.lender.jurisdiction_id, agency_id=loan.lender_id))
     loan = _locked(loan)
     if loan.status != Loan.Status.OUT:
-        raise InvalidState(_("The loan is not out."), field="loanId")
+        raise InvalidState(_("The loan is not out."), field="loan_id")
     if condition not in Condition.values:
         raise ValidationFailed(_("Unknown condition."), field="condition")
     now = timezone.now()

@@ -39,7 +39,7 @@ def _price(value):
     except (InvalidOperation, TypeError, ValueError):
         price = None
     if price is None or not price.is_finite() or price < 0 or price >= Decimal("1e12"):
-        raise ValidationFailed(_("Enter a unit price of 0 or more (CNY)."), field="unitPrice")
+        raise ValidationFailed(_("Enter a unit price of 0 or more (CNY)."), field="unit_price")
     return cny(price)
 
 
@@ -130,7 +130,7 @@ def file_purchase(user, *, agency, asset_class, quantity, unit_price, reason, re
     if any(a.asset_class_id != asset_class.pk for a in replaced):
         raise ValidationFailed(_("The items replaced must be of the class bought."), field="replaces")
     if damaged_beyond_repair:
-        damage_note = require_text(damage_note, "damageNote", _("Describe the damage that makes repair impossible."))
+        damage_note = require_text(damage_note, "damage_note", _("Describe the damage that makes repair impossible."))
     region = Region.objects.get(pk=region_for(agency.jurisdiction, region_id))
     today, now = timezone.localdate(), timezone.now()
     standards = standard_in_force(region, today)
@@ -173,7 +173,7 @@ def grant_exception(user, purchase, *, justification):
     purchase = locked(PurchaseRequest.objects.select_related("region", "agency__jurisdiction")).get(pk=purchase.pk)
     if purchase.outcome != PurchaseRequest.Outcome.TAKE_INSTEAD:
         raise InvalidState(_("Only a purchase answered “take these instead” needs an exception."),
-                           field="purchaseId")
+                           field="purchase_id")
     justification = require_text(justification, "justification", _("An exception needs a justification."))
     purchase.outcome = PurchaseRequest.Outcome.EXCEPTION_GRANTED
     purchase.exception_justification, purchase.exception_by = justification, user

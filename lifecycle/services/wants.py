@@ -32,7 +32,7 @@ def record_want(user, *, agency, asset_class, quantity, until, reason, min_condi
     if quantity is None or quantity < 1:
         raise ValidationFailed(_("The quantity must be at least 1."), field="quantity")
     if min_condition not in CONDITION_RANK:
-        raise ValidationFailed(_("Unknown condition."), field="minCondition")
+        raise ValidationFailed(_("Unknown condition."), field="min_condition")
     if until is None or until < timezone.localdate():
         raise ValidationFailed(_("The date must be today or later."), field="until")
     if within_km is not None:
@@ -41,7 +41,7 @@ def record_want(user, *, agency, asset_class, quantity, until, reason, min_condi
         except (InvalidOperation, ValueError):
             within_km = Decimal("-1")
         if not within_km.is_finite() or within_km <= 0 or within_km >= 100000:
-            raise ValidationFailed(_("The radius must be a positive number of km."), field="withinKm")
+            raise ValidationFailed(_("The radius must be a positive number of km."), field="within_km")
     reason = require_text(reason, "reason", _("Say why the agency needs it."))
     want = Want.objects.create(agency=agency, asset_class=asset_class, quantity=quantity, min_condition=min_condition,
                                within_km=within_km, until=until, reason=reason, created_by=user)
@@ -57,7 +57,7 @@ def withdraw_want(user, want):
     require(user, "want.record", want)
     want = locked(Want.objects.select_related("agency__jurisdiction")).get(pk=want.pk)
     if want.status != Want.Status.ACTIVE:
-        raise InvalidState(_("The want is not active."), field="wantId")
+        raise InvalidState(_("The want is not active."), field="want_id")
     want.status = Want.Status.WITHDRAWN
     want.save(update_fields=["status"])
     audit.record(user, "want.withdrawn", want, before={"status": "active"}, after={"status": want.status},

@@ -95,7 +95,7 @@ def request_access(user, *, role, reason, ends_on=None, region=None, jurisdictio
     if not reason:
         raise ValidationFailed(_("Say why you need this role."), field="reason", code="required")
     if ends_on is not None and ends_on < timezone.localdate():
-        raise ValidationFailed(_("The end date is in the past."), field="endsOn")
+        raise ValidationFailed(_("The end date is in the past."), field="ends_on")
     if RoleBinding.objects.active().filter(user=user, role=role, **fields).exists():
         raise InvalidState(_("You already hold this role there."), field="role", code="duplicate")
     if AccessRequest.objects.filter(requester=user, role=role, status=AccessRequest.Status.PENDING,
@@ -128,9 +128,9 @@ def decide_access(user, request, *, grant, reason):
     """Grant (through the roles service, so the same scope rules and trail apply) or refuse, with a reason."""
     request = _locked(request)
     if not may_delegate(get_principal(user), request.role, request.permission_scope()) and not user.is_superuser:
-        raise PermissionDenied(_("You may not grant this role on this scope."), field="accessRequestId")
+        raise PermissionDenied(_("You may not grant this role on this scope."), field="access_request_id")
     if request.status != AccessRequest.Status.PENDING:
-        raise InvalidState(_("This request has already been decided."), field="accessRequestId")
+        raise InvalidState(_("This request has already been decided."), field="access_request_id")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("A decision needs a reason."), field="reason", code="required")
@@ -152,9 +152,9 @@ def decide_access(user, request, *, grant, reason):
 def withdraw_access(user, request):
     request = _locked(request)
     if request.requester_id != user.pk:
-        raise PermissionDenied(_("Only the requester withdraws a request."), field="accessRequestId")
+        raise PermissionDenied(_("Only the requester withdraws a request."), field="access_request_id")
     if request.status != AccessRequest.Status.PENDING:
-        raise InvalidState(_("This request has already been decided."), field="accessRequestId")
+        raise InvalidState(_("This request has already been decided."), field="access_request_id")
     request.status = AccessRequest.Status.WITHDRAWN
     request.save(update_fields=["status"])
     audit.record(user, "access.withdrawn", request, before={"status": "pending"}, after={"status": request.status},

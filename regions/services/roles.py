@@ -19,15 +19,15 @@ def scope_of(role, *, region=None, jurisdiction=None, agency=None):
         raise ValidationFailed(_("Unknown role."), field="role")
     if role in REGION_ROLES:
         if region is None:
-            raise ValidationFailed(_("This role is granted on a region."), field="regionCode", code="required")
+            raise ValidationFailed(_("This role is granted on a region."), field="region_code", code="required")
         return {"region": region}, Scope(region_id=region.pk)
     if role in JURISDICTION_ROLES:
         if jurisdiction is None:
-            raise ValidationFailed(_("This role is granted on a jurisdiction."), field="jurisdictionCode",
+            raise ValidationFailed(_("This role is granted on a jurisdiction."), field="jurisdiction_code",
                                    code="required")
         return {"jurisdiction": jurisdiction}, Scope(jurisdiction_id=jurisdiction.pk)
     if agency is None:
-        raise ValidationFailed(_("This role is granted on an agency."), field="agencyCode", code="required")
+        raise ValidationFailed(_("This role is granted on an agency."), field="agency_code", code="required")
     return {"agency": agency}, Scope(jurisdiction_id=agency.jurisdiction_id, agency_id=agency.pk)
 
 
@@ -65,9 +65,9 @@ def find_user(username, field="username"):
 def resolve_scope(*, region_code=None, jurisdiction_code=None, agency_code=None):
     """Model instances for the codes given (region code, GB/T 2260 code, unified social credit code)."""
     found = {}
-    for key, model, field, code in (("region", Region, "regionCode", region_code),
-                                    ("jurisdiction", Jurisdiction, "jurisdictionCode", jurisdiction_code),
-                                    ("agency", Agency, "agencyCode", agency_code)):
+    for key, model, field, code in (("region", Region, "region_code", region_code),
+                                    ("jurisdiction", Jurisdiction, "jurisdiction_code", jurisdiction_code),
+                                    ("agency", Agency, "agency_code", agency_code)):
         if code:
             obj = model.objects.filter(code=code).first()
             if obj is None:
@@ -90,7 +90,7 @@ def grant_role(user, *, grantee, role, reason, ends_on=None, region=None, jurisd
     if not reason:
         raise ValidationFailed(_("A grant needs a reason."), field="reason", code="required")
     if ends_on is not None and ends_on < timezone.localdate():
-        raise ValidationFailed(_("The end date is in the past."), field="endsOn")
+        raise ValidationFailed(_("The end date is in the past."), field="ends_on")
     if RoleBinding.objects.active().filter(user=grantee, role=role, **fields).exists():
         raise InvalidState(_("%(user)s already holds this role there.") % {"user": grantee.get_username()},
                            field="username", code="duplicate")
@@ -112,7 +112,7 @@ def revoke_role(user, binding, *, reason):
     if not reason:
         raise ValidationFailed(_("A revocation needs a reason."), field="reason", code="required")
     if binding.revoked_at is not None:
-        raise InvalidState(_("This role was already revoked."), field="roleBindingId")
+        raise InvalidState(_("This role was already revoked."), field="role_binding_id")
     binding.revoked_at, binding.revoked_by, binding.revoke_reason = timezone.now(), user, reason
     binding.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit.record(user, "role.revoked", binding, before={"ends_on": binding.ends_on}, after={

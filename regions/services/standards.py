@@ -99,24 +99,24 @@ def _apply_rows(standard_set, office_norms, class_norms, rent_norms, remove_clas
     for row in office_norms or []:
         level, rank = row.get("level"), row.get("rank")
         if level not in OFFICE_LEVELS or rank not in Rank.values:
-            raise ValidationFailed(f"Unknown level/rank {level!r}/{rank!r}.", field="officeNorms")
+            raise ValidationFailed(f"Unknown level/rank {level!r}/{rank!r}.", field="office_norms")
         OfficeSpaceNorm.objects.update_or_create(standard_set=standard_set, level=level, rank=rank,
-                                                 defaults={"area_m2": _decimal(row.get("area_m2"), "officeNorms")})
+                                                 defaults={"area_m2": _decimal(row.get("area_m2"), "office_norms")})
     for row in class_norms or []:
         code = (row.get("class_code") or "").strip()
         if not code:
-            raise ValidationFailed("An asset class norm needs a class code.", field="classNorms", code="required")
+            raise ValidationFailed("An asset class norm needs a class code.", field="class_norms", code="required")
         norm = standard_set.class_norms.filter(class_code=code).first() or AssetClassNorm(
             standard_set=standard_set, class_code=code)
         for name in CLASS_FIELDS:
             if name in row:
-                setattr(norm, name, _decimal(row[name], "classNorms", allow_none=name in (
+                setattr(norm, name, _decimal(row[name], "class_norms", allow_none=name in (
                     "price_cap", "quantity_per_head", "loan_fee_per_day")))
         if norm.min_service_years is None:
-            raise ValidationFailed(f"Class {code} needs a minimum service life.", field="classNorms",
+            raise ValidationFailed(f"Class {code} needs a minimum service life.", field="class_norms",
                                    code="required")
         if norm.compensation_rate > 1:
-            raise ValidationFailed("A compensation rate is a share between 0 and 1.", field="classNorms")
+            raise ValidationFailed("A compensation rate is a share between 0 and 1.", field="class_norms")
         norm.save()
     if remove_class_codes:
         standard_set.class_norms.filter(class_code__in=remove_class_codes).delete()
@@ -126,9 +126,9 @@ def _apply_rows(standard_set, office_norms, class_norms, rent_norms, remove_clas
         for row in rent_norms:
             jurisdiction = jurisdictions.get(row.get("jurisdiction_code"))
             if jurisdiction is None:
-                raise NotFound(f"No jurisdiction {row.get('jurisdiction_code')!r}.", field="rentNorms")
+                raise NotFound(f"No jurisdiction {row.get('jurisdiction_code')!r}.", field="rent_norms")
             RentNorm.objects.update_or_create(standard_set=standard_set, jurisdiction=jurisdiction, defaults={
-                "rent_per_m2_month": _decimal(row.get("rent_per_m2_month"), "rentNorms")})
+                "rent_per_m2_month": _decimal(row.get("rent_per_m2_month"), "rent_norms")})
 
 
 def snapshot(standard_set):
@@ -148,7 +148,7 @@ def _in_force(effective_from, field):
                         "never changed; create a new version effective from a future date.", field=field)
 
 
-def _ensure_future(effective_from, field="effectiveFrom"):
+def _ensure_future(effective_from, field="effective_from"):
     if effective_from <= timezone.localdate():
         raise _in_force(effective_from, field)
 
@@ -166,7 +166,7 @@ def create_standard_version(user, region, effective_from: date, *, fields=None, 
     _ensure_future(effective_from)
     if StandardSet.objects.filter(region=region, effective_from=effective_from).exists():
         raise InvalidState(f"A version effective {effective_from:%Y-%m-%d} exists already; edit it instead.",
-                           field="effectiveFrom", code="duplicate")
+                           field="effective_from", code="duplicate")
     base = StandardSet.objects.filter(region=region, effective_from__lte=effective_from).order_by(
         "-effective_from").first()
     new = StandardSet(region=region, effective_from=effective_from, title=base.title if base else "")
@@ -197,7 +197,7 @@ def edit_future_standard(user, standard_set, *, fields=None, office_norms=None, 
     require(user, "standards.edit", standard_set)
     standard_set = StandardSet.objects.select_for_update().get(pk=standard_set.pk)
     if not standard_set.is_editable():
-        raise _in_force(standard_set.effective_from, "standardSetId")
+        raise _in_force(standard_set.effective_from, "standard_set_id")
     before = snapshot(standard_set)
     _apply_scalars(standard_set, fields)
     standard_set.save()
