@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workbench import dashboard, evaluation, roles, settlement_views, views
+from workbench import dashboard, evaluation, imports, listings, roles, settlement_views, tokens, views
 
 app_name = "web"
 urlpatterns = [
@@ -9,6 +9,13 @@ urlpatterns = [
     path("listings/<int:pk>/", views.listing_detail, name="listing"),
     path("assets/new/", views.asset_new, name="asset_new"),
     path("photos/<int:pk>/", views.photo, name="photo"),
+    path("office-space/new/", listings.office_space_new, name="office_space_new"),
+    path("listings/mine/", listings.my_listings, name="my_listings"),
+    path("listings/<int:pk>/withdraw/", listings.withdraw_listing, name="withdraw_listing"),
+    path("imports/", imports.imports, name="imports"),
+    path("imports/<int:pk>/", imports.import_job, name="import_job"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<int:pk>/withdraw/", views.withdraw_request, name="withdraw_request"),
     path("approvals/", views.approvals, name="approvals"),

@@ -14,6 +14,7 @@ from exchange.models import (
     Asset,
     AssetClass,
     AssetPhoto,
+    ImportJob,
     Listing,
     Occupancy,
     OfficeSpace,
@@ -119,6 +120,22 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
         # KNN `<->` alone (no tie-break column) lets PostgreSQL walk the GiST index in distance order.
         return qs.order_by(GeometryDistance("location", point))
     return qs.order_by("distance_m", "id")
+
+
+def my_listings(user):
+    """Listings of the agencies the user acts for (staff: its agency; bureau: its jurisdictions' agencies),
+    every status, newest first, with what each listing has given out so far."""
+    principal = get_principal(user)
+    mine = Q(agency_id__in=principal.staff_agencies) | Q(jurisdiction_id__in=principal.bureau_jurisdictions)
+    return (restrict(Listing.objects.filter(mine), user).select_related(*LISTING_RELATED).defer(*LISTING_DEFERRED)
+            .annotate(pending_requests=Count("requests", filter=Q(requests__status=TransferRequest.Status.PENDING)))
+            .order_by("-opened_at", "-id"))
+
+
+def import_jobs_for(user):
+    """Asset import jobs the user may see, newest first."""
+    return restrict(ImportJob.objects.select_related("agency__jurisdiction", "created_by"), user).defer(
+        "agency__jurisdiction__boundary", "agency__jurisdiction__boundary_simplified").order_by("-created_at", "-id")
 
 
 def listing(user, pk):

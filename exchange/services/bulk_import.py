@@ -16,7 +16,7 @@ repeated in the file, is reported as a duplicate and (as any error) nothing is i
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.gis.geos import Point
@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from exchange.models import Asset, AssetClass, Condition, ImportJob
 from kernel import audit
@@ -199,12 +200,51 @@ def write_error_report(errors, path):
         writer.writerows(errors)
 
 
+XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx file is a ZIP archive
+MAX_SHEET_ROWS = 100_000
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def sheet_as_csv(content: bytes) -> bytes:
+    """The first worksheet of an XLSX file as the UTF-8 CSV the import reads (dates as ISO dates)."""
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable archive is the same user error
+        raise ValidationFailed(_("The file is neither UTF-8 CSV nor a readable XLSX workbook."),
+                               field="content") from exc
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for n, row in enumerate(book.worksheets[0].iter_rows(values_only=True)):
+        if n >= MAX_SHEET_ROWS:
+            raise LimitExceeded(_("A workbook may hold at most %(n)d rows.") % {"n": MAX_SHEET_ROWS},
+                                field="content")
+        if any(value not in (None, "") for value in row):
+            writer.writerow([_cell(value) for value in row])
+    book.close()
+    return out.getvalue().encode("utf-8")
+
+
 # --- the Celery-backed job ------------------------------------------------------------------------
 def start_import_job(user, agency, *, filename, content: bytes, dry_run=False):
-    """Store an uploaded CSV as an ImportJob (queued). The caller enqueues `run_import_job` on commit."""
+    """Store an uploaded CSV (or the first sheet of an XLSX workbook, as CSV) as an ImportJob (queued).
+    The caller enqueues `run_import_job` on commit."""
     require(user, "import.run", _agency_scope(agency))
     if len(content) > MAX_UPLOAD_BYTES:
         raise LimitExceeded(_("The file is larger than %(n)d bytes.") % {"n": MAX_UPLOAD_BYTES}, field="content")
+    if content.startswith(XLSX_MAGIC):
+        content = sheet_as_csv(content)
+        filename = (filename or "import").rsplit(".", 1)[0] + ".csv"
     try:
         content.decode("utf-8")
     except UnicodeDecodeError as exc:
