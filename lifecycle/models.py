@@ -286,3 +286,64 @@ class Loan(models.Model):
             return None
         when = when or timezone.now()
         return "red" if when >= self.due_at else "yellow" if when >= self.yellow_at else "green"
+
+
+class WebhookEndpoint(models.Model):
+    """A member city's system that wants to hear of events of its jurisdiction: events are POSTed as JSON
+    with an HMAC-SHA256 signature of the body under the endpoint's secret."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, models.CASCADE, related_name="webhooks",
+                                     verbose_name=_("jurisdiction"))
+    url = models.URLField(_("URL"), max_length=300)
+    secret = models.CharField(_("signing secret"), max_length=128)
+    events = models.JSONField(_("events"), default=list, blank=True, help_text=_("empty: every event"))
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id"}
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.jurisdiction} → {self.url}"
+
+    def permission_scope(self):
+        return Scope(jurisdiction_id=self.jurisdiction_id)
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, with its attempts (the delivery log)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("delivery status", "pending")
+        DELIVERED = "delivered", pgettext_lazy("delivery status", "delivered")
+        FAILED = "failed", pgettext_lazy("delivery status", "failed")
+
+    endpoint = models.ForeignKey(WebhookEndpoint, models.CASCADE, related_name="deliveries",
+                                 verbose_name=_("webhook"))
+    event = models.CharField(_("event"), max_length=60)
+    event_key = models.CharField(_("event key"), max_length=60)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "endpoint__jurisdiction_id"}
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event_key"], name="webhook_delivery_once")]
+
+    def __str__(self):
+        return f"{self.endpoint} · {self.event} · {self.status}"

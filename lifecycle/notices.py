@@ -7,7 +7,7 @@ from django.utils import timezone
 from exchange.models import ApprovalStep, Transfer, TransferRequest
 from exchange.services import reminders
 from lifecycle.models import Disposal, PurchaseRequest
-from lifecycle.services import loans, wants
+from lifecycle.services import loans, wants, webhooks
 from notifications.models import Notification
 from notifications.services import notify
 from regions.models import Role, RoleBinding
@@ -145,3 +145,4 @@ def on_audit_event(sender, instance, created, **kwargs):
     if created:
         for handler in HANDLERS.get(instance.action, ()):
             handler(instance)
+        webhooks.on_audit_event(instance)

@@ -1,5 +1,5 @@
 """Reads of the lifecycle, each through the permission layer."""
-from lifecycle.models import Disposal, Loan, LoanOffer, PurchaseRequest, Want
+from lifecycle.models import Disposal, Loan, LoanOffer, PurchaseRequest, Want, WebhookDelivery, WebhookEndpoint
 from regions.permissions import restrict
 
 
@@ -25,3 +25,11 @@ def loan_offers_for(user):
 def loans_for(user):
     return restrict(Loan.objects.select_related("offer__asset__asset_class", "lender__jurisdiction",
                                                 "borrower__jurisdiction"), user)
+
+
+def webhooks_for(user):
+    return restrict(WebhookEndpoint.objects.select_related("jurisdiction"), user)
+
+
+def webhook_deliveries_for(user):
+    return restrict(WebhookDelivery.objects.select_related("endpoint__jurisdiction"), user)

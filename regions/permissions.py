@@ -49,6 +49,7 @@ WRITE_RULES: dict[str, frozenset[str]] = {
     "purchase.check": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
     "purchase.exception": frozenset({Role.COORDINATOR}),
     "loan.offer": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "webhook.manage": frozenset({Role.BUREAU_MANAGER}),
 }
 
 

@@ -495,8 +495,26 @@ def confirm_loan_return(world):
     return op("LoanReturn"), {"input": {"loanId": gid(loan), "condition": "GOOD"}}, u["staff_a"], u["staff_b"]
 
 
+def register_webhook(world):
+    u = world["users"]
+    return (op("WebhookRegister"), {"input": {"jurisdictionCode": "310000", "url": "https://city.example/hook"}},
+            u["bureau_a"], u["bureau_b"])
+
+
+def test_webhook(world):
+    from lifecycle.services import webhooks
+
+    u = world["users"]
+    with transaction.atomic():
+        endpoint, _secret = webhooks.register(u["bureau_a"], jurisdiction=world["city_a"],
+                                              url="https://127.0.0.1:9/unreachable")
+    return op("WebhookTest"), {"input": {"webhookId": gid(endpoint)}}, u["bureau_a"], u["coordinator"]
+
+
 CASES.update({
     "markNotificationsRead": mark_notifications_read,
+    "registerWebhook": register_webhook,
+    "testWebhook": test_webhook,
     "offerForLoan": offer_for_loan,
     "requestLoan": request_loan,
     "decideLoan": decide_loan,

@@ -80,6 +80,8 @@ ROWS = {
     "PurchaseCheck": Row("purchase_check", frozenset(OWNER | REGION_ROLES)),
     "LoanOffer": Row("loan_offer", frozenset(REGION_MEMBERS), "an open loan offer, region-wide like a listing"),
     "Loan": Row("loan", frozenset(OWNER | COUNTERPARTY | REGION_ROLES), "lender A, borrower B"),
+    "WebhookEndpoint": Row("webhook", frozenset({"bureau_a"} | REGION_ROLES), "A's city system"),
+    "WebhookDelivery": Row("webhook_delivery", frozenset({"bureau_a"} | REGION_ROLES), "its delivery log"),
 }
 
 
@@ -198,8 +200,8 @@ def build(world):
 
 def _lifecycle(world):
     from exchange.models import AssetClass
-    from lifecycle.models import Disposal
-    from lifecycle.services import disposal, loans, purchases, wants
+    from lifecycle.models import Disposal, WebhookDelivery
+    from lifecycle.services import disposal, loans, purchases, wants, webhooks
     from tests import factories as f
     from tests.factories_exchange import open_listing
 
@@ -214,5 +216,9 @@ def _lifecycle(world):
         world["purchase_check"] = purchases.file_purchase(u["staff_a"], agency=world["agency_a"], asset_class=desktop,
                                                           quantity=1, unit_price="4000", reason="需要")
         world["loan_offer"] = loans.offer_for_loan(u["staff_a"], asset=f.AssetFactory(agency=world["agency_a"]))
+        world["webhook"], _secret = webhooks.register(u["bureau_a"], jurisdiction=world["city_a"],
+                                                      url="https://127.0.0.1:9/hook")
+        world["webhook_delivery"] = WebhookDelivery.objects.create(endpoint=world["webhook"], event="ping",
+                                                                   event_key="reads", payload={})
         world["loan"] = loans.request_loan(u["staff_b"], offer=world["loan_offer"], borrower=world["agency_b"],
                                            quantity=1, days=5, reason="借用")

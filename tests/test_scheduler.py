@@ -53,6 +53,18 @@ def _loan_overdue(world):
     return {"now": loan.due_at + timedelta(hours=1)}
 
 
+def _webhook_due(world):
+    from lifecycle.models import WebhookDelivery
+    from lifecycle.services import webhooks
+
+    fx.standard_set(world["region"])
+    endpoint, _secret = webhooks.register(world["users"]["bureau_a"], jurisdiction=world["city_a"],
+                                          url="https://127.0.0.1:9/unreachable")  # nothing listens: attempt fails
+    fx.open_listing(world)
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint, event="listing.opened")
+    return {"now": delivery.next_attempt_at + timedelta(seconds=1)}
+
+
 # task name -> builder(world) returning {"now": when to run} after creating work for the task, or the
 # "tests/file.py::test" that runs the task twice and asserts the second run changes nothing.
 CASES = {
@@ -60,6 +72,7 @@ CASES = {
     "lifecycle.tasks.open_disposals": _unclaimed_listing,
     "lifecycle.tasks.alert_regional_wants": _listing_entering_the_region,
     "lifecycle.tasks.send_loan_lights": _loan_overdue,
+    "lifecycle.tasks.retry_webhooks": _webhook_due,
     "exchange.tasks.send_approval_reminders": "tests/test_approvals.py::test_reminders_once_per_step_per_light",
     "ledger.tasks.post_monthly_rent":
         "tests/test_compensation_figures.py::test_monthly_rent_task_posts_once_per_occupancy_and_month",

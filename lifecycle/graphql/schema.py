@@ -16,11 +16,12 @@ from exchange.models import AssetClass
 from exchange.selectors import assets_for
 from kernel.errors import NotFound
 from lifecycle import selectors
-from lifecycle.models import Disposal, Loan, LoanOffer, PurchaseRequest, Want
+from lifecycle.models import Disposal, Loan, LoanOffer, PurchaseRequest, Want, WebhookDelivery, WebhookEndpoint
 from lifecycle.services import disposal as disposals
 from lifecycle.services import loans as loan_service
-from lifecycle.services import purchases
+from lifecycle.services import purchases, webhooks
 from lifecycle.services import wants as want_service
+from regions.models import Jurisdiction
 
 DisposalStatus = domain_enum("DisposalStatus", Disposal.Status, "处置状态 Status of a disposal.")
 DisposalMethod = domain_enum("DisposalMethod", Disposal.Method, "处置方式 Method of a disposal.")
@@ -240,7 +241,60 @@ class LoanOfferFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
+WebhookDeliveryStatus = domain_enum("WebhookDeliveryStatus", WebhookDelivery.Status,
+                                    "推送状态 Status of a webhook delivery.")
+
+
+class WebhookEndpointType(ScopedObjectType):
+    class Meta:
+        model = WebhookEndpoint
+        name = "WebhookEndpoint"
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "jurisdiction", "url", "events", "active", "created_at")  # never the secret
+
+    @classmethod
+    def node_queryset(cls, info):
+        return selectors.webhooks_for(info.context.user)
+
+
+class WebhookDeliveryType(ScopedObjectType):
+    class Meta:
+        model = WebhookDelivery
+        name = "WebhookDelivery"
+        interfaces = (graphene.relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "endpoint", "event", "payload", "attempts", "last_status_code", "last_error",
+                  "next_attempt_at", "delivered_at", "created_at")
+
+    status = graphene.Field(WebhookDeliveryStatus, required=True)
+
+    @classmethod
+    def node_queryset(cls, info):
+        return selectors.webhook_deliveries_for(info.context.user)
+
+
+class WebhookFilter(django_filters.FilterSet):
+    active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["active"]
+
+
+class WebhookDeliveryFilter(django_filters.FilterSet):
+    status = EnumFilter(WebhookDeliveryStatus)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["status"]
+
+
 class Query(graphene.ObjectType):
+    webhooks = PagedConnectionField(WebhookEndpointType, filterset_class=WebhookFilter,
+                                    description="Webhook endpoints of the caller's jurisdictions.")
+    webhook_deliveries = PagedConnectionField(WebhookDeliveryType, filterset_class=WebhookDeliveryFilter,
+                                              description="The delivery log, newest first.")
     loans = PagedConnectionField(LoanType, filterset_class=LoanFilter, description="Loans the caller is party to.")
     loan_offers = PagedConnectionField(LoanOfferType, filterset_class=LoanOfferFilter,
                                        description="Assets offered for loan (open ones region-wide).")
@@ -252,6 +306,12 @@ class Query(graphene.ObjectType):
     want_matches = graphene.List(graphene.NonNull(WantMatch), required=True,
                                  description="Matches my wants: open listings matching the caller's active wants, "
                                              "nearest first (at most 200).")
+
+    def resolve_webhooks(root, info, **kwargs):
+        return selectors.webhooks_for(info.context.user)
+
+    def resolve_webhook_deliveries(root, info, **kwargs):
+        return selectors.webhook_deliveries_for(info.context.user)
 
     def resolve_loans(root, info, **kwargs):
         return selectors.loans_for(info.context.user)
@@ -507,7 +567,52 @@ class ConfirmLoanReturn(DomainMutation):
                                                     condition=enum_value(condition), note=note))
 
 
+class RegisterWebhook(DomainMutation):
+    """Register an HTTPS endpoint of a member city's system for the events of a jurisdiction. Deliveries are
+    signed `X-Gongwucang-Signature: sha256=<HMAC-SHA256 of the body under the secret>`; the secret is shown
+    only in this payload."""
+
+    class Input:
+        jurisdiction_code = graphene.String(required=True, description="GB/T 2260 division code")
+        url = graphene.String(required=True)
+        events = graphene.List(graphene.NonNull(graphene.String), description="Audit actions; empty: all.")
+        secret = graphene.String(description="At least 16 characters; generated when omitted.")
+
+    webhook = graphene.Field(WebhookEndpointType)
+    secret = graphene.String()
+
+    @classmethod
+    def perform(cls, info, jurisdiction_code, url, events=None, secret=None):
+        jurisdiction = Jurisdiction.objects.filter(code=jurisdiction_code).first()
+        if jurisdiction is None:
+            raise NotFound(field="jurisdictionCode")
+        endpoint, secret = webhooks.register(info.context.user, jurisdiction=jurisdiction, url=url,
+                                             events=events or (), secret=secret)
+        return cls(webhook=endpoint, secret=secret)
+
+
+class TestWebhook(DomainMutation):
+    """POST a signed `ping` to the endpoint now and report what it answered."""
+
+    class Input:
+        webhook_id = graphene.ID(required=True)
+
+    status_code = graphene.Int(description="The receiver's HTTP status; null when it could not be reached.")
+    error = graphene.String()
+
+    @classmethod
+    def perform(cls, info, webhook_id):
+        found = selectors.webhooks_for(info.context.user).filter(
+            pk=decode_id(webhook_id, "WebhookEndpoint", "webhookId")).first()
+        if found is None:
+            raise NotFound(field="webhookId")
+        code, error = webhooks.send_test(info.context.user, found)
+        return cls(status_code=code, error=error)
+
+
 class Mutation(graphene.ObjectType):
+    register_webhook = RegisterWebhook.Field()
+    test_webhook = TestWebhook.Field()
     offer_for_loan = OfferForLoan.Field()
     request_loan = RequestLoan.Field()
     decide_loan = DecideLoan.Field()
