@@ -34,6 +34,7 @@ WRITE_RULES: dict[str, frozenset[str]] = {
     "standards.edit": frozenset({Role.COORDINATOR}),
     "token.manage": frozenset({Role.BUREAU_MANAGER}),
     "period.close": frozenset({Role.COORDINATOR}),
+    "settling.change": frozenset({Role.COORDINATOR}),
     "payment.confirm": frozenset({Role.COORDINATOR}),
     "report.request": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER, Role.AUDITOR, Role.AGENCY_STAFF}),
     "import.run": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),

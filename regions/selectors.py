@@ -8,7 +8,7 @@ from django.db.models import Case, Q, Value, When
 
 from kernel.errors import NotFound, ValidationFailed
 from kernel.geo import geodesic_km
-from regions.models import Agency, Jurisdiction, Region, StandardSet
+from regions.models import Agency, Jurisdiction, Region, SettlingLevel, StandardSet
 from regions.permissions import get_principal, restrict
 
 
@@ -184,3 +184,8 @@ def access_requests_for(user):
 
     return restrict(AccessRequest.objects.select_related(
         "requester", "region", "jurisdiction", "agency__jurisdiction", "decided_by", "responsible"), user)
+
+
+def settling_levels_for(user, region):
+    """The region's settling levels, newest first, if the user may see the region (empty otherwise)."""
+    return SettlingLevel.objects.filter(region__in=regions_for(user).filter(pk=region.pk)).order_by("-effective_from")

@@ -344,9 +344,17 @@ def confirm_settlement_payment(world):
             u["bureau_b"])
 
 
+def set_settling_level(world):
+    u = world["users"]
+    on = (timezone.localdate() + timedelta(days=30)).isoformat()
+    return (op("SettlingLevelSet"), {"input": {"regionCode": world["region"].code, "level": "PROVINCE",
+                                               "effectiveFrom": on}}, u["coordinator"], u["bureau_a"])
+
+
 CASES.update({
     "closeSettlementPeriod": close_settlement_period,
     "confirmSettlementPayment": confirm_settlement_payment,
+    "setSettlingLevel": set_settling_level,
 })
 
 

@@ -28,6 +28,7 @@ EVENT_LABELS = {
     "request.created": _("request submitted"),
     "request.not_allocated": _("request not allocated"),
     "request.withdrawn": _("request withdrawn"),
+    "settling_level.set": _("settling level set"),
     "standards.version_created": _("standards version created"),
     "standards.version_edited": _("standards version edited"),
     "token.create": _("API token created"),

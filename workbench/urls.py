@@ -1,6 +1,17 @@
 from django.urls import path
 
-from workbench import dashboard, evaluation, imports, listings, roles, settlement_views, tokens, views
+from workbench import (
+    dashboard,
+    evaluation,
+    imports,
+    listings,
+    roles,
+    settlement_views,
+    settling,
+    statements,
+    tokens,
+    views,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -27,6 +38,8 @@ urlpatterns = [
     path("dashboard/outlines.geojson", dashboard.outlines, name="dashboard_outlines"),
     path("ledger/", views.ledger, name="ledger"),
     path("settlement/", settlement_views.periods, name="settlement"),
+    path("settlement/level/", settling.settling_level, name="settling_level"),
+    path("ledger/statement/", statements.statement, name="statement"),
     path("settlement/<int:pk>/close/", settlement_views.close, name="settlement_close"),
     path("settlement/instructions/<int:pk>/confirm/", settlement_views.confirm, name="settlement_confirm"),
     path("reports/", views.reports, name="reports"),

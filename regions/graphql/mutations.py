@@ -2,11 +2,11 @@ import graphene
 
 from api.connection import CountableConnection
 from api.errors import DomainMutation, decode_id
-from api.scalars import Money
+from api.scalars import Money, enum_value
 from api.scoped import ScopedObjectType
 from kernel.errors import NotFound
 from regions.models import ApiToken, Jurisdiction, Region, StandardSet
-from regions.services import standards, tokens
+from regions.services import settling, standards, tokens
 
 from . import enums
 from .types import StandardSetType
@@ -158,3 +158,34 @@ class EditFutureStandard(DomainMutation):
         if found is None:
             raise NotFound(field="standardSetId")
         return cls(standard_set=standards.edit_future_standard(info.context.user, found, **_changes(data)))
+
+
+class SettlingLevelEntry(graphene.ObjectType):
+    """结算层级 The level of jurisdiction that settles compensation in a region, from a date."""
+
+    region_code = graphene.String(required=True)
+    level = graphene.Field(enums.JurisdictionLevel, required=True)
+    effective_from = graphene.Date(required=True)
+
+
+class SetSettlingLevel(DomainMutation):
+    """Set which level of jurisdiction (province, prefecture city, county) settles compensation in the region
+    from a future date (区域利益补偿机制). Postings already made keep their accounts; a level not yet in force
+    may be set again. Regional coordinator only."""
+
+    class Input:
+        region_code = graphene.String(required=True)
+        level = enums.JurisdictionLevel(required=True)
+        effective_from = graphene.Date(required=True)
+
+    settling_level = graphene.Field(SettlingLevelEntry)
+
+    @classmethod
+    def perform(cls, info, region_code, level, effective_from):
+        region = Region.objects.filter(code=region_code).first()
+        if region is None:
+            raise NotFound(field="regionCode")
+        row = settling.set_settling_level(info.context.user, region, level=enum_value(level),
+                                          effective_from=effective_from)
+        return cls(settling_level=SettlingLevelEntry(region_code=region.code, level=row.level,
+                                                     effective_from=row.effective_from))

@@ -6,7 +6,14 @@ from regions import selectors
 from regions.graphql import enums
 
 from .filters import AgencyFilter, ApiTokenFilter, JurisdictionFilter, RegionFilter, StandardSetFilter
-from .mutations import ApiTokenType, CreateApiToken, CreateStandardVersion, EditFutureStandard, RevokeApiToken
+from .mutations import (
+    ApiTokenType,
+    CreateApiToken,
+    CreateStandardVersion,
+    EditFutureStandard,
+    RevokeApiToken,
+    SetSettlingLevel,
+)
 from .types import (
     AgencyType,
     JurisdictionDistanceType,
@@ -95,3 +102,4 @@ class Mutation(graphene.ObjectType):
     revoke_api_token = RevokeApiToken.Field()
     create_standard_version = CreateStandardVersion.Field()
     edit_future_standard = EditFutureStandard.Field()
+    set_settling_level = SetSettlingLevel.Field()
