@@ -257,6 +257,9 @@ class Listing(models.Model):
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
         ordering = ["-opened_at", "-id"]
+        # The listing page's order (newest first; oldest first walks it backwards), so a page of a million
+        # listings is an index range, not a sort.
+        indexes = [models.Index(F("opened_at").desc(), F("id").desc(), name="listing_newest_first")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity_available__gte=0), name="listing_never_overallocated"),
             models.CheckConstraint(condition=Q(quantity_available__lte=F("quantity")),

@@ -193,7 +193,8 @@ def _table(rows, widths, *, header_rows=1, numeric_cols=(), long=False, zebra=Tr
     for col in numeric_cols:
         style.append(("ALIGN", (col, header_rows), (col, -1), "RIGHT"))
     if zebra:
-        style += [("BACKGROUND", (0, r), (-1, r), ZEBRA) for r in range(header_rows + 1, len(rows), 2)]
+        # One command for every body row (not one BACKGROUND per row: reportlab applies each to each row).
+        style.append(("ROWBACKGROUNDS", (0, header_rows), (-1, -1), [colors.white, ZEBRA]))
     table.setStyle(TableStyle(style))
     return table
 

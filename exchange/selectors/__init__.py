@@ -6,6 +6,7 @@ from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db import connection
 from django.db.models import Count, FloatField, Prefetch, Q, Sum, Value
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,13 +24,36 @@ from exchange.models import (
 )
 from kernel.errors import NotFound, ValidationFailed
 from kernel.models import AuditEvent
+from kernel.refcache import RowCache, attach
 from regions.models import Jurisdiction
 from regions.permissions import get_principal, restrict
+from regions.reference import JURISDICTIONS, REGIONS
 
-LISTING_RELATED = ("agency__jurisdiction", "jurisdiction", "region", "asset__asset_class", "office_space")
-# Jurisdiction outlines are large; a listing page never needs them (JurisdictionType loads them on demand).
-LISTING_DEFERRED = tuple(f"{path}__{field}" for path in ("agency__jurisdiction", "jurisdiction")
-                         for field in ("boundary", "boundary_simplified"))
+# Joined in SQL: the rows that vary. Regions, jurisdictions and asset classes come from per-process caches
+# (kernel.refcache): an 8-table join costs PostgreSQL tens of ms to plan, this one under 1 ms.
+LISTING_RELATED = ("agency", "asset", "office_space")
+ASSET_CLASSES = RowCache(AssetClass)
+
+
+class ListingIterable(ModelIterable):
+    """Listings with their region, jurisdiction, agency's jurisdiction and asset class attached from the
+    reference caches (no query, no join once cached)."""
+
+    def __iter__(self):
+        rows = list(super().__iter__())
+        JURISDICTIONS.get_many({r.jurisdiction_id for r in rows} | {r.agency.jurisdiction_id for r in rows})
+        attach(rows, "region", REGIONS)
+        attach(rows, "jurisdiction", JURISDICTIONS)
+        attach([r.agency for r in rows], "jurisdiction", JURISDICTIONS)
+        attach([r.asset for r in rows if r.asset_id], "asset_class", ASSET_CLASSES)
+        yield from rows
+
+
+def listings_base():
+    """All listings with the relations a listing page shows (before any permission filter)."""
+    qs = Listing.objects.select_related(*LISTING_RELATED)
+    qs._iterable_class = ListingIterable
+    return qs
 
 
 def asset_classes(user):
@@ -87,7 +111,7 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
     first (unless `order` is "newest" or "oldest") and carry `distance_m` (ordering) and `search_km` (the
     WGS84 geodesic shown); on PostGIS the order is the KNN `<->` operator on the GiST index and the geodesic
     is computed only for the rows returned."""
-    qs = restrict(Listing.objects.select_related(*LISTING_RELATED).defer(*LISTING_DEFERRED), user)
+    qs = restrict(listings_base(), user)
     qs = filter_window(filter_text(qs, text), window, now)
     point = near
     if point is None and (from_agency_id or from_my_agency):
@@ -127,7 +151,7 @@ def my_listings(user):
     every status, newest first, with what each listing has given out so far."""
     principal = get_principal(user)
     mine = Q(agency_id__in=principal.staff_agencies) | Q(jurisdiction_id__in=principal.bureau_jurisdictions)
-    return (restrict(Listing.objects.filter(mine), user).select_related(*LISTING_RELATED).defer(*LISTING_DEFERRED)
+    return (restrict(listings_base().filter(mine), user)
             .annotate(pending_requests=Count("requests", filter=Q(requests__status=TransferRequest.Status.PENDING)))
             .order_by("-opened_at", "-id"))
 

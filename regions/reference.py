@@ -1,0 +1,8 @@
+"""Per-process caches of the regions' reference rows (kernel.refcache): regions and jurisdictions (without
+their outlines, which JurisdictionType loads on demand)."""
+from kernel.refcache import RowCache
+
+from .models import Jurisdiction, Region
+
+REGIONS = RowCache(Region)
+JURISDICTIONS = RowCache(Jurisdiction, defer=("boundary", "boundary_simplified"))
