@@ -16,15 +16,37 @@ def test_unavailable_writes_null_with_reason():
     run.unavailable(["pdf_rows", "pdf_ratio"], "reports renderer not available")
     assert run.results == {"pdf_rows": None, "pdf_ratio": None}
     assert run.notes == {"pdf_rows": "reports renderer not available"}
-    assert ["pdf_ratio", "null", "<=", "1.3"] in [line.split() for line in run.table().splitlines()]
+    assert ["pdf_ratio", "null", "<=", "1.15", "-"] in [line.split() for line in run.table().splitlines()]
+
+
+def test_targets_are_the_issues_and_say_pass_or_fail():
+    run.results.update(knn_ms_median=2.5, knn_ratio_same_filter=1.2, double_allocations=0, durable_commits=False,
+                       optimizer_seconds=5, knn_ratio_ids_only=3.1)
+    block = run.targets()
+    assert block["knn_ms_median"] == {"target": "<= 2", "value": 2.5, "pass": False}
+    assert block["knn_ratio_same_filter"]["pass"] is True
+    assert block["double_allocations"]["pass"] is True and block["durable_commits"]["pass"] is False
+    assert block["optimizer_seconds"] == {"target": "< 5", "value": 5, "pass": False}
+    assert block["knn_ratio_ids_only"] == {"target": "reported", "value": 3.1, "pass": None}
+    assert {"ledger_batch_posts_per_s", "ledger_single_posts_per_s", "listing_page_ms_1m", "list_query_count_max",
+            "endpoint_nearby_p50_ms", "endpoint_nearby_share_of_healthz", "import_ratio",
+            "optimizer_saving_vs_nearest_pct"} <= set(block)
+
+
+def test_interleaved_runs_every_variant_in_every_round():
+    calls = []
+    per_round = run.interleaved({"a": lambda x: calls.append(("a", x)), "b": lambda x: calls.append(("b", x))},
+                                [(1,), (2,)], rounds=3)
+    assert {k: len(v) for k, v in per_round.items()} == {"a": 3, "b": 3}
+    assert len(calls) == 12 and calls[:2] == [("a", 1), ("b", 1)] and calls[2:4] == [("a", 2), ("b", 2)][::-1]
 
 
 def test_failing_step_is_reported_not_fatal(capsys):
     def broken():
         raise ValueError("selector missing")
 
-    run.run_step("knn", broken, keys=["knn_ratio"])
-    assert run.results["knn_ratio"] is None
+    run.run_step("knn", broken, keys=["knn_ratio_same_filter"])
+    assert run.results["knn_ratio_same_filter"] is None
     assert run.notes["knn_error"] == "ValueError: selector missing"
 
 

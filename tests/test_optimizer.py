@@ -14,6 +14,7 @@ from exchange.services.optimizer import (
     allocate_window_optimized,
     first_come,
     geodesic_km,
+    nearest_first_come,
     optimize,
     plan,
     total_km,
@@ -238,3 +239,17 @@ def test_core_window_close_in_optimized_mode_stores_the_explanation(region_world
     assert transfer.request_id == winner.pk
     assert "Priority tier 2" in transfer.allocation_reason and "km" in transfer.allocation_reason
     assert TransferRequest.objects.filter(status="not_allocated").count() == 1
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_nearest_first_come_takes_each_requests_nearest_listing_left_and_the_optimizer_does_no_worse(seed):
+    supplies, demands = world(seed, 40, 60, max_supply_qty=4, max_demand_qty=1, tiers=(1,))
+    stats = {}
+    opt, nearest = optimize(supplies, demands, stats=stats), nearest_first_come(supplies, demands)
+    check_feasible(supplies, demands, nearest)
+    assert len(opt) == len(nearest) == len(demands)
+    assert total_km(opt) <= total_km(nearest) + 0.01
+    assert 0 <= stats["mip_gap_max"] <= 1e-3
+    first = min(demands, key=lambda d: (d.created_order, d.request_id))  # the first arrival gets its nearest
+    taken = next(a for a in nearest if a.request_id == first.request_id)
+    assert taken.km == round(min(float(geodesic_km(s.lon, s.lat, first.lon, first.lat)) for s in supplies), 2)

@@ -106,13 +106,14 @@ def _solve_tier(rows, cols, q, km, remaining, n_demands, time_limit):
     result = milp(km - bonus * units, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
                   options={"time_limit": max(time_limit, 0.5), "disp": False, "mip_rel_gap": MIP_GAP})
     if result.x is None:
-        return np.zeros(n, dtype=bool)
-    return np.round(result.x) > 0.5
+        return np.zeros(n, dtype=bool), None
+    return np.round(result.x) > 0.5, getattr(result, "mip_gap", None)
 
 
-def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES) -> list[Assignment]:
+def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES, stats=None) -> list[Assignment]:
     """Minimum total km, higher tiers (smaller number) served as fully as possible first. Deterministic:
-    inputs are sorted by id and HiGHS is deterministic for a given model."""
+    inputs are sorted by id and HiGHS is deterministic for a given model. `stats` (a dict), when given,
+    receives `mip_gap_max`: HiGHS's relative gap between the plan and its proven bound, worst tier."""
     deadline = time.monotonic() + TIME_BUDGET_S
     supplies = sorted(supplies, key=lambda s: s.listing_id)
     demands = sorted(demands, key=lambda d: (d.tier, d.created_order, d.request_id))
@@ -136,8 +137,10 @@ def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES) -> list[
         rows, cols = rows[keep], cols[keep]
         if not len(rows):
             continue
-        chosen = _solve_tier(rows, cols, qty[members], dist[rows, members[cols]], remaining.copy(), len(members),
-                             deadline - time.monotonic())
+        chosen, gap = _solve_tier(rows, cols, qty[members], dist[rows, members[cols]], remaining.copy(),
+                                  len(members), deadline - time.monotonic())
+        if stats is not None and gap is not None:
+            stats["mip_gap_max"] = max(stats.get("mip_gap_max", 0.0), float(gap))
         for s_idx, local in zip(rows[chosen], cols[chosen], strict=True):
             d_idx = members[local]
             demand, supply = demands[d_idx], supplies[s_idx]
@@ -173,6 +176,29 @@ def first_come(supplies, demands, allowed=_always) -> list[Assignment]:
         nearest = float(np.min(np.where(mask[:, d_idx], dist[:, d_idx], np.inf)))
         result.append(Assignment(supplies[s_idx].listing_id, demand.request_id, demand.quantity, round(km, 2),
                                  _reason(km, demand.tier, nearest, "first_come")))
+    return sorted(result, key=lambda a: (a.listing_id, a.request_id))
+
+
+def nearest_first_come(supplies, demands, allowed=_always) -> list[Assignment]:
+    """Baseline for the optimizer: requests in arrival order, tiers ignored; each takes its nearest allowed
+    listing that still has enough."""
+    supplies = sorted(supplies, key=lambda s: s.listing_id)
+    demands = sorted(demands, key=lambda d: (d.created_order, d.request_id))
+    if not supplies or not demands:
+        return []
+    dist = _distances(supplies, demands)
+    mask = _allowed_mask(supplies, demands, allowed)
+    remaining = np.array([s.quantity for s in supplies])
+    result = []
+    for d_idx, demand in enumerate(demands):
+        cost = np.where(mask[:, d_idx] & (remaining >= demand.quantity), dist[:, d_idx], np.inf)
+        s_idx = int(np.argmin(cost))
+        if not np.isfinite(cost[s_idx]):
+            continue
+        remaining[s_idx] -= demand.quantity
+        km = float(dist[s_idx, d_idx])
+        result.append(Assignment(supplies[s_idx].listing_id, demand.request_id, demand.quantity, round(km, 2),
+                                 _reason(km, demand.tier, km, "first_come")))
     return sorted(result, key=lambda a: (a.listing_id, a.request_id))
 
 
