@@ -17,7 +17,7 @@ from regions import models
 from regions.admin_base import ReferenceAdmin, ScopedModelAdmin, ScopedTabularInline, is_staff
 from regions.permissions import allows, get_principal, restrict
 from regions.scope import Scope
-from regions.services import roles, standards, tokens
+from regions.services import roles, settling, standards, tokens
 
 
 def geojson(geometry, limit=600):
@@ -67,11 +67,58 @@ class MembershipAdmin(ReferenceAdmin):
     list_select_related = ("jurisdiction", "region")
 
 
+class SettlingLevelForm(forms.ModelForm):
+    class Meta:
+        model = models.SettlingLevel
+        fields = ("region", "level", "effective_from")
+
+    def _get_validation_exclusions(self):
+        """A level not yet in force is set again on its date by the service (the row is replaced), so the
+        one-level-per-day constraint is the service's to keep, not the form's."""
+        return {*super()._get_validation_exclusions(), "effective_from"}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("level") and data.get("effective_from"):
+            try:
+                settling.check_change(data["level"], data["effective_from"])
+            except DomainError as exc:
+                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
+
+
 @admin.register(models.SettlingLevel)
 class SettlingLevelAdmin(ReferenceAdmin):
+    """Everyone reads the history; the region's coordinator adds a level effective from a future date through
+    `settling.set_settling_level` (audited; a level not yet in force may be set again). Rows are never edited
+    or deleted: postings already made keep their accounts."""
+
+    form = SettlingLevelForm
     list_display = ("region", "level", "effective_from")
     list_filter = ("region", "level")
     list_select_related = ("region",)
+
+    def has_add_permission(self, request, obj=None):
+        return is_staff(request) and bool(get_principal(request.user).coordinator_regions)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            kwargs["queryset"] = models.Region.objects.filter(pk__in=get_principal(request.user).coordinator_regions)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = settling.set_settling_level(request.user, obj.region, level=obj.level,
+                                                effective_from=obj.effective_from)
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+        obj.pk = saved.pk
 
 
 class HeadcountInline(ScopedTabularInline):
@@ -85,9 +132,17 @@ class AgencyAdmin(ReferenceAdmin):  # the public agency directory
     list_filter = ("is_affairs_bureau", "jurisdiction__level", "jurisdiction")
     search_fields = ("name_zh", "name_en", "code", "address")
     list_select_related = ("jurisdiction",)
-    fields = ("jurisdiction", "code", "name_zh", "name_en", "is_affairs_bureau", "address", "location_geojson")
-    readonly_fields = ("location_geojson",)
+    fields = ("jurisdiction", "code", "name_zh", "name_en", "is_affairs_bureau", "address", "location")
     inlines = [HeadcountInline]
+
+    def get_fields(self, request, obj=None):
+        """Superusers place the agency on the offline map; others read its point as GeoJSON."""
+        if self.has_change_permission(request, obj):
+            return self.fields
+        return (*self.fields[:-1], "location_geojson")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if self.has_change_permission(request, obj) else ("location_geojson",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("headcounts")

@@ -14,14 +14,19 @@ from regions.scope import Scope
 from regions.settling import settling_level
 
 
-@transaction.atomic
-def set_settling_level(user, region, *, level, effective_from):
-    require(user, "settling.change", Scope(region_id=region.pk))
+def check_change(level, effective_from):
+    """The rules of a change, before anything is written (also run by the admin form)."""
     if level not in Jurisdiction.Level.values:
         raise ValidationFailed(_("Choose province, prefecture city or county."), field="level")
     if effective_from <= timezone.localdate():
         raise ValidationFailed(_("A new settling level takes effect from tomorrow at the earliest; postings "
                                  "already made are never rewritten."), field="effective_from")
+
+
+@transaction.atomic
+def set_settling_level(user, region, *, level, effective_from):
+    require(user, "settling.change", Scope(region_id=region.pk))
+    check_change(level, effective_from)
     before = settling_level(region, effective_from)
     existing = SettlingLevel.objects.select_for_update().filter(region=region, effective_from=effective_from).first()
     if existing is not None:
