@@ -359,3 +359,12 @@ class AccessRequestAdmin(ScopedModelAdmin):
     list_filter = ("status", "role")
     search_fields = ("requester__username", "reason")
     list_select_related = ("requester", "region", "jurisdiction", "agency", "decided_by")
+
+
+@admin.register(models.EmergencyStop)
+class EmergencyStopAdmin(ScopedModelAdmin):
+    """Listed here; stopped and lifted with GraphQL (`stopJurisdiction`, `liftEmergencyStop`, the emergency service)."""
+
+    list_display = ("jurisdiction", "started_at", "started_by", "reason", "sessions_ended", "lifted_at", "lifted_by")
+    list_filter = (("lifted_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("jurisdiction", "started_by", "lifted_by")

@@ -308,6 +308,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    suspended_by = models.ForeignKey("EmergencyStop", models.PROTECT, null=True, blank=True, related_name="tokens",
+                                     verbose_name=_("suspended by emergency stop"))
 
     class Meta:
         verbose_name = _("API token")
@@ -452,3 +455,37 @@ class IdempotencyKey(models.Model):
         verbose_name = _("idempotency key")
         verbose_name_plural = _("idempotency keys")
         constraints = [models.UniqueConstraint(fields=["owner", "operation", "key"], name="idempotency_once")]
+
+
+class EmergencyStop(models.Model):
+    """A jurisdiction's access suspended at once (应急预案…及时止损): its people's sessions ended, its API tokens
+    suspended, its webhooks paused, until the stop is lifted (which restores the tokens that have not expired)."""
+
+    jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, related_name="emergency_stops",
+                                     verbose_name=_("jurisdiction"))
+    reason = models.TextField(_("reason"))
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                                   verbose_name=_("stopped by"))
+    started_at = models.DateTimeField(_("stopped at"))
+    sessions_ended = models.PositiveIntegerField(_("sessions ended"), default=0)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name=_("lifted by"))
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lift_reason = models.TextField(_("reason for lifting"), blank=True)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id"}
+
+    class Meta:
+        verbose_name = _("emergency stop")
+        verbose_name_plural = _("emergency stops")
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["jurisdiction"], condition=Q(lifted_at__isnull=True),
+                                               name="one_open_stop_per_jurisdiction")]
+
+    def __str__(self):
+        return f"{self.jurisdiction} · {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    def permission_scope(self):
+        from .permissions import Scope
+
+        return Scope(jurisdiction_id=self.jurisdiction_id)

@@ -38,6 +38,7 @@ WRITE_RULES: dict[str, frozenset[str]] = {
     "payment.confirm": frozenset({Role.COORDINATOR}),
     "report.request": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER, Role.AUDITOR, Role.AGENCY_STAFF}),
     "import.run": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
+    "emergency.stop": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER}),
     "evaluation.freeze": frozenset({Role.COORDINATOR}),
     "evaluation.publish": frozenset({Role.COORDINATOR}),
     "evaluator.grant": frozenset({Role.COORDINATOR}),

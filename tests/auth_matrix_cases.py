@@ -670,3 +670,26 @@ CASES.update({
     "decideAccessRequest": decide_access_request,
     "withdrawAccessRequest": withdraw_access_request,
 })
+
+
+# --- emergency stop (regions.services.emergency) -------------------------------------------------------
+def stop_jurisdiction(world):
+    u = world["users"]
+    return (op("EmergencyStop"), {"input": {"jurisdictionCode": "310000", "reason": "令牌疑似泄露"}},
+            u["coordinator"], u["bureau_b"])
+
+
+def lift_emergency_stop(world):
+    from regions.services import emergency
+
+    u = world["users"]
+    with transaction.atomic():
+        stop = emergency.stop_jurisdiction(u["coordinator"], world["city_a"], reason="令牌疑似泄露")
+    return (op("EmergencyLift"), {"input": {"stopId": gid(stop), "reason": "已更换密钥"}}, u["coordinator"],
+            u["auditor"])
+
+
+CASES.update({
+    "stopJurisdiction": stop_jurisdiction,
+    "liftEmergencyStop": lift_emergency_stop,
+})

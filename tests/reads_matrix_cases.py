@@ -71,6 +71,7 @@ ROWS = {
     "Evaluation": Row("evaluation", frozenset(REGION_MEMBERS), "region data (published summaries are public)"),
     "Objection": Row("objection", frozenset({"bureau_a"} | REGION_ROLES), "A's objection"),
     "AccessRequest": Row("access_request", frozenset(OWNER | REGION_ROLES), "a newcomer asks for a role in A"),
+    "EmergencyStop": Row("emergency_stop", frozenset({"bureau_a"} | REGION_ROLES), "A's (lifted) emergency stop"),
     # a person's inbox
     "Notification": Row("notification", frozenset({"bureau_a"}), "the recipient only"),
     # the lifecycle around transfers (issue 19): A's disposal, want and purchase check; A's loan offer (open:
@@ -185,6 +186,11 @@ def build(world):
     with transaction.atomic():
         world["access_request"] = access.request_access(f.UserFactory(username="newcomer"), role="agency_staff",
                                                         reason="新入职", agency=world["agency_a"])
+    with transaction.atomic():
+        from regions.services import emergency
+
+        stop = emergency.stop_jurisdiction(u["coordinator"], city_a, reason="演练")
+        world["emergency_stop"] = emergency.lift_stop(u["coordinator"], stop, reason="演练结束")
     world["indicator_set"] = IndicatorSet.objects.create(region=region, version=1, effective_from=date(2026, 1, 1),
                                                          title="考核指标")
     world["evaluation"] = Evaluation.objects.create(

@@ -136,3 +136,22 @@ def test_registration_rules_and_the_test_endpoint(world, receiver, gql, settings
     assert ping["statusCode"] == 200 and json.loads(receiver.requests[-1][1])["event"] == "ping"
     seen = gql.login(world["users"]["bureau_a"]).execute("{ webhooks { totalCount } }")["data"]["webhooks"]
     assert seen["totalCount"] == 0
+
+
+def test_an_emergency_stop_pauses_the_jurisdictions_webhooks_until_lifted(world, receiver,
+                                                                         django_capture_on_commit_callbacks):
+    from regions.services import emergency
+
+    register(world, receiver.url, events=["listing.opened"], user="bureau_a", city="city_a")
+    with transaction.atomic():
+        stop = emergency.stop_jurisdiction(world["users"]["coordinator"], world["city_a"], reason="令牌疑似泄露")
+    with django_capture_on_commit_callbacks(execute=True):
+        fx.open_listing(world)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, receiver.requests) == ("pending", 0, [])  # paused
+    assert webhooks.retry_due(now=delivery.next_attempt_at + timedelta(hours=1)) == 0
+    with transaction.atomic():
+        emergency.lift_stop(world["users"]["coordinator"], stop, reason="已更换密钥")
+    assert webhooks.retry_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and len(receiver.requests) == 1

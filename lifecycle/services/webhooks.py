@@ -24,6 +24,7 @@ from kernel.errors import ValidationFailed
 from lifecycle.models import WebhookDelivery, WebhookEndpoint
 from regions.membership import ancestors
 from regions.permissions import Scope, require
+from regions.services import emergency
 
 MAX_ATTEMPTS = 6
 BACKOFF = timedelta(minutes=1)
@@ -116,13 +117,20 @@ def _post(endpoint, event, body: bytes, delivery_id):
         return None, str(getattr(exc, "reason", exc))[:300]
 
 
+def _sendable(deliveries):
+    """Deliveries to endpoints whose jurisdiction is under an emergency stop are paused: they stay pending and
+    go out once the stop is lifted."""
+    stopped = emergency.stopped_jurisdiction_ids()
+    return deliveries.exclude(endpoint__jurisdiction_id__in=stopped) if stopped else deliveries
+
+
 def deliver(delivery_id, now=None):
     """Attempt one delivery that is due; a 2xx marks it delivered, anything else schedules the next attempt
     (exponential backoff) or, after MAX_ATTEMPTS, marks it failed. Returns the delivery (None if not due)."""
     now = now or timezone.now()
     with transaction.atomic():
-        claimed = WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING,
-                                                 next_attempt_at__lte=now).update(
+        claimed = _sendable(WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING,
+                                                           next_attempt_at__lte=now)).update(
             next_attempt_at=now + timedelta(minutes=30))  # a lease: a concurrent run skips it
     if not claimed:
         return None
@@ -146,7 +154,7 @@ def retry_due(now=None):
     """Attempt every pending delivery whose next attempt is due (the periodic safety net: it also sends
     what an eager or lost task did not). Returns the number attempted."""
     now = now or timezone.now()
-    due = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+    due = _sendable(WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now))
     return sum(1 for pk in list(due.values_list("pk", flat=True)[:500]) if deliver(pk, now) is not None)
 
 

@@ -10,20 +10,12 @@ from django.utils.translation import gettext as _
 from kernel import audit, deadlines
 from kernel.errors import InvalidState, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from notifications.services import notify
-from regions.models import AccessRequest, Jurisdiction, Membership, Role, RoleBinding
+from regions.membership import ancestors
+from regions.models import AccessRequest, Membership, Role, RoleBinding
 from regions.permissions import REGION_ROLES, get_principal, may_delegate
 from regions.services import roles
 
 DEFAULT_WORKING_DAYS = 3
-
-
-def ancestors(jurisdiction_id):
-    """The jurisdiction's id and its ancestors' (province, city, county: three levels at most)."""
-    ids, current = [], jurisdiction_id
-    while current is not None:
-        ids.append(current)
-        current = Jurisdiction.objects.filter(pk=current).values_list("parent_id", flat=True).first()
-    return ids
 
 
 def region_of(request):
@@ -31,7 +23,7 @@ def region_of(request):
     if request.region_id:
         return request.region
     jurisdiction_id = request.jurisdiction_id or request.agency.jurisdiction_id
-    membership = (Membership.objects.filter(jurisdiction_id__in=ancestors(jurisdiction_id), left_on__isnull=True)
+    membership = (Membership.objects.filter(jurisdiction_id__in=ancestors([jurisdiction_id]), left_on__isnull=True)
                   .select_related("region").order_by("region_id").first())
     return membership.region if membership else None
 
@@ -53,7 +45,7 @@ def granters(role, scope, region):
     User = get_user_model()
     bureau = []
     if scope.jurisdiction_id is not None and role not in REGION_ROLES:
-        ids = ancestors(scope.jurisdiction_id)
+        ids = ancestors([scope.jurisdiction_id])
         bureau = [u for u in User.objects.filter(
             is_active=True, role_bindings__in=RoleBinding.objects.active().filter(
                 role=Role.BUREAU_MANAGER, jurisdiction_id__in=ids)).distinct().order_by("pk")

@@ -61,6 +61,8 @@ def authenticate(key: str):
     now = timezone.now()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         raise NotAuthenticated("The API token is unknown, expired or revoked.")
+    if token.suspended_at is not None:
+        raise NotAuthenticated(_("The API token is suspended by an emergency stop of its jurisdiction."))
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     user = token.created_by
