@@ -21,9 +21,15 @@ money = {"max_digits": 14, "decimal_places": 2}
 
 
 class Account(models.Model):
+    """Kinds: a settling jurisdiction's compensation account, the region's clearing account, and the two
+    accounts of a jurisdiction's disposal proceeds (政府会计制度: 借 银行存款 贷 应缴财政款 — cash received
+    from disposing of its assets, owed to its treasury)."""
+
     class Kind(models.TextChoices):
         COMPENSATION = "compensation", _("compensation")
         CLEARING = "clearing", _("region clearing")
+        PROCEEDS = "proceeds", _("disposal proceeds received")
+        TREASURY_DUE = "treasury_due", _("due to the treasury")
 
     region = models.ForeignKey("regions.Region", models.PROTECT, related_name="ledger_accounts",
                                verbose_name=_("region"))
@@ -43,7 +49,11 @@ class Account(models.Model):
             models.UniqueConstraint(fields=["region", "jurisdiction"], condition=Q(kind="compensation"),
                                     name="one_compensation_account"),
             models.UniqueConstraint(fields=["region"], condition=Q(kind="clearing"), name="one_clearing_account"),
-            models.CheckConstraint(condition=Q(kind="compensation", jurisdiction__isnull=False)
+            models.UniqueConstraint(fields=["region", "jurisdiction", "kind"],
+                                    condition=Q(kind__in=["proceeds", "treasury_due"]),
+                                    name="one_proceeds_account_per_kind"),
+            models.CheckConstraint(condition=Q(kind__in=["compensation", "proceeds", "treasury_due"],
+                                             jurisdiction__isnull=False)
                                    | Q(kind="clearing", jurisdiction__isnull=True), name="account_kind_scope"),
         ]
 
@@ -91,6 +101,7 @@ class JournalTransaction(models.Model):
         COMPENSATION = "compensation", pgettext_lazy("transaction", "compensation")
         RENT = "rent", _("rent")
         LOAN_FEE = "loan_fee", _("loan fee")
+        DISPOSAL = "disposal", _("disposal proceeds")
         SETTLEMENT = "settlement", _("settlement")
         REVERSAL = "reversal", _("reversal")
 

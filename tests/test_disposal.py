@@ -5,11 +5,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from exchange.models import Asset, Listing
 from kernel.errors import PermissionDenied, StandardsBreach, ValidationFailed
+from ledger import selectors as ledger
+from ledger.models import Account, JournalTransaction, Leg
 from lifecycle.models import Disposal
 from lifecycle.services import disposal as disposals
 from notifications.models import Notification
@@ -140,3 +142,40 @@ def test_graphql_and_workbench(world, gql, client):
     assert client.post(f"/lifecycle/disposals/{d.pk}/complete/", {"proceeds": "300", "note": "成交"}).status_code == 302
     d.refresh_from_db()
     assert d.status == "disposed" and d.proceeds == Decimal("300.00")
+
+
+def _approved(world, **asset):
+    u = world["users"]
+    d = _disposal(world, acquired_on=date(2015, 1, 1), **asset)
+    with transaction.atomic():
+        disposals.propose(u["staff_a"], d, method="auction", reason="超过使用年限，闲置")
+        disposals.decide(u["bureau_a"], d, approve=True)
+    return d
+
+
+def test_proceeds_are_posted_balanced_to_the_owning_jurisdiction_never_to_compensation(world):
+    d = _approved(world)
+    region = world["region"]
+    compensation_before = ledger.balances(region)
+    with transaction.atomic():
+        d = disposals.complete(world["users"]["staff_a"], d, proceeds="1200.456")
+    txn = JournalTransaction.objects.get(kind="disposal")
+    assert (txn.key, txn.posted, txn.date) == (f"disposal:{d.pk}:proceeds", True, timezone.localdate())
+    legs = {(leg.account.kind, leg.account.jurisdiction_id, leg.side, leg.amount)
+            for leg in txn.legs.select_related("account")}
+    city = world["agency_a"].jurisdiction_id
+    assert legs == {("proceeds", city, "debit", Decimal("1200.46")),
+                    ("treasury_due", city, "credit", Decimal("1200.46"))}
+    assert ledger.balances(region, kind=Account.Kind.TREASURY_DUE) == {
+        Account.objects.get(kind="treasury_due").pk: Decimal("-1200.46")}  # owed to the treasury
+    assert ledger.balances(region) == compensation_before  # no jurisdiction owes another for it
+    assert disposals._post_proceeds(None, d) == txn and JournalTransaction.objects.filter(kind="disposal").count() == 1
+    with pytest.raises(DatabaseError), transaction.atomic():  # append-only: the database refuses an edit
+        Leg.objects.filter(transaction=txn).update(amount=Decimal("1.00"))
+
+
+def test_nothing_received_posts_nothing(world):
+    d = _approved(world)
+    with transaction.atomic():
+        disposals.complete(world["users"]["staff_a"], d, proceeds="0")
+    assert not JournalTransaction.objects.filter(kind="disposal").exists()

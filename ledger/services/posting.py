@@ -25,6 +25,16 @@ def compensation_account(region, jurisdiction):
     return account
 
 
+def proceeds_accounts(region, jurisdiction):
+    """(cash received, due to the treasury): the two accounts of a jurisdiction's disposal proceeds."""
+    names = {Account.Kind.PROCEEDS: "处置收款 disposal proceeds received",
+             Account.Kind.TREASURY_DUE: "应缴财政款 due to the treasury"}
+    return tuple(Account.objects.get_or_create(
+        region=region, jurisdiction=jurisdiction, kind=kind,
+        defaults={"code": f"{region.code}:{jurisdiction.code}:{kind}", "name": f"{jurisdiction.name_zh} {name}"})[0]
+        for kind, name in names.items())
+
+
 def clearing_account(region):
     account, _ = Account.objects.get_or_create(
         region=region, kind=Account.Kind.CLEARING,

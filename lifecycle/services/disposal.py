@@ -2,7 +2,9 @@
 claimed, the units move to disposal; the owning agency proposes a method (auction, scrapping, donation),
 refused before the class's minimum service life unless damaged beyond repair (财资〔2016〕27号); the
 bureau of its jurisdiction approves; the agency records the outcome and proceeds and the units become
-`disposed`."""
+`disposed`. Proceeds are the jurisdiction's non-tax revenue, owed to its treasury: they are posted to the
+ledger as cash received (debit) against the amount due to the treasury (credit), never into the
+compensation accounts."""
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -16,6 +18,8 @@ from exchange.services.service_life import minimum_life
 from kernel import audit
 from kernel.errors import InvalidState, StandardsBreach, ValidationFailed
 from kernel.money import cny
+from ledger.models import JournalTransaction
+from ledger.services.posting import post, proceeds_accounts
 from lifecycle.models import Disposal
 from regions.permissions import require
 from regions.services.standards import standard_in_force
@@ -104,7 +108,26 @@ def propose(user, disposal, *, method, reason, damaged_beyond_repair=False, dama
                         "damaged_beyond_repair": bool(damaged_beyond_repair),
                         "min_life_reached_on": rule.reached_on, "reason": reason},
                  region=disposal.region, jurisdiction=disposal.jurisdiction)
+    _post_proceeds(user, disposal)
     return disposal
+
+
+def _post_proceeds(user, disposal):
+    """Post the proceeds (none for nothing received): 借 处置收款 贷 应缴财政款 of the owning jurisdiction."""
+    if not disposal.proceeds:
+        return None
+    region, jurisdiction = disposal.region, disposal.jurisdiction
+    received, due = proceeds_accounts(region, jurisdiction)
+    txn, created = post(region, on=timezone.localdate(disposal.disposed_at), kind=JournalTransaction.Kind.DISPOSAL,
+                        key=f"disposal:{disposal.pk}:proceeds",
+                        description=f"处置收入 disposal proceeds #{disposal.pk} ({disposal.method}): "
+                                    f"{disposal.quantity} × {disposal.asset.description}",
+                        legs=[(received, "debit", disposal.proceeds), (due, "credit", disposal.proceeds)])
+    if created:
+        audit.record(user, "ledger.disposal_proceeds_posted", txn,
+                     after={"disposal": disposal.pk, "amount": disposal.proceeds},
+                     region=region, jurisdiction=jurisdiction)
+    return txn
 
 
 @transaction.atomic
@@ -123,7 +146,26 @@ def decide(user, disposal, *, approve, reason=""):
     audit.record(user, "disposal.approved" if approve else "disposal.refused", disposal,
                  before={"status": "proposed"}, after={"status": disposal.status, "reason": reason or ""},
                  region=disposal.region, jurisdiction=disposal.jurisdiction)
+    _post_proceeds(user, disposal)
     return disposal
+
+
+def _post_proceeds(user, disposal):
+    """Post the proceeds (none for nothing received): 借 处置收款 贷 应缴财政款 of the owning jurisdiction."""
+    if not disposal.proceeds:
+        return None
+    region, jurisdiction = disposal.region, disposal.jurisdiction
+    received, due = proceeds_accounts(region, jurisdiction)
+    txn, created = post(region, on=timezone.localdate(disposal.disposed_at), kind=JournalTransaction.Kind.DISPOSAL,
+                        key=f"disposal:{disposal.pk}:proceeds",
+                        description=f"处置收入 disposal proceeds #{disposal.pk} ({disposal.method}): "
+                                    f"{disposal.quantity} × {disposal.asset.description}",
+                        legs=[(received, "debit", disposal.proceeds), (due, "credit", disposal.proceeds)])
+    if created:
+        audit.record(user, "ledger.disposal_proceeds_posted", txn,
+                     after={"disposal": disposal.pk, "amount": disposal.proceeds},
+                     region=region, jurisdiction=jurisdiction)
+    return txn
 
 
 def _money(value, field):
@@ -166,4 +208,23 @@ def complete(user, disposal, *, proceeds, note=""):
                  after={"status": disposal.status, "proceeds": proceeds, "method": disposal.method,
                         "asset": asset.pk, "disposed_asset": disposed.pk, "quantity": disposal.quantity},
                  region=disposal.region, jurisdiction=disposal.jurisdiction)
+    _post_proceeds(user, disposal)
     return disposal
+
+
+def _post_proceeds(user, disposal):
+    """Post the proceeds (none for nothing received): 借 处置收款 贷 应缴财政款 of the owning jurisdiction."""
+    if not disposal.proceeds:
+        return None
+    region, jurisdiction = disposal.region, disposal.jurisdiction
+    received, due = proceeds_accounts(region, jurisdiction)
+    txn, created = post(region, on=timezone.localdate(disposal.disposed_at), kind=JournalTransaction.Kind.DISPOSAL,
+                        key=f"disposal:{disposal.pk}:proceeds",
+                        description=f"处置收入 disposal proceeds #{disposal.pk} ({disposal.method}): "
+                                    f"{disposal.quantity} × {disposal.asset.description}",
+                        legs=[(received, "debit", disposal.proceeds), (due, "credit", disposal.proceeds)])
+    if created:
+        audit.record(user, "ledger.disposal_proceeds_posted", txn,
+                     after={"disposal": disposal.pk, "amount": disposal.proceeds},
+                     region=region, jurisdiction=jurisdiction)
+    return txn
