@@ -184,6 +184,7 @@ CELERY_BEAT_SCHEDULE = {
     "open-disposals": {"task": "lifecycle.tasks.open_disposals", "schedule": 300.0},
     "regional-want-alerts": {"task": "lifecycle.tasks.alert_regional_wants", "schedule": 300.0},
     "loan-lights": {"task": "lifecycle.tasks.send_loan_lights", "schedule": 900.0},
+    "loan-approval-lights": {"task": "lifecycle.tasks.send_loan_approval_lights", "schedule": 900.0},
     "webhook-retries": {"task": "lifecycle.tasks.retry_webhooks", "schedule": 60.0},
 }
 

@@ -516,14 +516,9 @@ class ApprovalStep(models.Model):
 
     def light_at(self, when=None):
         """green until two thirds of the time is used, yellow until the deadline, red after it."""
-        when = when or timezone.now()
         if self.decision != self.Decision.PENDING:
             return None
-        if when >= self.due_at:
-            return self.Light.RED
-        if when >= self.yellow_at:
-            return self.Light.YELLOW
-        return self.Light.GREEN
+        return self.Light(deadlines.light(self.yellow_at, self.due_at, when))
 
     @property
     def light(self):
@@ -532,22 +527,12 @@ class ApprovalStep(models.Model):
     @classmethod
     def light_expression(cls, when=None):
         """The light as a SQL expression (NULL once decided), so lists filter and sort by it in the DB."""
-        when = when or timezone.now()
-        return models.Case(
-            models.When(~Q(decision=cls.Decision.PENDING), then=models.Value(None, output_field=models.CharField())),
-            models.When(due_at__lte=when, then=models.Value(cls.Light.RED.value)),
-            models.When(yellow_at__lte=when, then=models.Value(cls.Light.YELLOW.value)),
-            default=models.Value(cls.Light.GREEN.value), output_field=models.CharField())
+        return deadlines.light_expression(Q(decision=cls.Decision.PENDING), when=when)
 
     @classmethod
     def light_rank_expression(cls, when=None):
         """Red 0, yellow 1, green 2, decided 3: ascending order puts the most urgent first."""
-        when = when or timezone.now()
-        return models.Case(
-            models.When(~Q(decision=cls.Decision.PENDING), then=models.Value(3)),
-            models.When(due_at__lte=when, then=models.Value(0)),
-            models.When(yellow_at__lte=when, then=models.Value(1)),
-            default=models.Value(2), output_field=models.IntegerField())
+        return deadlines.light_rank_expression(Q(decision=cls.Decision.PENDING), when=when)
 
 
 class ImportJob(models.Model):

@@ -49,3 +49,13 @@ def light_expression(open_q, prefix="", when=None):
         models.When(Q(**{f"{prefix}due_at__lte": when}), then=models.Value(RED)),
         models.When(Q(**{f"{prefix}yellow_at__lte": when}), then=models.Value(YELLOW)),
         default=models.Value(GREEN), output_field=models.CharField())
+
+
+def light_rank_expression(open_q, prefix="", when=None):
+    """Red 0, yellow 1, green 2, not open 3, as SQL: ascending order puts the most urgent first."""
+    when = when or timezone.now()
+    return models.Case(
+        models.When(~open_q, then=models.Value(3)),
+        models.When(Q(**{f"{prefix}due_at__lte": when}), then=models.Value(0)),
+        models.When(Q(**{f"{prefix}yellow_at__lte": when}), then=models.Value(1)),
+        default=models.Value(2), output_field=models.IntegerField())

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from exchange.models import Asset, AssetClass, Condition, Listing
+from kernel import deadlines
 from regions.models import Agency, Jurisdiction, Region
 from regions.permissions import Scope
 
@@ -217,7 +218,8 @@ class LoanOffer(models.Model):
 
 
 class Loan(models.Model):
-    """One loan (借管还): requested for a period, approved in parallel by both bureaus, handed out, due with
+    """One loan (借管还): requested for a period, approved in parallel by both bureaus within the standard's
+    approval deadline in working days (lights as for a transfer's approval steps), handed out, due with
     lights (yellow after two thirds of the period, red when overdue), returned to the owner with its
     condition; the fee per unit and day of the standard is posted to the ledger."""
 
@@ -247,6 +249,9 @@ class Loan(models.Model):
     borrower_decision = models.CharField(_("borrowing bureau's decision"), max_length=8, choices=Decision.choices,
                                          default=Decision.PENDING)
     decision_reason = models.TextField(_("decision reason"), blank=True)
+    approval_yellow_at = models.DateTimeField(_("approval yellow light from"), null=True, blank=True)
+    approval_due_at = models.DateTimeField(_("approval due by"), null=True, blank=True, db_index=True)
+    last_approval_light = models.CharField(max_length=8, blank=True, default="")
     out_at = models.DateTimeField(_("handed out at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due back"), null=True, blank=True, db_index=True)
     yellow_at = models.DateTimeField(_("yellow light from"), null=True, blank=True)
@@ -271,6 +276,9 @@ class Loan(models.Model):
             models.CheckConstraint(condition=Q(fee__isnull=True) | Q(fee__gte=0), name="loan_fee_not_negative"),
             models.CheckConstraint(condition=~Q(status="out") | Q(out_at__isnull=False, due_at__isnull=False),
                                    name="loan_out_has_dates"),
+            models.CheckConstraint(condition=Q(approval_due_at__isnull=True)
+                                   | Q(approval_due_at__gte=models.F("approval_yellow_at")),
+                                   name="loan_approval_times_ordered"),
         ]
 
     def __str__(self):
@@ -282,10 +290,22 @@ class Loan(models.Model):
 
     def light_at(self, when=None):
         """green / yellow (two thirds of the period used) / red (overdue) while on loan; None otherwise."""
-        if self.status != self.Status.OUT:
+        return deadlines.light(self.yellow_at, self.due_at, when) if self.status == self.Status.OUT else None
+
+    def approval_light_at(self, when=None):
+        """The light of the bureaus' decision while it is awaited (the transfer steps' rule); None otherwise."""
+        if self.status != self.Status.REQUESTED:
             return None
-        when = when or timezone.now()
-        return "red" if when >= self.due_at else "yellow" if when >= self.yellow_at else "green"
+        return deadlines.light(self.approval_yellow_at, self.approval_due_at, when)
+
+    @property
+    def light_now(self):
+        """The light a person looks at: of the approval while awaited, of the due date while on loan."""
+        return self.approval_light_at() or self.light_at()
+
+    @classmethod
+    def approval_light_expression(cls, when=None):
+        return deadlines.light_expression(Q(status=cls.Status.REQUESTED), prefix="approval_", when=when)
 
 
 class WebhookEndpoint(models.Model):

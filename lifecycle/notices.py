@@ -117,6 +117,7 @@ def _purchase_answered(event):
 
 
 HANDLERS = {
+    "loan.requested": [loans.on_loan_requested],
     "loan.returned": [loans.on_loan_returned],
     "purchase.checked": [_purchase_answered],
     "purchase.exception_granted": [_purchase_answered],

@@ -22,6 +22,12 @@ def send_loan_lights():
     return loans.send_loan_lights()
 
 
+@shared_task(name="lifecycle.tasks.send_loan_approval_lights")
+def send_loan_approval_lights():
+    """Notify the bureaus whose loan decision turns yellow or red, once per light. Returns loans notified."""
+    return loans.send_loan_approval_lights()
+
+
 @shared_task(name="lifecycle.tasks.deliver_webhook")
 def deliver_webhook(delivery_id):
     """One attempt of a webhook delivery (a failure is retried by `retry_webhooks`, with backoff)."""

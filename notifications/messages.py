@@ -21,6 +21,11 @@ TEMPLATES = {
     "disposal_decided": lambda: _("The disposal of %(title)s was %(decision)s."),
     "purchase_answered": lambda: _("Purchase check #%(purchase)s (%(class_code)s ×%(quantity)s): %(outcome)s."),
     "loan_returned": lambda: _("Loan #%(loan)s (%(title)s) was returned; fee %(fee)s CNY."),
+    "loan_approval_opened": lambda: _("%(borrower)s asks to borrow %(title)s (loan #%(loan)s): your approval is "
+                                      "due by %(due)s."),
+    "loan_approval_yellow": lambda: _("Yellow light: your approval of loan #%(loan)s (%(title)s) is due by "
+                                      "%(due)s."),
+    "loan_approval_red": lambda: _("Red light: your approval of loan #%(loan)s (%(title)s) was due on %(due)s."),
 }
 
 

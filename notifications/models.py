@@ -26,6 +26,9 @@ class Notification(models.Model):
         DISPOSAL_DECIDED = "disposal_decided", _("disposal decided")
         PURCHASE_ANSWERED = "purchase_answered", _("purchase check answered")
         LOAN_RETURNED = "loan_returned", _("loan returned")
+        LOAN_APPROVAL_OPENED = "loan_approval_opened", _("loan awaiting my approval")
+        LOAN_APPROVAL_YELLOW = "loan_approval_yellow", _("loan approval due soon")
+        LOAN_APPROVAL_RED = "loan_approval_red", _("loan approval overdue")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications",
                                   verbose_name=_("recipient"))

@@ -1,14 +1,15 @@
 """Loans (借管还): offered, requested, approved in parallel by both bureaus, handed out, due with lights
 (yellow, red when overdue, each notified once), returned with the condition, fee posted to the ledger;
 ownership never moves. The clock is moved by the test."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from exchange.models import Asset
+from exchange.models import ApprovalStep, Asset
 from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
 from ledger.models import JournalTransaction
 from lifecycle.models import Loan
@@ -120,3 +121,41 @@ def test_graphql_and_page_show_the_light(world, gql, client, monkeypatch):
     assert client.post(f"/lifecycle/loans/{loan.pk}/return/", {"condition": "good"}).status_code == 302
     loan.refresh_from_db()
     assert loan.status == "returned" and loan.fee == Decimal("12.50") * 2 * 4
+
+
+APPROVAL = """query { loans { edges { node { pk status approvalLight approvalDueAt } } } }"""
+
+
+def test_loan_approval_has_the_working_day_deadline_and_lights_of_a_transfer_step(world, gql, monkeypatch):
+    u = world["users"]
+    opened = datetime(2025, 9, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # before the National Day holiday
+    monkeypatch.setattr(timezone, "now", lambda: opened)
+    offer = atomic(loans.offer_for_loan, u["staff_a"], asset=fx.asset(world["agency_a"]))
+    loan = atomic(loans.request_loan, u["staff_b"], offer=offer, borrower=world["agency_b"], quantity=1, days=5,
+                  reason="借用")
+    # 5 working days: Oct 1-8 off, Saturday Oct 11 worked (调休) → Tuesday Oct 14, as an approval step
+    assert loan.approval_due_at == datetime(2025, 10, 14, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert ApprovalStep.schedule(opened, loan.approval_due_at)["yellow_at"] == loan.approval_yellow_at
+    assert loan.approval_light_at() == "green" and loan.light_now == "green"
+    opened_notes = Notification.objects.filter(kind="loan_approval_opened")
+    assert sorted(opened_notes.values_list("recipient__username", flat=True)) == ["bureau_a", "bureau_b"]
+
+    assert loans.send_loan_approval_lights(now=loan.approval_yellow_at - timedelta(minutes=1)) == 0
+    yellow = loan.approval_yellow_at + timedelta(minutes=1)
+    assert loans.send_loan_approval_lights(now=yellow) == 1
+    assert loans.send_loan_approval_lights(now=yellow) == 0  # once per light
+    assert Notification.objects.filter(kind="loan_approval_yellow").count() == 2
+    atomic(loans.decide_loan, u["bureau_a"], loan, approve=True)
+    late = loan.approval_due_at + timedelta(hours=1)
+    monkeypatch.setattr(timezone, "now", lambda: late)
+    node = gql.login(u["bureau_b"]).execute(APPROVAL)["data"]["loans"]["edges"][0]["node"]
+    assert (node["status"], node["approvalLight"]) == ("REQUESTED", "RED")
+    assert loans.send_loan_approval_lights() == 1 and loans.send_loan_approval_lights() == 0
+    red = Notification.objects.filter(kind="loan_approval_red")
+    assert list(red.values_list("recipient__username", flat=True)) == ["bureau_b"]  # only the side still to decide
+    with translation.override("en"):
+        assert red.get().message == (f"Red light: your approval of loan #{loan.pk} ({offer.asset.description}) was "
+                                     f"due on 2025-10-14 10:00.")
+    loan = atomic(loans.decide_loan, u["bureau_b"], loan, approve=True)
+    assert loan.status == "approved" and loan.approval_light_at() is None
+    assert loans.send_loan_approval_lights(now=late + timedelta(days=30)) == 0

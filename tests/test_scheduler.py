@@ -53,6 +53,18 @@ def _loan_overdue(world):
     return {"now": loan.due_at + timedelta(hours=1)}
 
 
+def _loan_approval_overdue(world):
+    from lifecycle.services import loans
+    from tests.test_loans import atomic
+
+    fx.standard_set(world["region"])
+    u = world["users"]
+    offer = atomic(loans.offer_for_loan, u["staff_a"], asset=fx.asset(world["agency_a"]))
+    loan = atomic(loans.request_loan, u["staff_b"], offer=offer, borrower=world["agency_b"], quantity=1, days=3,
+                  reason="借用")
+    return {"now": loan.approval_due_at + timedelta(hours=1)}
+
+
 def _webhook_due(world):
     from lifecycle.models import WebhookDelivery
     from lifecycle.services import webhooks
@@ -72,6 +84,7 @@ CASES = {
     "lifecycle.tasks.open_disposals": _unclaimed_listing,
     "lifecycle.tasks.alert_regional_wants": _listing_entering_the_region,
     "lifecycle.tasks.send_loan_lights": _loan_overdue,
+    "lifecycle.tasks.send_loan_approval_lights": _loan_approval_overdue,
     "lifecycle.tasks.retry_webhooks": _webhook_due,
     "exchange.tasks.send_approval_reminders": "tests/test_approvals.py::test_reminders_once_per_step_per_light",
     "ledger.tasks.post_monthly_rent":

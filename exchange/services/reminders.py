@@ -15,8 +15,13 @@ def deciders(step):
     jurisdiction."""
     if step.kind == ApprovalStep.Kind.COORDINATOR:
         return RoleBinding.objects.active().filter(role=Role.COORDINATOR, region_id=step.region_id)
+    return bureau_deciders(step.jurisdiction_id)
+
+
+def bureau_deciders(jurisdiction_id):
+    """Role bindings of the managers (and deputies) who decide for a jurisdiction's bureau."""
     return RoleBinding.objects.active().filter(role__in=[Role.BUREAU_MANAGER, Role.DEPUTY_BUREAU_MANAGER],
-                                               jurisdiction_id=step.jurisdiction_id)
+                                               jurisdiction_id=jurisdiction_id)
 
 
 def _recipients(step):

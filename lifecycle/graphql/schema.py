@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from api.connection import CountableConnection, PagedConnectionField
+from api.enums import Light
 from api.errors import DomainMutation, decode_id, global_id
 from api.filtering import EnumFilter
 from api.scalars import Money, domain_enum, enum_value, km
@@ -204,7 +205,7 @@ class LoanType(ScopedObjectType):
         interfaces = (graphene.relay.Node,)
         connection_class = CountableConnection
         fields = ("id", "offer", "lender", "borrower", "quantity", "days", "reason", "decision_reason", "out_at",
-                  "due_at", "returned_at", "created_at")
+                  "due_at", "returned_at", "created_at", "approval_due_at")
 
     pk = graphene.Int(required=True)
     status = graphene.Field(LoanStatus, required=True)
@@ -212,6 +213,8 @@ class LoanType(ScopedObjectType):
     borrower_decision = graphene.Field(LoanDecision, required=True)
     returned_condition = graphene.Field(Condition)
     light = graphene.Field(LoanLight, description="While on loan: green, yellow, red (overdue).")
+    approval_light = graphene.Field(Light, description="While the bureaus' decision is awaited: the light of its "
+                                                       "working-day deadline (approvalDueAt).")
     fee = Money(description="出借费 Loan fee, CNY (once returned).")
 
     @classmethod
@@ -220,6 +223,9 @@ class LoanType(ScopedObjectType):
 
     def resolve_light(root, info):
         return root.light_at()
+
+    def resolve_approval_light(root, info):
+        return root.approval_light_at()
 
     def resolve_returned_condition(root, info):
         return root.returned_condition or None

@@ -1,5 +1,7 @@
 """Loans (借管还: lend, manage, return). An agency offers an asset for loan; another agency of the region
-requests units for a number of days; the two bureaus approve in parallel (any refusal ends it); the borrower
+requests units for a number of days; the two bureaus approve in parallel (any refusal ends it) within the
+standard's approval deadline in working days, with the lights of a transfer's approval steps (each bureau
+still to decide is notified when the request opens, turns yellow and turns red); the borrower
 confirms the handout, which starts the period (due date with lights: yellow after two thirds, red when
 overdue, each notified once); the owner confirms the return with the condition; the fee (units × days ×
 the class's loan fee per unit and day in the standard in force) is posted to the ledger, borrower's
@@ -8,14 +10,15 @@ import math
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.models import Asset, Condition
 from exchange.services.common import locked, region_for, require_text
-from kernel import audit
+from exchange.services.reminders import bureau_deciders
+from kernel import audit, deadlines
 from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
 from kernel.money import cny
 from ledger.models import JournalTransaction
@@ -79,9 +82,14 @@ def request_loan(user, *, offer, borrower, quantity, days, reason):
         raise ValidationFailed(_("Only %(n)s units are free to lend.") % {"n": offer.quantity - _lent(offer)},
                                field="quantity")
     reason = require_text(reason, "reason", _("A loan needs a reason."))
+    now = timezone.now()
+    standards = standard_in_force(offer.region, timezone.localdate(now))
+    yellow, due = deadlines.clock(now, standards.approval_working_days)
     loan = Loan.objects.create(offer=offer, lender=offer.agency, borrower=borrower, region=offer.region,
-                               quantity=quantity, days=days, reason=reason, created_by=user)
-    audit.record(user, "loan.requested", loan, after={"offer": offer.pk, "quantity": quantity, "days": days},
+                               quantity=quantity, days=days, reason=reason, created_by=user, created_at=now,
+                               approval_yellow_at=yellow, approval_due_at=due)
+    audit.record(user, "loan.requested", loan, after={"offer": offer.pk, "quantity": quantity, "days": days,
+                                                      "approval_due_at": due},
                  region=offer.region, jurisdiction=borrower.jurisdiction)
     return loan
 
@@ -108,6 +116,7 @@ def decide_loan(user, loan, *, approve, reason=""):
         raise InvalidState(_("Your side has decided already."), field="loan_id")
     if not approve:
         reason = require_text(reason, "reason", _("A refusal needs a reason."))
+    light = loan.approval_light_at()
     for side in open_sides:
         setattr(loan, f"{side}_decision", Loan.Decision.APPROVED if approve else Loan.Decision.REFUSED)
     if not approve:
@@ -116,7 +125,7 @@ def decide_loan(user, loan, *, approve, reason=""):
         loan.status = Loan.Status.APPROVED
     loan.save(update_fields=["lender_decision", "borrower_decision", "status", "decision_reason"])
     audit.record(user, "loan.approved" if approve else "loan.refused", loan,
-                 after={"sides": open_sides, "status": loan.status, "reason": reason or ""},
+                 before={"light": light}, after={"sides": open_sides, "status": loan.status, "reason": reason or ""},
                  region=loan.region, jurisdiction=loan.borrower.jurisdiction)
     return loan
 
@@ -130,7 +139,7 @@ def confirm_handout(user, loan):
         raise InvalidState(_("The loan is not approved for handout."), field="loan_id")
     now = timezone.now()
     loan.status, loan.out_at, loan.due_at = Loan.Status.OUT, now, now + timedelta(days=loan.days)
-    loan.yellow_at = now + timedelta(days=loan.days) * 2 / 3
+    loan.yellow_at = deadlines.yellow_from(now, loan.due_at)
     loan.save(update_fields=["status", "out_at", "due_at", "yellow_at"])
     audit.record(user, "loan.out", loan, after={"out_at": now, "due_at": loan.due_at},
                  region=loan.region, jurisdiction=loan.borrower.jurisdiction)
@@ -210,6 +219,49 @@ def send_loan_lights(now=None):
                    params={"loan": loan.pk, "title": loan.offer.asset.description,
                            "due": f"{timezone.localtime(loan.due_at):%Y-%m-%d %H:%M}"})
             audit.record(None, "loan.light", loan, after={"light": light}, region=loan.region, role="system")
+        sent += 1
+    return sent
+
+
+def _pending_deciders(loan):
+    """Users who decide a side of the loan still pending: managers of the lender's / borrower's bureau."""
+    sides = [(loan.lender_decision, loan.lender), (loan.borrower_decision, loan.borrower)]
+    jurisdictions = {agency.jurisdiction_id for decision, agency in sides if decision == Loan.Decision.PENDING}
+    return sorted({pk for j in jurisdictions for pk in bureau_deciders(j).values_list("user_id", flat=True)})
+
+
+def _approval_params(loan):
+    return {"loan": loan.pk, "title": loan.offer.asset.description, "borrower": loan.borrower.name_zh,
+            "due": f"{timezone.localtime(loan.approval_due_at):%Y-%m-%d %H:%M}"}
+
+
+def on_loan_requested(event):
+    loan = Loan.objects.select_related("offer__asset", "lender", "borrower").get(pk=event.object_id)
+    notify(_pending_deciders(loan), Notification.Kind.LOAN_APPROVAL_OPENED, key=f"loan:{loan.pk}:approval",
+           url=reverse("lifecycle:loans"), params=_approval_params(loan))
+
+
+def send_loan_approval_lights(now=None):
+    """Notify the bureaus that have not decided yet once when the decision turns yellow and once when it
+    turns red (the transfer steps' lights, from the working-day deadline set at the request); claimed by a
+    conditional UPDATE first, so re-runs notify nobody twice. Returns the number of loans notified."""
+    now = now or timezone.now()
+    due = (Loan.objects.annotate(light=Loan.approval_light_expression(now))
+           .filter(light__in=[deadlines.YELLOW, deadlines.RED]).exclude(last_approval_light=F("light"))
+           .exclude(last_approval_light=deadlines.RED).select_related("offer__asset", "lender", "borrower"))
+    kinds = {deadlines.YELLOW: Notification.Kind.LOAN_APPROVAL_YELLOW,
+             deadlines.RED: Notification.Kind.LOAN_APPROVAL_RED}
+    sent = 0
+    for loan in due:
+        light = loan.light
+        with transaction.atomic():
+            if not Loan.objects.filter(pk=loan.pk, status=Loan.Status.REQUESTED).exclude(
+                    last_approval_light__in=[light, deadlines.RED]).update(last_approval_light=light):
+                continue
+            notify(_pending_deciders(loan), kinds[light], key=f"loan:{loan.pk}:approval:{light}",
+                   url=reverse("lifecycle:loans"), params=_approval_params(loan))
+            audit.record(None, "loan.approval_light", loan, after={"light": light}, region=loan.region,
+                         role="system")
         sent += 1
     return sent
 
