@@ -198,10 +198,11 @@ def rate_headers(caller: str, now=None) -> dict:
             "X-RateLimit-Reset": str((window + 1) * period)}
 
 
-def charge(caller: str, operations: int = 1, now=None) -> int | None:
-    """Count `operations` against the caller's fixed window (django cache). Returns None when allowed, or
-    the seconds to wait (Retry-After) when the window's allowance is used up."""
-    allowed, period = parse_rate(settings.GRAPHQL_TOKEN_RATE)
+def charge(caller: str, operations: int = 1, now=None, rate=None) -> int | None:
+    """Count `operations` against the caller's fixed window (django cache) at `rate` (default
+    GRAPHQL_TOKEN_RATE). Returns None when allowed, or the seconds to wait (Retry-After) when the window's
+    allowance is used up."""
+    allowed, period = parse_rate(rate or settings.GRAPHQL_TOKEN_RATE)
     now = time.time() if now is None else now
     window = int(now // period)
     key = f"gql-rate:{caller}:{window}"

@@ -4,6 +4,7 @@ Embedded default: SpatiaLite file DB and eager Celery. Set DATABASE_URL=postgis:
 CELERY_BROKER_URL=redis://... for production; DJANGO_ENV=production turns on the secure settings.
 """
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -131,9 +132,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in lockout (config/lockout.py): a username from one address after AXES_FAILURE_LIMIT failures, from
+# every address only after AXES_USERNAME_FAILURE_LIMIT; never an address alone. Locks end after the cool-off.
+AXES_HANDLER = "config.lockout.PairThenUsernameHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # order used by config.lockout
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the time the message gives stays true
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
@@ -203,6 +210,7 @@ GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=20000)
 GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=5)
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=not PRODUCTION)
 GRAPHQL_TOKEN_RATE = env("GRAPHQL_TOKEN_RATE", default="600/m")
+CERTIFICATE_VERIFY_RATE = env("CERTIFICATE_VERIFY_RATE", default="30/m")  # per address, /reports/verify/…
 # Production option: run only the operations of this directory (e.g. graphql/operations); see api/persisted.py.
 GRAPHQL_PERSISTED_OPERATIONS = env("GRAPHQL_PERSISTED_OPERATIONS", default="")
 

@@ -32,7 +32,8 @@ ITEMS = [  # class, description, unit, value per unit, acquired
 
 
 def _city_bureaus():
-    """{city code: (bureau agency, its manager)}, created where the regions demo has none."""
+    """{city code: (bureau agency, its manager, its office staff)}, created where the regions demo has none:
+    the office lists and requests, the manager approves (no one approves their own act)."""
     User = get_user_model()
     found = {}
     for n, city in enumerate(Jurisdiction.objects.filter(code__in=CITIES).order_by("code")):
@@ -49,7 +50,12 @@ def _city_bureaus():
             user.set_password(PASSWORD)
             user.save()
             RoleBinding.objects.create(user=user, role="bureau_manager", jurisdiction=city)
-        found[city.code] = (agency, user)
+        office, created = User.objects.get_or_create(username=f"office_{city.code}")
+        if created:
+            office.set_password(PASSWORD)
+            office.save()
+        RoleBinding.objects.get_or_create(user=office, role="agency_staff", agency=agency)
+        found[city.code] = (agency, user, office)
     return found
 
 
@@ -98,7 +104,8 @@ def load_all():
             giver_code, receiver_code = codes[(n + q) % len(codes)], codes[(n * 5 + 3 + q) % len(codes)]
             if giver_code == receiver_code:
                 receiver_code = codes[(n * 5 + 4 + q) % len(codes)]
-            (giver, giver_user), (receiver, receiver_user) = bureaus[giver_code], bureaus[receiver_code]
+            (giver, giver_bureau, giver_user), (receiver, receiver_bureau, receiver_user) = (
+                bureaus[giver_code], bureaus[receiver_code])
             cls, description, unit, value, acquired = ITEMS[n % len(ITEMS)]
             quantity = 2 + n % 3
             asset = items.register_asset(giver_user, agency=giver, asset_class=classes[cls],
@@ -112,7 +119,7 @@ def load_all():
             _, transfer = transfer_requests.create_request(receiver_user, listing=listing, agency=receiver,
                                                    quantity=quantity - (n % 2), justification="新增人员办公需要")
             for step in transfer.steps.all():
-                decider = {"giving_bureau": giver_user, "receiving_bureau": receiver_user}[step.kind]
+                decider = {"giving_bureau": giver_bureau, "receiving_bureau": receiver_bureau}[step.kind]
                 approvals.decide_step(decider, step, approve=True)
             transfer.refresh_from_db()
             handover.confirm_handover(receiver_user, transfer, received_quantity=transfer.quantity,

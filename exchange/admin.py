@@ -134,11 +134,19 @@ class ApprovalStepAdmin(ScopedAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ScopedAdmin):
-    list_display = ("at", "actor", "role", "action", "object_type", "object_id", "transfer")
-    list_filter = ("action", "object_type")
-    search_fields = ("action", "object_id", "actor__username")
-    list_select_related = ("actor",)
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    list_display = ("at", "actor", "token_prefix", "role", "action", "object_type", "object_id", "transfer")
+    list_filter = ("action", "object_type", ("via_token", admin.EmptyFieldListFilter))
+    search_fields = ("action", "object_id", "actor__username", "via_token__prefix")
+    list_select_related = ("actor", "via_token")
+    readonly_fields = fields = ["at", "actor", "token_prefix",
+                                *(f.name for f in AuditEvent._meta.fields if f.name not in ("id", "at", "actor",
+                                                                                            "via_token"))]
+
+    @admin.display(description=_("via API token"), ordering="via_token__prefix")
+    def token_prefix(self, event):
+        """Who acted through which token: the token's prefix (its name stays with the jurisdiction's
+        managers, who see it in the token list)."""
+        return event.via_token.prefix if event.via_token_id else "—"
 
 
 @admin.register(models.ImportJob)

@@ -42,7 +42,8 @@ FIRST = ASSETS[0][2]
 def _users():
     User = get_user_model()
     return {u.username: u for u in User.objects.filter(username__in=[
-        "coordinator", "sh_bureau", "hz_bureau", "sh_stats", "hz_edu", "nj_bureau", "sz_bureau"])}
+        "coordinator", "sh_bureau", "hz_bureau", "sh_stats", "hz_edu", "nj_bureau", "sz_bureau", "nj_office",
+        "sz_office"])}
 
 
 def _wind_back(listing, days=8):
@@ -61,7 +62,7 @@ def load_all():
     users = _users()
     agencies = {a.code: a for a in Agency.objects.select_related("jurisdiction")}
     actor = {SH_STATS: users["sh_stats"], SH_BUREAU: users["sh_bureau"], HZ_BUREAU: users["hz_bureau"],
-             SZ_BUREAU: users["sz_bureau"]}
+             SZ_BUREAU: users["sz_office"]}
     listings = []
     for code, cls, desc, qty, unit, value, acquired, condition, listed in ASSETS:
         asset = items.register_asset(actor[code], agency=agencies[code], asset_class=AssetClass.objects.get(code=cls),
@@ -88,10 +89,12 @@ def load_all():
                               received_condition="fair", note="外观有划痕，可正常使用")
 
     # completed inside Jiangsu: 1 printer, Suzhou → Nanjing (cities settle, so it posts)
-    nj = users["nj_bureau"]
+    # (the bureaus' own offices list and request; their managers approve: no one approves their own act)
+    nj = users["nj_office"]
     _, within = transfer_requests.create_request(nj, listing=Listing.objects.get(pk=listings[-1].pk),
                                          agency=agencies[NJ_BUREAU], quantity=1, justification="机关文印室设备更新")
-    deciders_js = {"giving_bureau": users["sz_bureau"], "receiving_bureau": nj, "coordinator": users["coordinator"]}
+    deciders_js = {"giving_bureau": users["sz_bureau"], "receiving_bureau": users["nj_bureau"],
+                   "coordinator": users["coordinator"]}
     for step in within.steps.all():
         approvals.decide_step(deciders_js[step.kind], step, approve=True)
     handover.confirm_handover(nj, Transfer.objects.get(pk=within.pk), received_quantity=1, received_condition="good")

@@ -55,6 +55,8 @@ def mark_read(user, *, ids=None, everything=False):
     caller's are refused (nothing changes), whether they exist or not. Returns how many were marked."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise NotAuthenticated()
+    if getattr(user, "api_token", None) is not None:  # the inbox is a person's, never read through a token
+        raise PermissionDenied(field="ids")
     mine = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if not everything:
         ids = {int(i) for i in ids or []}

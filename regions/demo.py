@@ -81,6 +81,8 @@ DEMO_USERS = [
     ("js_bureau", "bureau_manager", "jurisdiction", "320000"),
     ("sh_stats", "agency_staff", "agency", "11310000MB0001002B"),
     ("hz_edu", "agency_staff", "agency", "11330100MB0002002D"),
+    ("nj_office", "agency_staff", "agency", "11320100MB0003001E"),
+    ("sz_office", "agency_staff", "agency", "11320500MB0004001F"),
 ]
 
 

@@ -5,11 +5,13 @@ A user's role bindings are resolved once into a `Principal` (cached on the user 
 coordinators and auditors see every jurisdiction that is a member of their regions, bureau managers
 (and their deputies) their jurisdiction and its descendants, agency staff their agency. Only bindings in
 force count: revoked ones and those past their end date are ignored. An API token acts as a bureau
-manager of its jurisdiction, read-only unless it has the write scope.
+manager of its jurisdiction, read-only unless it has the write scope, and only while its creator is
+active and still holds a bureau role covering that jurisdiction (checked each time the token authenticates).
 """
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from kernel.errors import NotAuthenticated, PermissionDenied
 
@@ -52,7 +54,10 @@ WRITE_RULES: dict[str, frozenset[str]] = {
     "purchase.exception": frozenset({Role.COORDINATOR}),
     "loan.offer": frozenset({Role.BUREAU_MANAGER, Role.AGENCY_STAFF}),
     "webhook.manage": frozenset({Role.BUREAU_MANAGER}),
+    # reads that need a role (not only visibility): allowed to read-only tokens
+    "report.download": frozenset({Role.COORDINATOR, Role.BUREAU_MANAGER, Role.AUDITOR, Role.AGENCY_STAFF}),
 }
+READ_ACTIONS = frozenset({"report.download"})  # every other action writes (or starts a job that writes)
 
 
 @dataclass
@@ -89,6 +94,13 @@ class Principal:
 
 
 def principal_for_token(token):
+    """The narrowed principal a token acts as: a bureau manager of its jurisdiction. Refused (NotAuthenticated)
+    once its creator is deactivated or no longer holds a bureau manager or deputy role covering the token's
+    jurisdiction: the token acts under that role, so it ends with it."""
+    creator = token.created_by
+    if not creator.is_active or token.jurisdiction_id not in _principal_of_bindings(creator).bureau_jurisdictions:
+        raise NotAuthenticated(_("The API token no longer acts: its creator has been deactivated or no longer "
+                                 "holds the role it acts under."))
     jurisdictions = descendants([token.jurisdiction_id])
     return Principal(
         user_id=token.created_by_id, token=token, can_write=token.can_write,
@@ -104,6 +116,12 @@ def get_principal(user):
     cached = getattr(user, "_principal", None)
     if cached is not None:
         return cached
+    user._principal = _principal_of_bindings(user)
+    return user._principal
+
+
+def _principal_of_bindings(user):
+    """The principal of a user's role bindings in force (no token)."""
     facts = principal_facts(user.pk)  # one query: bindings and the jurisdiction sets derived from them
     by_role = {role: set() for role in Role.values}
     staff_jurisdictions = set()
@@ -125,7 +143,6 @@ def get_principal(user):
         member_regions=frozenset(facts.member_regions),
         roles=frozenset(role for role, *_ in facts.bindings),
     )
-    user._principal = principal
     return principal
 
 
@@ -181,7 +198,7 @@ def allows(principal, action, scope: Scope):
     roles = WRITE_RULES.get(action)
     if roles is None:
         raise KeyError(f"unknown action {action!r}")
-    if not principal.can_write and action != "report.request":
+    if not principal.can_write and action not in READ_ACTIONS:
         return False
     if Role.COORDINATOR in roles and (
         (scope.region_id is not None and scope.region_id in principal.coordinator_regions)
@@ -204,6 +221,9 @@ def require(user, action, obj):
     principal = get_principal(user)
     scope = obj if isinstance(obj, Scope) else obj.permission_scope()
     if not allows(principal, action, scope):
+        if not principal.can_write and action not in READ_ACTIONS:
+            raise PermissionDenied(_("A read-only API token cannot change anything or start a job; use a token "
+                                     "with the write scope."))
         raise PermissionDenied(field=None)
     return principal
 

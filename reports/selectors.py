@@ -93,6 +93,15 @@ def jobs_for(user):
     return restrict(ReportJob.objects.select_related("region", "jurisdiction", "requested_by", "transfer"), user)
 
 
+def issued_certificates(transfer):
+    """The certificate PDFs generated for a transfer (data checksum, when), oldest first."""
+    from .models import ReportJob, ReportKind
+
+    return (ReportJob.objects.filter(transfer=transfer, kind=ReportKind.TRANSFER_CERTIFICATE,
+                                     status=ReportJob.Status.SUCCEEDED).exclude(data_sha256="")
+            .order_by("finished_at", "id").values_list("data_sha256", "finished_at"))
+
+
 def certificate_by_code(code):
     """Public verification: the completed transfer with this certificate code (no user, no scope)."""
     return (Transfer.objects.select_related("region", "giver__jurisdiction", "receiver__jurisdiction",

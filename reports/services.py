@@ -74,9 +74,14 @@ def _scope_of_request(kind, region_code, jurisdiction_code, transfer_id):
     return region, jurisdiction, None, [Scope(region_id=region.pk, jurisdiction_id=getattr(jurisdiction, "pk", None))]
 
 
-def check_access(user, scopes):
+def check_access(user, scopes, action="report.request"):
+    """Whether one of the user's roles covers one of the scopes: `report.request` starts a job (refused to a
+    read-only token), `report.download` reads its file."""
     principal = get_principal(user)
-    if not any(allows(principal, "report.request", scope) for scope in scopes):
+    if not principal.can_write and action == "report.request":
+        raise PermissionDenied(_("A read-only API token cannot change anything or start a job; use a token "
+                                 "with the write scope."))
+    if not any(allows(principal, action, scope) for scope in scopes):
         raise PermissionDenied(_("This report is outside your scope."))
     return principal
 
@@ -233,7 +238,7 @@ def job_for_download(user, job_id):
         job = selectors.jobs_for(user).filter(pk=job_id).first()
         if job is None:  # unseen and unknown alike, so ids cannot be probed
             raise NotFound()
-        check_access(user, job.permission_scopes())
+        check_access(user, job.permission_scopes(), "report.download")
         if job.status != ReportJob.Status.SUCCEEDED:
             raise InvalidState(_("The report is not ready."))
         audit.record(user, "report.downloaded", job, after={"sha256": job.sha256}, region=job.region,
@@ -242,7 +247,10 @@ def job_for_download(user, job_id):
 
 
 def verification(code):
-    """Key facts of the completed transfer with this certificate code, for the public verify endpoint."""
+    """What a holder of the paper certificate compares, for the public verify endpoint, and nothing more: the
+    certificate's number and code, the two parties (agencies and jurisdictions), the item, the quantity, the
+    completion date and the data checksums printed on the PDFs issued for it. No value, no person, no
+    balance, no internal id."""
     from . import selectors
 
     code = re.sub(r"[\s-]", "", code or "").upper()
@@ -250,13 +258,15 @@ def verification(code):
     if transfer is None:
         return None
     item = builders._items(transfer)[0]
+
+    def party(agency):
+        return {"agency": agency.name_zh, "jurisdiction": agency.jurisdiction.name_zh,
+                "jurisdictionCode": agency.jurisdiction.code}
+
     return {
-        "valid": True, "certificateCode": transfer.certificate_code, "transferId": transfer.pk,
-        "certificateNo": f"GWC-{transfer.pk:08d}", "region": transfer.region.name_zh, "status": transfer.status,
-        "giver": {"agency": transfer.giver.name_zh, "jurisdiction": transfer.giver.jurisdiction.name_zh,
-                  "jurisdictionCode": transfer.giver.jurisdiction.code},
-        "receiver": {"agency": transfer.receiver.name_zh, "jurisdiction": transfer.receiver.jurisdiction.name_zh,
-                     "jurisdictionCode": transfer.receiver.jurisdiction.code},
-        "item": item.description, "quantity": transfer.quantity, "receivedQuantity": transfer.received_quantity,
-        "value": str(transfer.value), "completedAt": transfer.completed_at.isoformat(),
+        "valid": True, "certificateCode": transfer.certificate_code, "certificateNo": f"GWC-{transfer.pk:08d}",
+        "giver": party(transfer.giver), "receiver": party(transfer.receiver), "item": item.description,
+        "quantity": item.quantity, "unit": item.unit,
+        "completedOn": timezone.localtime(transfer.completed_at).date().isoformat(),
+        "dataChecksums": [digest for digest, _at in selectors.issued_certificates(transfer)],
     }

@@ -693,3 +693,62 @@ CASES.update({
     "stopJurisdiction": stop_jurisdiction,
     "liftEmergencyStop": lift_emergency_stop,
 })
+
+
+# --- separation of duties: refused whatever the refused person's roles allow ----------------------
+# Each builder returns (query, variables, allowed_user, refused_user) like a CASES row; the refused user holds
+# every role the step needs and is refused only because of what they already did on the same transfer.
+def _decide(step):
+    return op("DecideApproval"), {"input": {"stepId": gid(step), "approve": True}}
+
+
+def _second_person(world, name, role, scope):
+    from tests import factories as f
+
+    world["users"][name] = f.user_with_role(role, world[scope], name)
+    return world["users"][name]
+
+
+def second_step_by_one_person(world):
+    # a bureau over both cities (like a provincial bureau over two of its cities) decided the giving step; it
+    # may not decide the receiving one as well
+    from exchange.services import approvals
+    from regions.models import RoleBinding
+
+    both = _second_person(world, "bureau_both", "bureau_manager", "city_a")
+    RoleBinding.objects.create(user=both, role="bureau_manager", jurisdiction=world["city_b"])
+    transfer = _transfer(world)
+    with transaction.atomic():
+        approvals.decide_step(both, transfer.steps.get(kind="giving_bureau"), approve=True)
+    return (*_decide(transfer.steps.get(kind="receiving_bureau")), world["users"]["bureau_b"], both)
+
+
+def requester_approves_own_request(world):
+    # B's bureau manager made the request itself; B's deputy (another person) approves it
+    from exchange.services import transfer_requests
+
+    deputy = _second_person(world, "deputy_b", "deputy_bureau_manager", "city_b")
+    with transaction.atomic():
+        _, transfer = transfer_requests.create_request(
+            world["users"]["bureau_b"], listing=_regional_listing(world), agency=world["agency_b"], quantity=1,
+            justification="新入职人员办公需要")
+    return (*_decide(transfer.steps.get(kind="receiving_bureau")), deputy, world["users"]["bureau_b"])
+
+
+def lister_approves_own_listing(world):
+    # A's bureau manager listed the item itself; A's deputy approves its release
+    from exchange.services import items
+    from tests import factories as f
+
+    deputy = _second_person(world, "deputy_a", "deputy_bureau_manager", "city_a")
+    with transaction.atomic():
+        listing = items.mark_idle(world["users"]["bureau_a"], asset=f.AssetFactory(agency=world["agency_a"]))
+    _, transfer = _request(world, _windows(listing))
+    return (*_decide(transfer.steps.get(kind="giving_bureau")), deputy, world["users"]["bureau_a"])
+
+
+DUTY_CASES = {
+    "decideApproval: a second step of the same transfer": second_step_by_one_person,
+    "decideApproval: the requester's own request": requester_approves_own_request,
+    "decideApproval: the lister's own listing": lister_approves_own_listing,
+}

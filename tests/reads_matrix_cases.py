@@ -7,8 +7,8 @@ has none in ROOT_ARGS.
 
 Principals: A's agency staff and bureau (the owner), B's (Hangzhou: the receiving side of A's transfer,
 the counterparty), the region's coordinator and auditor; and those who must see nothing of A's: anonymous,
-read and write tokens of Nanjing (a third member city), Nanjing's bureau manager and agency staff, and a
-bureau manager outside the region (Beijing).
+read and write tokens of Nanjing (a third member city), Nanjing's bureau manager and agency staff, a
+bureau manager outside the region (Beijing) and a token of Beijing (which sees only public reference data).
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,10 +24,10 @@ OWNER = {"staff_a", "bureau_a"}
 COUNTERPARTY = {"staff_b", "bureau_b"}
 REGION_ROLES = {"coordinator", "auditor"}
 BYSTANDERS = {"token_nj_read", "token_nj_write", "bureau_nj", "staff_nj"}
-OUTSIDE = {"anonymous", "outsider"}
+OUTSIDE = {"anonymous", "outsider", "token_outsider"}
 PRINCIPALS = OWNER | COUNTERPARTY | REGION_ROLES | BYSTANDERS | OUTSIDE
 SIGNED_IN = PRINCIPALS - {"anonymous"}
-REGION_MEMBERS = SIGNED_IN - {"outsider"}
+REGION_MEMBERS = SIGNED_IN - {"outsider", "token_outsider"}
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,7 @@ def build(world):
         for scope, write in (("read", False), ("write", True)):
             _, keys[f"token_nj_{scope}"] = tokens.create_token(u["bureau_nj"], nanjing, name=scope, can_write=write)
         world["api_token"], _ = tokens.create_token(u["bureau_a"], city_a, name="erp")
+        _, keys["token_outsider"] = tokens.create_token(u["outsider"], world["outside"], name="beijing")
 
     transfer = _transfer(world, approved=True)
     with transaction.atomic():

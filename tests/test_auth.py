@@ -2,6 +2,7 @@
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from exchange.models import Asset
 from kernel.errors import NotAuthenticated, PermissionDenied
@@ -30,25 +31,67 @@ def test_wrong_password_shows_the_error(region_world, client):
     assert response.status_code == 200 and "用户名或密码错误" in response.content.decode()
 
 
-def test_sixth_bad_password_locks_the_account_out(region_world, client, settings):
-    """AXES_FAILURE_LIMIT = 5: four wrong passwords get the form error, the fifth failure reaches the limit
-    and is answered with the lockout, so the sixth attempt (and the right password) is refused."""
+def _sign_in(client, username, password, address, **extra):
+    return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address,
+                       **extra)
+
+
+def test_sixth_bad_password_locks_the_pair_out_and_says_when_to_retry(region_world, client, settings):
+    """AXES_FAILURE_LIMIT = 5 per (username, address): four wrong passwords get the form error, the fifth failure
+    reaches the limit and is answered with the lockout (HTTP 429, Retry-After, the time to try again), so the
+    sixth attempt and the right password are refused from that address."""
     assert settings.AXES_FAILURE_LIMIT == 5
     for attempt in range(4):
-        response = client.post("/accounts/login/", {"username": "bureau_a", "password": f"bad{attempt}"},
-                               REMOTE_ADDR="10.0.0.3")
-        assert response.status_code == 200, attempt  # form error, not yet locked
-    assert client.post("/accounts/login/", {"username": "bureau_a", "password": "bad4"},
-                       REMOTE_ADDR="10.0.0.3").status_code == 429
-    sixth = client.post("/accounts/login/", {"username": "bureau_a", "password": "bad5"}, REMOTE_ADDR="10.0.0.3")
-    assert sixth.status_code == 429
-    # while locked, even the right password is refused, from another address too (locked by username)
-    again = client.post("/accounts/login/", {"username": "bureau_a", "password": "pw-123456"},
-                        REMOTE_ADDR="10.0.0.4")
+        assert _sign_in(client, "bureau_a", f"bad{attempt}", "10.0.0.3").status_code == 200, attempt
+    locked = _sign_in(client, "bureau_a", "bad4", "10.0.0.3")
+    assert locked.status_code == 429 and 14 * 60 < int(locked["Retry-After"]) <= 15 * 60
+    html = locked.content.decode()
+    retry = timezone.localtime(timezone.now() + settings.AXES_COOLOFF_TIME)
+    assert "登录失败次数过多" in html and "15 分钟" in html
+    assert any(f"{retry.hour:02d}:{minute:02d}" in html for minute in (retry.minute, (retry.minute - 1) % 60))
+    assert _sign_in(client, "bureau_a", "bad5", "10.0.0.3").status_code == 429
+    again = _sign_in(client, "bureau_a", "pw-123456", "10.0.0.3")
     assert again.status_code == 429 and "_auth_user_id" not in client.session
-    # another account is not affected
-    assert client.post("/accounts/login/", {"username": "bureau_b", "password": "pw-123456"},
-                       REMOTE_ADDR="10.0.0.5").status_code == 302
+    english = _sign_in(client, "bureau_a", "pw-123456", "10.0.0.3", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Too many failed sign-ins for this account from your address. Try again after" in english
+
+
+def test_one_guesser_locks_neither_the_office_nor_the_person_elsewhere(region_world, client):
+    """The pair is locked, not the address (colleagues behind the same NAT sign in) nor the username (its owner
+    signs in from another address)."""
+    for attempt in range(6):
+        _sign_in(client, "bureau_a", f"bad{attempt}", "10.0.0.7")
+    assert _sign_in(client, "bureau_a", "pw-123456", "10.0.0.7").status_code == 429
+    assert _sign_in(client, "bureau_b", "pw-123456", "10.0.0.7").status_code == 302  # same office address
+    client.logout()
+    assert _sign_in(client, "bureau_a", "pw-123456", "10.0.0.8").status_code == 302  # the person elsewhere
+
+
+def test_username_is_locked_everywhere_only_after_the_higher_count(region_world, client, settings):
+    """Failures spread over many addresses lock the username for every address once they reach
+    AXES_USERNAME_FAILURE_LIMIT; the message then says so."""
+    settings.AXES_USERNAME_FAILURE_LIMIT = 12
+    for n in range(11):  # 11 failures from 11 addresses: no pair reaches 5, the username total is under 12
+        assert _sign_in(client, "bureau_a", "bad", f"10.0.1.{n}").status_code == 200, n
+    assert _sign_in(client, "bureau_a", "pw-123456", "10.0.2.1").status_code == 302
+    client.logout()
+    assert _sign_in(client, "bureau_a", "bad", "10.0.1.99").status_code == 429  # the twelfth failure
+    everywhere = _sign_in(client, "bureau_a", "pw-123456", "10.0.2.2")
+    assert everywhere.status_code == 429 and "_auth_user_id" not in client.session
+    text = everywhere.content.decode()
+    assert "该账号登录失败次数过多" in text and "您的地址" not in text
+
+
+def test_the_lock_ends_after_the_cool_off(region_world, client, settings):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+
+    for attempt in range(5):
+        _sign_in(client, "bureau_a", f"bad{attempt}", "10.0.0.9")
+    assert _sign_in(client, "bureau_a", "pw-123456", "10.0.0.9").status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1))
+    assert _sign_in(client, "bureau_a", "pw-123456", "10.0.0.9").status_code == 302
 
 
 # --- restrict / require per role ------------------------------------------------------------------------

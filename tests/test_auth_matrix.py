@@ -6,7 +6,7 @@ from django.apps import apps
 from config.schema import schema
 from kernel.models import AuditEvent
 from tests import factories as f
-from tests.auth_matrix_cases import CASES
+from tests.auth_matrix_cases import CASES, DUTY_CASES
 
 REFUSALS = {"PERMISSION_DENIED", "NOT_AUTHENTICATED"}
 UNTRACKED = {"sessions", "axes", "admin"}  # login bookkeeping, not domain state
@@ -45,9 +45,11 @@ def world(region_world, settings, tmp_path):
     return region_world
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(DUTY_CASES))
 def test_refused_role_gets_a_typed_refusal_and_changes_nothing(world, gql, name):
-    query, variables, allowed, refused = CASES[name](world)
+    """Also the separation-of-duties rows (DUTY_CASES): the refused person holds the role but already acted on
+    the same transfer."""
+    query, variables, allowed, refused = (CASES.get(name) or DUTY_CASES[name])(world)
     before = _fingerprint()
     result = gql.login(refused).execute(query, variables)
     assert "errors" not in result, result

@@ -282,7 +282,7 @@ def test_office_space_is_listed_requested_and_reallocated(world):
     with pytest.raises(ValidationFailed):
         items.register_office_space(world["users"]["bureau_a"], agency=world["agency_a"], building="x", floor="1",
                                     rooms="1", area_m2=Decimal("0"), available_from=date(2026, 1, 1))
-    listing = items.mark_idle(world["users"]["bureau_a"], office_space=space)
+    listing = items.mark_idle(world["users"]["staff_a"], office_space=space)  # bureau_a approves its release
     with pytest.raises(StandardsBreach):  # no office norm: entitlement 0 m²
         request(world, listing)
     OfficeSpaceNorm.objects.create(standard_set=world["standards"], level="city", rank="staff", area_m2=9)

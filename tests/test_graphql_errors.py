@@ -58,7 +58,7 @@ def test_query_mutation_and_rest_errors_share_the_codes(gql, client, region_worl
         errors { field path code message } } }""")["data"]["withdrawListing"]
     assert mutation["errors"] == [{"field": "listingId", "path": ["listingId"], "code": "NOT_FOUND",
                                    "message": mutation["errors"][0]["message"]}]
-    rest = client.get("/reports/verify/NOPE")
+    rest = client.get("/reports/verify/NOPE", HTTP_ACCEPT="application/json")
     assert rest.status_code == 404 and rest.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     client.logout()
     refused = client.get("/reports/download/1")

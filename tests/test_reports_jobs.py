@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from exchange.models import ApprovalStep, Listing, OfficeSpace, Transfer, TransferRequest
 from kernel import audit
@@ -214,13 +215,22 @@ def test_certificate_is_downloadable_by_both_parties_not_by_others(gql, client, 
 
 
 def test_download_with_bearer_token(gql, client, world, django_capture_on_commit_callbacks):
+    """A write token starts the job; a read-only token of the same jurisdiction may not start one (typed,
+    translated refusal, no job) but downloads the finished file."""
     with transaction.atomic():
-        _token, key = create_token(world["users"]["bureau_a"], world["city_a"], name="城市系统")
-    gql.token(key)
+        _token, write_key = create_token(world["users"]["bureau_a"], world["city_a"], name="城市系统",
+                                         can_write=True)
+        _token, read_key = create_token(world["users"]["bureau_a"], world["city_a"], name="城市看板")
+    jobs = ReportJob.objects.count()
+    gql.token(read_key)
+    refused = request(gql, django_capture_on_commit_callbacks, kind="SCORECARD", jurisdictionCode="310000")
+    assert refused["job"] is None and refused["errors"][0]["code"] == "PERMISSION_DENIED"
+    assert "只读" in refused["errors"][0]["message"] and ReportJob.objects.count() == jobs
+    gql.token(write_key)
     job = request(gql, django_capture_on_commit_callbacks, kind="SCORECARD", jurisdictionCode="310000")["job"]
     assert job["status"] == "SUCCEEDED"
     client.logout()
-    assert download(client, job, HTTP_AUTHORIZATION=f"Bearer {key}")[0].status_code == 200
+    assert download(client, job, HTTP_AUTHORIZATION=f"Bearer {read_key}")[0].status_code == 200
     assert download(client, job, HTTP_AUTHORIZATION="Bearer gwc_nope_nope")[0].status_code == 401
 
 
@@ -277,16 +287,62 @@ def test_a_duplicate_delivery_does_not_rerun_a_finished_job(gql, world, django_c
 
 
 # --- public verification ----------------------------------------------------------------------------
-def test_verify_endpoint_returns_key_facts(client, world):
+JSON = {"HTTP_ACCEPT": "application/json"}
+HTML = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}  # a phone's browser
+
+
+def test_verify_endpoint_returns_only_what_the_paper_holder_compares(client, world, gql,
+                                                                     django_capture_on_commit_callbacks):
     transfer = make_transfer(world, code="DB202600000042")
-    body = client.get("/reports/verify/db20-2600-0000-42").json()
-    assert body["valid"] and body["transferId"] == gid(transfer) and body["value"] == "9000.00"
-    assert body["giver"]["agency"] == "上海甲单位" and body["receiver"]["jurisdictionCode"] == "330100"
-    missing = client.get("/reports/verify/NOPE-NOPE-NOPE")
+    gql.login(world["users"]["bureau_a"])
+    job = request(gql, django_capture_on_commit_callbacks, kind="TRANSFER_CERTIFICATE", transferId=gid(transfer))
+    digest = ReportJob.objects.get(pk=pk_of(job["job"]["id"])).data_sha256
+    client.logout()
+    body = client.get("/reports/verify/db20-2600-0000-42", **JSON).json()
+    assert body == {
+        "valid": True, "certificateCode": "DB202600000042", "certificateNo": f"GWC-{transfer.pk:08d}",
+        "giver": {"agency": "上海甲单位", "jurisdiction": "上海市", "jurisdictionCode": "310000"},
+        "receiver": {"agency": "杭州乙单位", "jurisdiction": "杭州市", "jurisdictionCode": "330100"},
+        "item": transfer.listing.asset.description, "quantity": transfer.quantity, "unit": transfer.listing.asset.unit,
+        "completedOn": timezone.localtime(transfer.completed_at).date().isoformat(), "dataChecksums": [digest]}
+    # nothing more: no value or balance, no person, no internal id, no status
+    assert "9000" not in str(body) and "bureau_a" not in str(body) and "transferId" not in body
+    missing = client.get("/reports/verify/NOPE-NOPE-NOPE", **JSON)
     assert missing.status_code == 404 and missing.json()["valid"] is False
     assert missing.json()["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
     Transfer.objects.filter(pk=world["t3"].pk).update(certificate_code="PENDING00001")
-    assert client.get("/reports/verify/PENDING00001").status_code == 404  # not completed: not certified
+    assert client.get("/reports/verify/PENDING00001", **JSON).status_code == 404  # not completed: not certified
+
+
+def test_verify_page_for_people_scanning_the_qr_code(client, world):
+    transfer = make_transfer(world, code="DB202600000043")
+    page = client.get("/reports/verify/DB202600000043", **HTML)
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert "有效" in html and f"GWC-{transfer.pk:08d}" in html and "上海甲单位" in html and "杭州乙单位" in html
+    assert "9000" not in html
+    english = client.get("/reports/verify/DB202600000043", HTTP_ACCEPT_LANGUAGE="en", **HTML).content.decode()
+    assert "Valid: this certificate was issued" in english
+    missing = client.get("/reports/verify/NOPENOPENOPE", **HTML)
+    assert missing.status_code == 404 and "没有已完成的调拨" in missing.content.decode()
+    no_accept = client.get("/reports/verify/DB202600000043")  # no Accept header (*/*): the page too
+    assert no_accept["Content-Type"].startswith("text/html")
+
+
+def test_verify_is_rate_limited_per_address(client, world, settings):
+    """Probing codes costs the same as checking one: after CERTIFICATE_VERIFY_RATE requests an address is
+    answered 429 with Retry-After (page or JSON), while another address still verifies."""
+    settings.CERTIFICATE_VERIFY_RATE = "3/m"
+    make_transfer(world, code="DB202600000044")
+    codes = ["DB202600000044", "NOPE00000001", "NOPE00000002"]
+    assert [client.get(f"/reports/verify/{c}", REMOTE_ADDR="10.9.0.1", **JSON).status_code for c in codes] == [
+        200, 404, 404]
+    limited = client.get("/reports/verify/DB202600000044", REMOTE_ADDR="10.9.0.1", **JSON)
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    assert limited.json()["errors"][0]["extensions"] == {"code": "RATE_LIMITED"}
+    page = client.get("/reports/verify/DB202600000044", REMOTE_ADDR="10.9.0.1", **HTML)
+    assert page.status_code == 429 and "过于频繁" in page.content.decode()
+    assert client.get("/reports/verify/DB202600000044", REMOTE_ADDR="10.9.0.2", **JSON).status_code == 200
 
 
 def test_existing_certificate_code_is_kept(world, settings):

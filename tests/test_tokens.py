@@ -127,3 +127,116 @@ def test_create_api_token_retry_with_same_key_creates_one_token_and_never_replay
     assert again["replayed"] is True and again["key"] is None
     assert again["token"]["prefix"] == first["token"]["prefix"]
     assert ApiToken.objects.count() == 1
+
+
+# --- a token acts only while its creator is active and holds the role it acts under -------------------
+def _token_for(world, *, can_write=False):
+    from django.db import transaction
+
+    with transaction.atomic():
+        return tokens.create_token(world["users"]["bureau_a"], world["city_a"], name="city ERP",
+                                   can_write=can_write)
+
+
+def _refused(gql, key):
+    result = gql.token(key).execute(ME, status=401)
+    assert result["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED", result
+    return result["errors"][0]["message"]
+
+
+def test_token_stops_when_its_creator_is_deactivated(region_world, gql, client):
+    _token, key = _token_for(region_world)
+    assert gql.token(key).execute(ME)["data"]["me"]["viaToken"]
+    creator = region_world["users"]["bureau_a"]
+    type(creator).objects.filter(pk=creator.pk).update(is_active=False)
+    assert "创建者" in _refused(gql, key)
+    # every door authenticates through the same check: report and import downloads too
+    assert client.get("/reports/download/1", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+    type(creator).objects.filter(pk=creator.pk).update(is_active=True)
+    assert gql.token(key).execute(ME)["data"]["me"]["viaToken"]
+
+
+def test_token_stops_when_its_creator_loses_the_role_it_acts_under(region_world, gql):
+    from regions.models import RoleBinding
+
+    _token, key = _token_for(region_world, can_write=True)
+    binding = RoleBinding.objects.get(user=region_world["users"]["bureau_a"], role="bureau_manager")
+    RoleBinding.objects.filter(pk=binding.pk).update(revoked_at=timezone.now())
+    _refused(gql, key)
+    # a role elsewhere (another city's bureau, agency staff of A) is not the role the token acts under
+    RoleBinding.objects.create(user=region_world["users"]["bureau_a"], role="bureau_manager",
+                               jurisdiction=region_world["city_b"])
+    RoleBinding.objects.create(user=region_world["users"]["bureau_a"], role="agency_staff",
+                               agency=region_world["agency_a"])
+    _refused(gql, key)
+    # a role past its end date does not count either; a deputy role over the jurisdiction does
+    RoleBinding.objects.create(user=region_world["users"]["bureau_a"], role="bureau_manager",
+                               jurisdiction=region_world["city_a"],
+                               ends_on=timezone.localdate() - timedelta(days=1))
+    _refused(gql, key)
+    RoleBinding.objects.create(user=region_world["users"]["bureau_a"], role="deputy_bureau_manager",
+                               jurisdiction=region_world["city_a"])
+    assert gql.token(key).execute(ME)["data"]["me"]["viaToken"]
+
+
+def test_read_only_token_cannot_start_any_job(region_world, gql):
+    """Report jobs and imports (dry runs too) are writes: a read-only token is refused with a typed,
+    translated error and nothing is created; the write token of the same jurisdiction may."""
+    from exchange.models import ImportJob
+    from reports.models import ReportJob
+    from tests import factories as f
+
+    f.AssetClassFactory()
+    _token, read_key = _token_for(region_world)
+    _token, write_key = _token_for(region_world, can_write=True)
+    csv = ("asset_class,description,quantity,unit,original_value,acquired_on,condition,lon,lat\n"
+           "2010104,联想台式机,1,台,4500.00,2019-03-01,good,121.47,31.23\n")
+    imports = {"input": {"agencyId": gid(region_world["agency_a"]), "text": csv, "dryRun": True}}
+    report = {"kind": "SCORECARD", "jurisdictionCode": "310000"}
+    for name, variables, field in (("ImportAssets", imports, "importAssets"),
+                                   ("ReportRequest", report, "requestReport")):
+        payload = gql.token(read_key).operation(name, variables)["data"][field]
+        assert payload["job"] is None and payload["errors"][0]["code"] == "PERMISSION_DENIED", (name, payload)
+        assert "只读" in payload["errors"][0]["message"]
+        assert not ImportJob.objects.exists() and not ReportJob.objects.exists()
+    gql.token(write_key)
+    assert gql.operation("ImportAssets", imports)["data"]["importAssets"]["errors"] == []
+    assert gql.operation("ReportRequest", report)["data"]["requestReport"]["errors"] == []
+    assert ImportJob.objects.count() == 1 and ReportJob.objects.count() == 1
+
+
+def test_actions_through_a_token_carry_its_prefix_in_the_trail_graphql_admin_and_page(region_world, gql, client):
+    """Who acted through which token: the event names the token's creator as the actor and the token by its
+    prefix (GraphQL `viaTokenPrefix`, the audit admin's column, the transfer page); in-person acts have none."""
+    from django.contrib.auth import get_user_model
+
+    from tests import factories as f
+    from tests.auth_matrix_cases import _transfer
+
+    region_world["standard_set"] = f.StandardSetFactory(region=region_world["region"])
+    transfer = _transfer(region_world)
+    token, key = _token_for(region_world, can_write=True)
+    step = transfer.steps.get(kind="giving_bureau")
+    decided = gql.token(key).operation("DecideApproval", {"input": {"stepId": gid(step), "approve": True}})
+    assert decided["data"]["decideApproval"]["errors"] == [], decided
+    event = AuditEvent.objects.get(action="approval.approved")
+    assert event.actor == region_world["users"]["bureau_a"] and event.via_token == token
+
+    gql.login(region_world["users"]["auditor"])
+    trail = gql.operation("TransferTrail", {"transferId": gid(transfer)})["data"]["transferTrail"]["edges"]
+    by_action = {e["node"]["action"]: e["node"] for e in trail}
+    assert by_action["approval.approved"]["viaTokenPrefix"] == token.prefix
+    assert by_action["approval.approved"]["actor"] == "bureau_a"
+    assert by_action["transfer.allocated"]["viaTokenPrefix"] is None
+
+    admin_user = get_user_model().objects.create_superuser("root", password="pw-123456")
+    client.force_login(admin_user)
+    listed = client.get("/admin/kernel/auditevent/", {"q": token.prefix})
+    assert listed.status_code == 200 and token.prefix in listed.content.decode()
+    assert listed.context["cl"].result_count == 1
+    page = client.get(f"/admin/kernel/auditevent/{event.pk}/change/").content.decode()
+    assert token.prefix in page and token.name not in page
+
+    client.force_login(region_world["users"]["staff_b"])
+    page = client.get(f"/transfers/{transfer.pk}/").content.decode()
+    assert f"via API token {token.prefix}" in page or f"经 API 令牌 {token.prefix}" in page

@@ -176,9 +176,15 @@ class AuditEventType(ScopedObjectType):
     roles = graphene.List(graphene.NonNull(RoleEnum), required=True,
                           description="Roles the actor held when acting (empty for the system).")
     object_id = graphene.ID(required=True, description="Global ID of the object the event is about.")
+    via_token_prefix = graphene.String(
+        description="Prefix of the API token the actor acted through (the `xxxxxxxx` of `gwc_xxxxxxxx_…`, as "
+                    "listed by `apiTokens`); null when the actor acted in person or for the system.")
 
     def resolve_actor(root, info):
         return root.actor.username if root.actor_id else None
+
+    def resolve_via_token_prefix(root, info):
+        return root.via_token.prefix if root.via_token_id else None
 
     def resolve_roles(root, info):
         return [role for role in root.role.split(",") if role]

@@ -251,7 +251,7 @@ def transfer_flows(user, region=None, limit=50):
 def transfer_trail(user, transfer_pk):
     """The audit events of a transfer, oldest first, for auditors and parties who can see it."""
     found = transfer(user, transfer_pk)
-    return AuditEvent.objects.filter(transfer=found).select_related("actor").order_by("id")
+    return AuditEvent.objects.filter(transfer=found).select_related("actor", "via_token").order_by("id")
 
 
 def search_transfers(user, *, text=None, status=None, agency_id=None, jurisdiction_id=None, date_from=None,

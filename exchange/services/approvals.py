@@ -15,12 +15,14 @@ from regions.permissions import require
 
 def open_steps(user, transfer, standards):
     """Open the approval steps at once, in parallel: giving bureau, receiving bureau, and the regional
-    coordinator when an exception was asked for or the value exceeds the region's threshold."""
+    coordinator when an exception was asked for or the value exceeds the region's threshold. Between two
+    agencies of one jurisdiction its bureau decides once (one giving-bureau step), not twice."""
     now = timezone.now()
     due = add_working_days(now, standards.approval_working_days)
     times = ApprovalStep.schedule(now, due)
-    kinds = [(ApprovalStep.Kind.GIVING_BUREAU, {"jurisdiction_id": transfer.giver_jurisdiction_id}),
-             (ApprovalStep.Kind.RECEIVING_BUREAU, {"jurisdiction_id": transfer.receiver_jurisdiction_id})]
+    kinds = [(ApprovalStep.Kind.GIVING_BUREAU, {"jurisdiction_id": transfer.giver_jurisdiction_id})]
+    if transfer.receiver_jurisdiction_id != transfer.giver_jurisdiction_id:
+        kinds.append((ApprovalStep.Kind.RECEIVING_BUREAU, {"jurisdiction_id": transfer.receiver_jurisdiction_id}))
     if transfer.request.exception_requested or transfer.value > standards.coordinator_threshold:
         kinds.append((ApprovalStep.Kind.COORDINATOR, {"region_id": transfer.region_id}))
     steps = ApprovalStep.objects.bulk_create(
@@ -36,6 +38,18 @@ def close_pending(transfer):
         decision=ApprovalStep.Decision.CLOSED, decided_at=timezone.now())
 
 
+def check_separation_of_duties(user, transfer, step, approve):
+    """No one approves a transfer they set in motion (the request, or the listing it takes from), and no one
+    decides two steps of the same transfer, whatever roles they hold (a provincial bureau over both cities,
+    a coordinator who is also a bureau manager) and whether in person or through their API tokens."""
+    if approve and user.pk in (transfer.request.created_by_id, transfer.listing.created_by_id):
+        raise PermissionDenied(_("You made this request or listing; another person of the authority must "
+                                 "approve it."), field="step_id")
+    if transfer.steps.filter(decided_by_id=user.pk).exclude(pk=step.pk).exists():
+        raise PermissionDenied(_("You have already decided another step of this transfer; each step is decided "
+                                 "by a different person."), field="step_id")
+
+
 @transaction.atomic
 def decide_step(user, step, *, approve, reason=""):
     """Decide one parallel step. A refusal ends the transfer (reason required) and returns its quantity;
@@ -45,10 +59,11 @@ def decide_step(user, step, *, approve, reason=""):
            else step.jurisdiction_id in principal.bureau_jurisdictions)
     if not own:
         raise PermissionDenied(_("This step belongs to another authority."), field="step_id")
-    transfer = locked(Transfer.objects.select_related("region")).get(pk=step.transfer_id)
+    transfer = locked(Transfer.objects.select_related("region", "request", "listing")).get(pk=step.transfer_id)
     step = ApprovalStep.objects.get(pk=step.pk)
     if transfer.status != Transfer.Status.APPROVING or step.decision != ApprovalStep.Decision.PENDING:
         raise InvalidState(_("This step is no longer open."), field="step_id")
+    check_separation_of_duties(user, transfer, step, approve)
     if not approve:
         reason = require_text(reason, "reason", _("A refusal needs a reason."))
     now = timezone.now()

@@ -188,11 +188,13 @@ def main(argv=None):
         raise ApiError(f"download failed: HTTP {status}")
     say(5, f"certificate of transfer {completed['certificateCode']}: {len(pdf)} bytes, sha256 verified")
     api.token = None
-    status, content, _ = api.request(f"/reports/verify/{urllib.parse.quote(completed['certificateCode'])}")
+    status, content, _ = api.request(f"/reports/verify/{urllib.parse.quote(completed['certificateCode'])}",
+                                     headers={"Accept": "application/json"})
     facts = json.loads(content)
-    if status != 200 or not facts.get("valid") or facts.get("transferId") != completed["id"]:
+    if status != 200 or not facts.get("valid") or facts.get("certificateCode") != completed["certificateCode"]:
         raise ApiError(f"verification failed: HTTP {status} {facts}")
-    say(5, f"verified publicly: {facts['giver']['agency']} → {facts['receiver']['agency']}, value {facts['value']}")
+    say(5, f"verified publicly: {facts['certificateNo']} {facts['giver']['agency']} → {facts['receiver']['agency']}, "
+           f"{facts['quantity']} {facts['unit']} {facts['item']}, checksums {len(facts['dataChecksums'])}")
     limits = api.graphql_headers
     say("ok", f"every step worked; rate limit left {limits.get('X-RateLimit-Remaining')}/"
               f"{limits.get('X-RateLimit-Limit')} until {limits.get('X-RateLimit-Reset')}")

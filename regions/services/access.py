@@ -119,7 +119,9 @@ def _locked(request):
 def decide_access(user, request, *, grant, reason):
     """Grant (through the roles service, so the same scope rules and trail apply) or refuse, with a reason."""
     request = _locked(request)
-    if not may_delegate(get_principal(user), request.role, request.permission_scope()) and not user.is_superuser:
+    principal = get_principal(user)
+    superuser = user.is_superuser and principal.token is None
+    if not may_delegate(principal, request.role, request.permission_scope()) and not superuser:
         raise PermissionDenied(_("You may not grant this role on this scope."), field="access_request_id")
     if request.status != AccessRequest.Status.PENDING:
         raise InvalidState(_("This request has already been decided."), field="access_request_id")
@@ -142,6 +144,8 @@ def decide_access(user, request, *, grant, reason):
 
 @transaction.atomic
 def withdraw_access(user, request):
+    if get_principal(user).token is not None:
+        raise NotAuthenticated(_("An API token cannot ask for a role; sign in as a person."))
     request = _locked(request)
     if request.requester_id != user.pk:
         raise PermissionDenied(_("Only the requester withdraws a request."), field="access_request_id")
