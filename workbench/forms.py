@@ -108,7 +108,7 @@ class AssetForm(forms.Form):
     def __init__(self, *args, agencies=(), classes=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].choices = [(a.pk, local_name(a)) for a in agencies]
-        self.fields["asset_class"].choices = [(c.pk, str(c)) for c in classes]
+        self.fields["asset_class"].choices = [(c.pk, f"{c.code} {local_name(c)}") for c in classes]
 
     def clean_acquired_on(self):
         return _bounded(check_acquired_on, self.cleaned_data.get("acquired_on"))
@@ -126,8 +126,9 @@ class ReportForm(forms.Form):
     def __init__(self, *args, kinds=(), regions=(), jurisdictions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = list(kinds)
-        self.fields["region"].choices = [(r.code, r.name_zh) for r in regions]
-        self.fields["jurisdiction"].choices = [("", "—")] + [(j.code, str(j)) for j in jurisdictions]
+        self.fields["region"].choices = [(r.code, local_name(r)) for r in regions]
+        self.fields["jurisdiction"].choices = [("", "—")] + [(j.code, f"{local_name(j)} ({j.code})")
+                                                             for j in jurisdictions]
 
 
 class TransferSearch(forms.Form):
