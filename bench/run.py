@@ -29,6 +29,7 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("DEBUG", "False")  # as served: no query log kept in memory (query counts capture their own)
 
 import django  # noqa: E402
 
@@ -329,6 +330,7 @@ def bench_endpoint(users):
     port = _free_port()
     workers = int(os.environ.get("BENCH_WEB_CONCURRENCY", 4))
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DJANGO_ENV": "production",
+           # the bench's own key, so that the session it made is valid in the server
            "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "False",
            "WEB_CONCURRENCY": str(workers), "GUNICORN_ACCESS_LOG": "/dev/null", "GUNICORN_LOG_LEVEL": "warning",
            "GRAPHQL_TOKEN_RATE": "100000/m", "LOG_LEVEL": "WARNING"}
@@ -427,8 +429,9 @@ def bench_endpoint(users):
 
 
 # --- list query counts with realistic data -------------------------------------------------------------
-LIST_OPERATIONS = ["TransferList", "SearchNearbyListings", "ExchangeApprovalSteps", "TransferLights",
-                   "LedgerAccounts", "LedgerCompensations", "AccessRequests", "Agencies"]
+LIST_OPERATIONS = ["TransferList", "SearchNearbyListings", "ExchangeApprovalSteps", "MyOverdueSteps",
+                   "LedgerAccounts", "LedgerCompensations", "AccessRequests", "Agencies", "ImportJobs",
+                   "ReportJobs", "Notifications"]
 
 
 def bench_query_counts(users):
@@ -446,6 +449,7 @@ def bench_query_counts(users):
         query = path.read_text(encoding="utf-8")
         per_size = []
         for size in (100, 1, 100):  # the first run warms the per-process caches, as a server's are
+            connection.queries_log.clear()
             with CaptureQueriesContext(connection) as ctx:
                 body = client.post("/graphql/", json.dumps({"query": query, "variables": {"first": size}}),
                                    content_type="application/json").json()

@@ -176,8 +176,8 @@ def requests_for(user):
 
 
 def _steps_prefetch(when=None):
-    return Prefetch("steps", queryset=ApprovalStep.objects.annotate(light_now=ApprovalStep.light_expression(when))
-                    .order_by("kind"))
+    return Prefetch("steps", queryset=ApprovalStep.objects.select_related("decided_by")
+                    .annotate(light_now=ApprovalStep.light_expression(when)).order_by("kind"))
 
 
 def transfers_for(user):
