@@ -31,6 +31,7 @@ from kernel.geo import geodesic_m_array
 CANDIDATES = 12
 TIME_BUDGET_S = 8.0  # whole call; a tier that hits it keeps HiGHS's best feasible plan found so far
 MIP_GAP = 1e-4
+MIP_TIME_S = 1.0  # per tier; the LP relaxation's rounded plan stands in when the MILP needs longer
 UNIT_BONUS_FACTOR = 2.0
 
 
@@ -95,7 +96,10 @@ def _reason(km, tier, nearest_km, mode):
 
 
 def _solve_tier(rows, cols, q, km, remaining, n_demands, time_limit):
-    """One tier's MILP over candidate edges (rows = supply index, cols = local demand index)."""
+    """One tier's programme over candidate edges (rows = supply index, cols = local demand index): the LP
+    relaxation (fast; its optimum bounds any plan from below), then the MILP within MIP_TIME_S; the better of
+    the MILP's plan and the LP's plan rounded down and completed greedily (nearest edge first) is kept.
+    Returns (chosen edges, stats of the tier)."""
     n = len(rows)
     units = q[cols].astype(float)
     edge = np.arange(n)
@@ -103,17 +107,48 @@ def _solve_tier(rows, cols, q, km, remaining, n_demands, time_limit):
     per_supply = csr_array((units, (rows, edge)), shape=(len(remaining), n))
     constraints = [LinearConstraint(per_demand, 0, 1), LinearConstraint(per_supply, 0, remaining)]
     bonus = UNIT_BONUS_FACTOR * (float(km.max()) + 1.0)  # a served unit outweighs any one shipment's km
-    result = milp(km - bonus * units, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
-                  options={"time_limit": max(time_limit, 0.5), "disp": False, "mip_rel_gap": MIP_GAP})
-    if result.x is None:
-        return np.zeros(n, dtype=bool), None
-    return np.round(result.x) > 0.5, getattr(result, "mip_gap", None)
+    cost = km - bonus * units
+    lp = milp(cost, constraints=constraints, integrality=np.zeros(n), bounds=Bounds(0, 1),
+              options={"time_limit": max(time_limit, 0.5), "disp": False})
+    plans = []
+    if lp.x is not None:
+        plans.append(_round_and_complete(lp.x, rows, cols, units, km, remaining, n_demands))
+    mip = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
+               options={"time_limit": max(min(MIP_TIME_S, time_limit), 0.2), "disp": False, "mip_rel_gap": MIP_GAP})
+    if mip.x is not None:
+        plans.append(np.round(mip.x) > 0.5)
+    if not plans:
+        return np.zeros(n, dtype=bool), {}
+    chosen = min(plans, key=lambda plan: float(cost[plan].sum()))
+    stats = {}
+    if lp.x is not None:
+        stats = {"lp_km": float(km @ lp.x), "lp_units": float(units @ lp.x), "km": float(km[chosen].sum()),
+                 "units": float(units[chosen].sum()),
+                 "gap": (float(cost[chosen].sum()) - lp.fun) / max(abs(lp.fun), 1e-9)}
+    return chosen, stats
+
+
+def _round_and_complete(x, rows, cols, units, km, remaining, n_demands):
+    """An integral plan from an LP solution: its whole edges, then the remaining demands greedily over their
+    nearest edges that still fit."""
+    chosen = x > 1 - 1e-6
+    left = remaining - np.bincount(rows[chosen], weights=units[chosen], minlength=len(remaining))
+    served = np.zeros(n_demands, dtype=bool)
+    served[cols[chosen]] = True
+    for e in np.argsort(km, kind="stable"):
+        d, s = cols[e], rows[e]
+        if not served[d] and left[s] >= units[e]:
+            chosen[e], served[d] = True, True
+            left[s] -= units[e]
+    return chosen
 
 
 def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES, stats=None) -> list[Assignment]:
     """Minimum total km, higher tiers (smaller number) served as fully as possible first. Deterministic:
-    inputs are sorted by id and HiGHS is deterministic for a given model. `stats` (a dict), when given,
-    receives `mip_gap_max`: HiGHS's relative gap between the plan and its proven bound, worst tier."""
+    inputs are sorted by id and HiGHS is deterministic for a given model (a MILP stopped by its time limit
+    is not: then the rounded LP plan usually wins). `stats` (a dict), when given, receives the plan's km and
+    units and the LP relaxation's (`lp_km`, `lp_units`: a bound no plan can beat), and `gap_max`, the
+    worst tier's relative gap of the objective to that bound."""
     deadline = time.monotonic() + TIME_BUDGET_S
     supplies = sorted(supplies, key=lambda s: s.listing_id)
     demands = sorted(demands, key=lambda d: (d.tier, d.created_order, d.request_id))
@@ -137,10 +172,12 @@ def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES, stats=No
         rows, cols = rows[keep], cols[keep]
         if not len(rows):
             continue
-        chosen, gap = _solve_tier(rows, cols, qty[members], dist[rows, members[cols]], remaining.copy(),
-                                  len(members), deadline - time.monotonic())
-        if stats is not None and gap is not None:
-            stats["mip_gap_max"] = max(stats.get("mip_gap_max", 0.0), float(gap))
+        chosen, tier_stats = _solve_tier(rows, cols, qty[members], dist[rows, members[cols]], remaining.copy(),
+                                         len(members), deadline - time.monotonic())
+        if stats is not None and tier_stats:
+            for key in ("lp_km", "lp_units", "km", "units"):
+                stats[key] = stats.get(key, 0.0) + tier_stats[key]
+            stats["gap_max"] = max(stats.get("gap_max", 0.0), tier_stats["gap"])
         for s_idx, local in zip(rows[chosen], cols[chosen], strict=True):
             d_idx = members[local]
             demand, supply = demands[d_idx], supplies[s_idx]
