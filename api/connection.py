@@ -15,6 +15,7 @@ from functools import reduce
 
 import graphene
 from django.conf import settings
+from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.db.models.sql.conversion import DistanceField
 from django.contrib.gis.geos import GEOSGeometry
 from django.core import signing
@@ -237,7 +238,9 @@ def keyset_page(connection, queryset, info, args):
     first, last = args.get("first"), args.get("last")
     if first is not None or last is None:
         size = DEFAULT_PAGE_SIZE if first is None else first
-        page = list(rows.order_by(*(k.order() for k in keys))[:size + 1])
+        page = _knn_page(rows, keys, size + 1)
+        if page is None:
+            page = list(rows.order_by(*(k.order() for k in keys))[:size + 1])
         has_next, has_previous = len(page) > size, bool(after)
         page = page[:size]
         if last is not None and len(page) > last:
@@ -254,6 +257,26 @@ def keyset_page(connection, queryset, info, args):
     result = connection(edges=edges, page_info=page_info)
     result.iterable = queryset
     return result
+
+
+KNN_TIE_PAD = 20
+
+
+def _knn_page(rows, keys, n):
+    """The first `n` rows in (distance, pk) order when the order is a PostGIS KNN distance: PostgreSQL walks
+    the GiST index only for `ORDER BY location <-> point` alone (with `, id` it sorts every row), so the page
+    is read in distance order with KNN_TIE_PAD rows more and ordered by (distance, pk) here. Exact when fewer
+    than KNN_TIE_PAD rows tie at the page's last distance; otherwise None (the caller runs the full order)."""
+    if (len(keys) != 2 or keys[1].signature != "pk" or keys[0].descending or rows.db is None
+            or connections[rows.db].vendor != "postgresql" or not isinstance(keys[0].expression, GeometryDistance)):
+        return None
+    fetched = list(rows.order_by(keys[0].order())[:n + KNN_TIE_PAD])
+    distance = keys[0].alias
+    fetched.sort(key=lambda row: (getattr(row, distance), row.pk))
+    if len(fetched) == n + KNN_TIE_PAD and len(fetched) > n and \
+            getattr(fetched[n - 1], distance) == getattr(fetched[-1], distance):
+        return None
+    return fetched[:n]
 
 
 class PagedConnectionField(DjangoFilterConnectionField):

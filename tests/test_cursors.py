@@ -146,3 +146,36 @@ def test_total_count_is_exact_up_to_the_cap_and_an_estimate_above(gql, world, mo
         assert counted == 3
     counting = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert len(counting) == 1 and "LIMIT 3" in counting[0].upper()
+
+
+@pytest.mark.parametrize("pad", [20, 1])
+def test_nearest_first_pages_are_exact_with_ties_whichever_way_they_are_read(gql, world, monkeypatch, pad):
+    """On PostGIS a KNN page is read in `<->` order and ordered by (distance, pk) in Python; with ties past
+    the pad it falls back to the full order. Either way every listing comes once, nearest first, ties by pk."""
+    from api import connection as paging
+    from exchange.models import Listing
+
+    monkeypatch.setattr(paging, "KNN_TIE_PAD", pad)
+    for i in range(4):
+        fx.open_listing(world, description=f"同址 {i}")  # same agency point: distance ties
+    gql.login(world["users"]["coordinator"])
+    near = {"type": "Point", "coordinates": [121.0, 31.0]}
+    seen, after = [], None
+    while True:
+        result = page(gql, LISTINGS, "listings", first=2, after=after, near=near)
+        seen += ids(result)
+        if not result["pageInfo"]["hasNextPage"]:
+            break
+        after = result["pageInfo"]["endCursor"]
+    listings = {gid(x): x for x in Listing.objects.all()}
+    assert len(seen) == len(set(seen)) == len(listings)
+    from django.contrib.gis.geos import Point
+
+    from kernel.geo import geodesic_m
+
+    point = Point(121.0, 31.0, srid=4326)
+    expected = sorted(listings, key=lambda g: (round(geodesic_m(point, listings[g].location)), listings[g].pk))
+    assert [round(geodesic_m(point, listings[g].location)) for g in seen] == \
+        [round(geodesic_m(point, listings[g].location)) for g in expected]
+    tied = [g for g in seen if listings[g].location == listings[seen[0]].location]
+    assert tied == sorted(tied, key=lambda g: listings[g].pk)
