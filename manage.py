@@ -6,6 +6,7 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Django is imported after the settings module is chosen, as in django-admin's own manage.py template.
     from django.core.exceptions import ImproperlyConfigured
 
     try:

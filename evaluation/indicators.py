@@ -4,6 +4,8 @@ service quality (turnaround, on-time and red steps). Regions edit it as data: a 
 effective-dated version."""
 from decimal import Decimal
 
+from .models import Indicator, IndicatorSet
+
 DEFAULT_INDICATORS = [
     # code, zh, en, formula, unit, direction, weight, target, definition zh, definition en
     ("idle_rate", "闲置率(按价值)", "Idle rate by value", "listed_value / asset_value", "%", "lower", "1", "0.05",
@@ -34,8 +36,6 @@ DEFAULT_INDICATORS = [
 
 def seed(region, effective_from, *, version=1, title="长三角公物仓绩效评估指标体系", source="", cycle="quarter"):
     """Create the region's indicator set version (idempotent)."""
-    from .models import Indicator, IndicatorSet  # noqa: PLC0415 - keeps this data module import-light
-
     indicator_set, created = IndicatorSet.objects.get_or_create(
         region=region, version=version,
         defaults={"effective_from": effective_from, "title": title, "cycle": cycle,

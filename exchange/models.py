@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.gis.geos import Point
 from django.core.validators import MinValueValidator
 from django.db.models import F, Q
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kernel import deadlines
+from kernel.geo import geodesic_m
 from regions.models import Agency, Jurisdiction, Region
 from regions.permissions import visible_q
 from regions.scope import Scope
@@ -303,9 +305,7 @@ class Listing(models.Model):
         """km from the point a search measured from (set by `listings_for`), by the WGS84 geodesic; else None."""
         if getattr(self, "near_lon", None) is None:
             return None
-        from django.contrib.gis.geos import Point
 
-        from kernel.geo import geodesic_m
 
         return geodesic_m(Point(self.near_lon, self.near_lat, srid=4326), self.location) / 1000
 

@@ -8,7 +8,8 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Compensation ledger")
 
     def ready(self):
-        # Hear of completed transfers from the exchange, which knows nothing of the ledger.
+        # Hear of completed transfers from the exchange, which knows nothing of the ledger. Imported in
+        # ready(): models and services can be imported only once the app registry is loaded.
         from exchange.models import Occupancy, Transfer
         from exchange.signals import occupancy_ended, transfer_completed
         from ledger.services.compensation import post_completed_transfer

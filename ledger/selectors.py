@@ -4,9 +4,13 @@ from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from kernel.errors import NotFound
+from ledger.services.compensation import compute
+from regions.membership import descendants
 from regions.permissions import restrict
+from regions.services.standards import standard_in_force
 
 from .models import Account, ClosingBalance, CompensationBreakdown, Leg, PaymentInstruction, SettlementPeriod
 
@@ -114,11 +118,6 @@ def compensation_estimates(transfers, on: date | None = None):
     """{transfer id: estimated compensation total (CNY)} for transfers the caller already may see, with the
     standards in force `on` (default today) of each transfer's region: one query per region, whatever the
     number of transfers. A region without standards in force gets no estimate."""
-    from django.utils import timezone
-
-    from ledger.services.compensation import compute
-    from regions.services.standards import standard_in_force
-
     on = on or timezone.localdate()
     sets, norms, estimates = {}, {}, {}
     for transfer in transfers:
@@ -152,8 +151,6 @@ def jurisdiction_summary(user, jurisdiction, as_of=None):
     """A bureau's view of the accounts at or below `jurisdiction` (a province bureau: each of its cities):
     (lines, totals) with lines the visible compensation accounts annotated with balances and totals the
     sums over them {balance, debits, credits}, both in SQL."""
-    from regions.membership import descendants
-
     lines = accounts_for(user, as_of).filter(kind=Account.Kind.COMPENSATION,
                                              jurisdiction_id__in=descendants([jurisdiction.pk]))
     return lines.order_by("code"), totals(lines, as_of)

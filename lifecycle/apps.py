@@ -12,6 +12,7 @@ class LifecycleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # Imported in ready(): models can be imported only once the app registry is loaded.
         from django.db.models.signals import post_save
 
         from kernel.models import AuditEvent

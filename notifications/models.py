@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.messages import render
+
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
@@ -59,6 +61,4 @@ class Notification(models.Model):
 
     @property
     def message(self):
-        from notifications.messages import render
-
         return render(self.kind, self.params)

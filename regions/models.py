@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel import deadlines
 from regions.scope import Scope
 
 division_code = RegexValidator(r"^\d{6}$", _("GB/T 2260 division code: 6 digits"))
@@ -286,8 +287,6 @@ class AccessRequest(models.Model):
 
     @property
     def light(self):
-        from kernel import deadlines
-
         if self.status != self.Status.PENDING:
             return None
         return getattr(self, "light_now", None) or deadlines.light(self.yellow_at, self.due_at)

@@ -6,10 +6,22 @@ from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db.models import Case, Q, Value, When
 
+from kernel import deadlines
 from kernel.errors import NotFound, ValidationFailed
 from kernel.geo import geodesic_km
-from regions.models import Agency, Jurisdiction, Region, SettlingLevel, StandardSet
+from regions.models import (
+    AccessRequest,
+    Agency,
+    ApiToken,
+    Jurisdiction,
+    Region,
+    RoleBinding,
+    SettlingLevel,
+    StandardSet,
+)
 from regions.permissions import get_principal, restrict
+from regions.services.access import decidable_q
+from regions.services.standards import standard_in_force
 
 
 def regions_for(user):
@@ -83,8 +95,6 @@ def distance_between_agencies(user, from_agency_id, to_agency_id) -> Decimal:
 
 def standards_in_force(user, region_code, on):
     """The region's standard set in force on `on`, with its norms prefetched."""
-    from regions.services.standards import standard_in_force
-
     region = regions_for(user).filter(code=region_code).first()
     if region is None:
         raise NotFound(f"No region {region_code}.", field="region")
@@ -102,16 +112,12 @@ def standard_sets_for(user):
 
 def api_tokens_for(user):
     """Token metadata (never keys) of the jurisdictions the caller may read."""
-    from regions.models import ApiToken
-
     return restrict(ApiToken.objects.select_related("jurisdiction").order_by("-created_at", "-id"), user)
 
 
 def me(user):
     """The caller as {username, roles: [{role, region_code, jurisdiction_code, agency_code, agency_name}],
     via_token, token_prefix, token_scopes}. A token acts as a bureau manager of its jurisdiction."""
-    from regions.models import RoleBinding
-
     principal = get_principal(user)
     token = principal.token
     if token is not None:
@@ -130,8 +136,6 @@ def me(user):
 # --- delegation ---------------------------------------------------------------------------------------
 def role_bindings_for(user, *, active_only=True):
     """Role bindings in the caller's scope (and the caller's own), newest first."""
-    from regions.models import RoleBinding
-
     qs = RoleBinding.objects.select_related("user", "region", "jurisdiction", "agency__jurisdiction",
                                             "granted_by", "revoked_by")
     if active_only:
@@ -155,9 +159,6 @@ def delegation_scopes(user):
 def access_requests_to_decide(user):
     """Pending access requests the caller may decide, most urgent first (light computed in SQL)."""
 
-    from kernel import deadlines
-    from regions.models import AccessRequest
-    from regions.services.access import decidable_q
 
     pending = Q(status=AccessRequest.Status.PENDING)
     return (AccessRequest.objects.filter(pending, decidable_q(get_principal(user)))
@@ -168,8 +169,6 @@ def access_requests_to_decide(user):
 
 def my_access_requests(user):
 
-    from kernel import deadlines
-    from regions.models import AccessRequest
 
     get_principal(user)
     return (AccessRequest.objects.filter(requester=user)
@@ -180,8 +179,6 @@ def my_access_requests(user):
 
 def access_requests_for(user):
     """Access requests the caller may see: their own and those in their scope."""
-    from regions.models import AccessRequest
-
     return restrict(AccessRequest.objects.select_related(
         "requester", "region", "jurisdiction", "agency__jurisdiction", "decided_by", "responsible"), user)
 

@@ -18,8 +18,9 @@ from regions.models import Jurisdiction, Region
 from regions.permissions import allows, get_principal
 from regions.scope import Scope
 
-from . import builders, render
+from . import builders, render, selectors
 from .models import ReportJob, ReportKind
+from .tasks import run_report_job
 
 log = logging.getLogger("reports")
 PERIOD_KINDS = (ReportKind.ALLOCATION_REPORT, ReportKind.SETTLEMENT_STATEMENT, ReportKind.SCORECARD)
@@ -125,8 +126,6 @@ def retry_report(user, job):
 
 
 def _enqueue_on_commit(job):
-    from .tasks import run_report_job
-
     def enqueue():
         try:
             run_report_job.delay(job.pk)
@@ -232,8 +231,6 @@ def job_for_download(user, job_id):
     """The succeeded job if the user may see it (else NotFound) and its scope covers them (else
     PermissionDenied; InvalidState while not ready); each download of an official document is recorded in
     the audit trail."""
-    from . import selectors
-
     with transaction.atomic():
         job = selectors.jobs_for(user).filter(pk=job_id).first()
         if job is None:  # unseen and unknown alike, so ids cannot be probed
@@ -251,8 +248,6 @@ def verification(code):
     certificate's number and code, the two parties (agencies and jurisdictions), the item, the quantity, the
     completion date and the data checksums printed on the PDFs issued for it. No value, no person, no
     balance, no internal id."""
-    from . import selectors
-
     code = re.sub(r"[\s-]", "", code or "").upper()
     transfer = selectors.certificate_by_code(code) if 6 <= len(code) <= 16 else None
     if transfer is None:

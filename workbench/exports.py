@@ -39,7 +39,7 @@ def to_csv(transfers):
 
 
 def to_xlsx(transfers):
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # noqa: PLC0415 - heavy import, only for this export
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Transfers")[:31])

@@ -15,6 +15,7 @@ from api.scoped import ScopedObjectType
 from exchange.graphql.enums import ImportJobStatus
 from exchange.models import ImportJob
 from exchange.services import bulk_import
+from exchange.tasks_import import run_import_job
 from kernel.errors import NotFound, ValidationFailed
 from regions.models import Agency
 
@@ -93,8 +94,6 @@ class ImportAssets(DomainMutation):
 
 
 def _enqueue(job_id):
-    from exchange.tasks_import import run_import_job
-
     run_import_job.delay(job_id)
 
 

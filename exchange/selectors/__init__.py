@@ -25,7 +25,7 @@ from exchange.models import (
 from kernel.errors import NotFound, ValidationFailed
 from kernel.models import AuditEvent
 from kernel.refcache import RowCache, attach
-from regions.models import Jurisdiction
+from regions.models import Agency, Jurisdiction
 from regions.permissions import get_principal, restrict
 from regions.reference import JURISDICTIONS, REGIONS
 
@@ -77,8 +77,6 @@ def office_spaces_for(user):
 
 
 def _agency_point(user, agency_id):
-    from regions.models import Agency
-
     agency = restrict(Agency.objects.all(), user).filter(pk=agency_id).first() if agency_id else None
     if agency_id and agency is None:
         raise NotFound(field="from_agency_id")

@@ -29,7 +29,7 @@ from openpyxl import load_workbook
 from exchange.models import Asset, AssetClass, Condition, ImportJob
 from kernel import audit
 from kernel.errors import LimitExceeded, ValidationFailed
-from regions.permissions import require
+from regions.permissions import require, restrict
 from regions.scope import Scope
 
 COLUMNS = ("asset_class", "description", "quantity", "unit", "original_value", "acquired_on", "condition",
@@ -289,6 +289,4 @@ def run_import_job(job_id):
 
 def import_jobs_for(user):
     """Import jobs the user may see (read helper for GraphQL; restricted by the permission layer)."""
-    from regions.permissions import restrict
-
     return restrict(ImportJob.objects.select_related("agency"), user, "view")

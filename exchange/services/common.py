@@ -2,7 +2,7 @@
 from datetime import date
 
 from django.db import connection
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kernel.errors import NotFound, ValidationFailed
@@ -60,8 +60,6 @@ def check_needed_by(day, field="needed_by"):
 
 
 def _today():
-    from django.utils import timezone
-
     return timezone.localdate()
 
 

@@ -12,8 +12,10 @@ from exchange.models import Asset, AssetPhoto, Condition, Listing, OfficeSpace, 
 from exchange.services.common import MAX_QUANTITY, check_acquired_on, locked, region_for, require_text
 from kernel import audit
 from kernel.errors import InvalidState, LimitExceeded, ValidationFailed
+from regions.models import Region
 from regions.permissions import require
 from regions.scope import Scope
+from regions.services.standards import standard_in_force
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
@@ -119,8 +121,6 @@ def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=N
     """Mark an asset (or office space) idle and open its listing. Windows come from the standard set in
     force today: own jurisdiction for `own_window_days`, then the region for `region_window_days`,
     then disposal."""
-    from regions.services.standards import standard_in_force
-
     if (asset is None) == (office_space is None):
         raise ValidationFailed(_("Name exactly one asset or office space."), field=None)
     item = asset or office_space
@@ -146,7 +146,6 @@ def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=N
         text = _search_text(title, "办公用房 office space", agency.name_zh, agency.name_en,
                             agency.jurisdiction.name_zh, agency.jurisdiction.name_en)
     region = region_for(agency.jurisdiction, region_id)
-    from regions.models import Region
 
     standards = standard_in_force(Region.objects.get(pk=region), timezone.localdate())
     now = timezone.now()

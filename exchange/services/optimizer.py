@@ -23,9 +23,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils import timezone
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_array
 
+from exchange.models import Listing, TransferRequest
 from kernel.geo import geodesic_m_array
 
 CANDIDATES = 12
@@ -298,10 +300,6 @@ def allocate_window_optimized(region, listings=None, now=None, candidates=CANDID
 
     Requests whose recorded standards breaches are not covered by an exception are excluded, as are pairs
     where giver and receiver are the same agency. Returns a list of `Assignment`."""
-    from django.utils import timezone
-
-    from exchange.models import Listing, TransferRequest
-
     now = now or timezone.now()
     if listings is None:
         listings = Listing.objects.filter(Listing.in_window(Listing.Window.DISPOSAL, now), region=region,

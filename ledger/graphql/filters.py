@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 
 from api.filtering import EnumFilter, GlobalIdFilter
 from ledger import selectors
@@ -61,6 +62,4 @@ class CompensationFilter(django_filters.FilterSet):
         fields = ["transfer_id", "jurisdiction"]
 
     def filter_jurisdiction(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(giver_jurisdiction__code=value) | Q(receiver_jurisdiction__code=value))

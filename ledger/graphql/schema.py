@@ -5,6 +5,7 @@ import graphene
 from api.connection import PagedConnectionField
 from api.errors import decode_id
 from ledger import selectors
+from regions.selectors import jurisdiction_by_code
 
 from .filters import AccountFilter, CompensationFilter, InstructionFilter, LegFilter, PeriodFilter
 from .mutations import CloseSettlementPeriod, ConfirmSettlementPayment
@@ -58,8 +59,6 @@ class Query(graphene.ObjectType):
         return selectors.compensations_for(info.context.user)
 
     def resolve_ledger_summary(root, info, jurisdiction, as_of=None):
-        from regions.selectors import jurisdiction_by_code
-
         found = jurisdiction_by_code(info.context.user, jurisdiction)
         lines, totals = selectors.jurisdiction_summary(info.context.user, found, as_of)
         return LedgerSummaryType(jurisdiction_code=found.code, accounts=list(lines), **totals)

@@ -1,4 +1,6 @@
 import django_filters
+from django.db.models import Q
+from django.utils import timezone
 
 from api.filtering import EnumFilter
 from regions import models
@@ -25,8 +27,6 @@ class JurisdictionFilter(django_filters.FilterSet):
         fields = ["code", "level", "parent_code", "region", "name"]
 
     def filter_name(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(name_zh__icontains=value) | Q(name_en__icontains=value))
 
 
@@ -59,8 +59,5 @@ class ApiTokenFilter(django_filters.FilterSet):
         fields = ["jurisdiction_code", "active"]
 
     def filter_active(self, queryset, name, value):
-        from django.db.models import Q
-        from django.utils import timezone
-
         live = Q(revoked_at__isnull=True, expires_at__gt=timezone.now())
         return queryset.filter(live) if value else queryset.exclude(live)

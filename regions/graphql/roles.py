@@ -1,6 +1,7 @@
 """Delegation in GraphQL: role bindings in the caller's scope, grantRole and revokeRole; access requests
 (requestAccess, decideAccessRequest, withdrawAccessRequest)."""
 import graphene
+from django.utils import timezone
 
 from api.connection import CountableConnection, PagedConnectionField
 from api.enums import Light
@@ -44,8 +45,6 @@ class RoleBindingType(ScopedObjectType):
         return root.revoked_by.get_username() if root.revoked_by_id else None
 
     def resolve_active(root, info):
-        from django.utils import timezone
-
         return root.revoked_at is None and (root.ends_on is None or root.ends_on >= timezone.localdate())
 
 

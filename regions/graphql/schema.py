@@ -1,7 +1,9 @@
 import graphene
 
 from api.connection import PagedConnectionField
+from api.errors import decode_id
 from api.scalars import km as to_km
+from kernel.errors import ValidationFailed
 from regions import selectors
 from regions.graphql import enums
 
@@ -72,9 +74,6 @@ class Query(graphene.ObjectType):
 
     def resolve_distance_km(root, info, from_agency=None, to_agency=None, from_jurisdiction=None,
                             to_jurisdiction=None):
-        from api.errors import decode_id
-        from kernel.errors import ValidationFailed
-
         user = info.context.user
         if from_agency and to_agency:
             return to_km(selectors.distance_between_agencies(

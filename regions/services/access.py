@@ -14,6 +14,7 @@ from regions.membership import ancestors
 from regions.models import AccessRequest, Membership, Role, RoleBinding
 from regions.permissions import REGION_ROLES, get_principal, may_delegate
 from regions.services import roles
+from regions.services.standards import standard_in_force
 
 DEFAULT_WORKING_DAYS = 3
 
@@ -29,8 +30,6 @@ def region_of(request):
 
 
 def _working_days(region):
-    from regions.services.standards import standard_in_force
-
     if region is None:
         return DEFAULT_WORKING_DAYS
     try:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kernel.workdays import working_days_between
+from workbench.events import event_label
 
 register = template.Library()
 
@@ -58,6 +59,4 @@ def deadline(due_at, now=None):
 
 @register.filter(name="event_label")
 def event_label_filter(action):
-    from workbench.events import event_label
-
     return event_label(action)
