@@ -31,7 +31,7 @@ from exchange.models import Listing, TransferRequest
 from kernel.geo import geodesic_m_array
 
 CANDIDATES = 12
-TIME_BUDGET_S = 8.0  # whole call; a tier that hits it keeps HiGHS's best feasible plan found so far
+TIME_BUDGET_S = 8.0  # solving, after the distances: shared out between the tiers (LP, then MILP, then the better plan)
 MIP_GAP = 1e-4
 MIP_TIME_S = 1.0  # per tier; the LP relaxation's rounded plan stands in when the MILP needs longer
 UNIT_BONUS_FACTOR = 2.0
@@ -112,15 +112,13 @@ def _solve_tier(rows, cols, q, km, remaining, n_demands, time_limit):
     cost = km - bonus * units
     lp = milp(cost, constraints=constraints, integrality=np.zeros(n), bounds=Bounds(0, 1),
               options={"time_limit": max(time_limit, 0.5), "disp": False})
-    plans = []
-    if lp.x is not None:
-        plans.append(_round_and_complete(lp.x, rows, cols, units, km, remaining, n_demands))
+    # Without an LP solution in time, the greedy completion from nothing (nearest edges first) still plans.
+    plans = [_round_and_complete(lp.x if lp.x is not None else np.zeros(n), rows, cols, units, km, remaining,
+                                 n_demands)]
     mip = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
                options={"time_limit": max(min(MIP_TIME_S, time_limit), 0.2), "disp": False, "mip_rel_gap": MIP_GAP})
     if mip.x is not None:
         plans.append(np.round(mip.x) > 0.5)
-    if not plans:
-        return np.zeros(n, dtype=bool), {}
     chosen = min(plans, key=lambda plan: float(cost[plan].sum()))
     stats = {}
     if lp.x is not None:
@@ -151,18 +149,19 @@ def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES, stats=No
     is not: then the rounded LP plan usually wins). `stats` (a dict), when given, receives the plan's km and
     units and the LP relaxation's (`lp_km`, `lp_units`: a bound no plan can beat), and `gap_max`, the
     worst tier's relative gap of the objective to that bound."""
-    deadline = time.monotonic() + TIME_BUDGET_S
     supplies = sorted(supplies, key=lambda s: s.listing_id)
     demands = sorted(demands, key=lambda d: (d.tier, d.created_order, d.request_id))
     if not supplies or not demands:
         return []
     dist = _distances(supplies, demands)
     mask = _allowed_mask(supplies, demands, allowed)
+    deadline = time.monotonic() + TIME_BUDGET_S  # the solving budget, shared out between the tiers
     remaining = np.array([s.quantity for s in supplies], dtype=float)
     qty = np.array([d.quantity for d in demands], dtype=int)
     tiers = np.array([d.tier for d in demands])
     result = []
-    for tier in sorted(set(tiers.tolist())):
+    tier_list = sorted(set(tiers.tolist()))
+    for done, tier in enumerate(tier_list):
         members = np.flatnonzero(tiers == tier)
         feasible = mask[:, members] & (remaining[:, None] >= qty[members][None, :])
         cost = np.where(feasible, dist[:, members], np.inf)
@@ -175,7 +174,7 @@ def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES, stats=No
         if not len(rows):
             continue
         chosen, tier_stats = _solve_tier(rows, cols, qty[members], dist[rows, members[cols]], remaining.copy(),
-                                         len(members), deadline - time.monotonic())
+                                         len(members), (deadline - time.monotonic()) / (len(tier_list) - done))
         if stats is not None and tier_stats:
             for key in ("lp_km", "lp_units", "km", "units"):
                 stats[key] = stats.get(key, 0.0) + tier_stats[key]
