@@ -8,13 +8,14 @@ from exchange.graphql import imports as imports_api
 from ledger.graphql import schema as ledger_api
 from lifecycle.graphql import schema as lifecycle_api
 from notifications.graphql import schema as notifications_api
+from regions.graphql import duties as duties_api
 from regions.graphql import emergency as emergency_api
 from regions.graphql import roles as roles_api
 from regions.graphql import schema as regions_api
 from reports.graphql import schema as reports_api
 
-APPS = (regions_api, roles_api, emergency_api, exchange_api, imports_api, ledger_api, reports_api, notifications_api,
-        evaluation_api, lifecycle_api)
+APPS = (regions_api, roles_api, emergency_api, duties_api, exchange_api, imports_api, ledger_api, reports_api,
+        notifications_api, evaluation_api, lifecycle_api)
 
 
 class Query(*(app.Query for app in APPS), graphene.ObjectType):

@@ -193,6 +193,7 @@ CELERY_BEAT_SCHEDULE = {
     "loan-lights": {"task": "lifecycle.tasks.send_loan_lights", "schedule": 900.0},
     "loan-approval-lights": {"task": "lifecycle.tasks.send_loan_approval_lights", "schedule": 900.0},
     "webhook-retries": {"task": "lifecycle.tasks.retry_webhooks", "schedule": 60.0},
+    "stage-escalation": {"task": "regions.tasks.escalate_overdue_stages", "schedule": 900.0},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

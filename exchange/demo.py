@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from exchange.models import ApprovalStep, Asset, AssetClass, Listing, Transfer
 from exchange.services import approvals, handover, items, transfer_requests
-from regions.models import Agency
+from regions.models import Agency, Duty
+from regions.services import duties
 
 ASSET_CLASSES = [
     # GB/T 14885 code, zh, en, kind (the codes used by regions.demo.CLASS_NORMS)
@@ -84,7 +85,9 @@ def load_all():
     deciders = {"giving_bureau": users["sh_bureau"], "receiving_bureau": users["hz_bureau"],
                 "coordinator": users["coordinator"]}
     for step in done.steps.all():
+        duties.claim(deciders[step.kind], duties.duty_of(step, duties.Stage.APPROVAL))  # 首接负责
         approvals.decide_step(deciders[step.kind], step, approve=True)
+    duties.claim(hz_edu, duties.duty_of(done, duties.Stage.HANDOVER))
     handover.confirm_handover(hz_edu, Transfer.objects.get(pk=done.pk), received_quantity=2,
                               received_condition="fair", note="外观有划痕，可正常使用")
 
@@ -111,6 +114,14 @@ def load_all():
     for step in flying.steps.all():
         opened, due = times[step.kind]
         ApprovalStep.objects.filter(pk=step.pk).update(**ApprovalStep.schedule(opened, due))
+        Duty.objects.filter(pk=duties.duty_of(step, duties.Stage.APPROVAL).pk).update(**ApprovalStep.schedule(opened,
+                                                                                                           due))
+    # the giving bureau took its step on (首接负责); Hangzhou's manager was assigned the overdue one, which
+    # escalated to the coordinator
+    duties.claim(users["sh_bureau"], duties.duty_of(flying.steps.get(kind="giving_bureau"), duties.Stage.APPROVAL))
+    duties.assign(users["hz_bureau"], duties.duty_of(flying.steps.get(kind="receiving_bureau"), duties.Stage.APPROVAL),
+                  users["hz_bureau"], reason="局长本人负责")
+    duties.escalate_overdue()
     return {"listings": len(listings) + 1, "completed": [done.pk, within.pk], "in_flight": flying.pk}
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import Point
 from django.core.validators import MinValueValidator
@@ -371,6 +372,7 @@ class TransferRequest(models.Model):
                               db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    duties = GenericRelation("regions.Duty", content_type_field="subject_type", object_id_field="subject_id")
 
     SCOPE_LOOKUPS = {"jurisdiction": ["agency__jurisdiction_id", "listing__jurisdiction_id"],
                      "agency": ["agency_id", "listing__agency_id"]}
@@ -426,6 +428,7 @@ class Transfer(models.Model):
                                        verbose_name=_("asset record at receiver"))
     certificate_code = models.CharField(_("certificate code"), max_length=16, unique=True, null=True,
                                         blank=True)
+    duties = GenericRelation("regions.Duty", content_type_field="subject_type", object_id_field="subject_id")
 
     SCOPE_LOOKUPS = {"jurisdiction": ["giver_jurisdiction_id", "receiver_jurisdiction_id"],
                      "agency": ["giver_id", "receiver_id"]}
@@ -487,6 +490,7 @@ class ApprovalStep(models.Model):
                                    related_name="+")
     reason = models.TextField(_("reason"), blank=True)
     last_reminded_light = models.CharField(max_length=8, blank=True, default="")
+    duties = GenericRelation("regions.Duty", content_type_field="subject_type", object_id_field="subject_id")
 
     SCOPE_LOOKUPS = {"jurisdiction": ["transfer__giver_jurisdiction_id", "transfer__receiver_jurisdiction_id"],
                      "agency": ["transfer__giver_id", "transfer__receiver_id"]}

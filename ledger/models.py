@@ -9,6 +9,7 @@ legs, posted transactions immutable, balanced on posting (and at commit on Postg
 into a closed period.
 """
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -223,6 +224,7 @@ class PaymentInstruction(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                      related_name="+")
+    duties = GenericRelation("regions.Duty", content_type_field="subject_type", object_id_field="subject_id")
 
     SCOPE_LOOKUPS = {"jurisdiction": ["payer__jurisdiction_id", "payee__jurisdiction_id"]}
 

@@ -13,6 +13,9 @@ TEMPLATES = {
     "loan_due": lambda: _("Loan #%(loan)s (%(title)s) is due back on %(due)s."),
     "loan_overdue": lambda: _("Loan #%(loan)s (%(title)s) is overdue since %(due)s."),
     "disposal_pending": lambda: _("Nobody claimed %(title)s in the regional window: propose its disposal."),
+    "duty_assigned": lambda: _("%(by)s made you responsible for a %(stage)s stage (due %(due)s)."),
+    "duty_escalated": lambda: _("A %(stage)s stage of %(scope)s is overdue since %(due)s (responsible: "
+                                "%(responsible)s)."),
     "access_requested": lambda: _("%(requester)s asks for the role %(role)s on %(scope)s (decide by %(due)s): "
                                   "%(reason)s"),
     "access_granted": lambda: _("Your request for the role %(role)s on %(scope)s was granted: %(reason)s"),
@@ -37,6 +40,8 @@ CODE_LABELS = {
                         "may_buy": _("nothing suitable in the warehouse; you may buy"),
                         "refused": _("refused by the standards"),
                         "exception_granted": _("purchase exception granted")},
+    "stage": lambda: {"allocation": _("pending allocation"), "approval": _("approval"), "handover": _("handover"),
+                      "payment": _("settlement payment"), "access": _("access request")},
 }
 
 

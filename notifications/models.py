@@ -31,6 +31,8 @@ class Notification(models.Model):
         LOAN_APPROVAL_OPENED = "loan_approval_opened", _("loan awaiting my approval")
         LOAN_APPROVAL_YELLOW = "loan_approval_yellow", _("loan approval due soon")
         LOAN_APPROVAL_RED = "loan_approval_red", _("loan approval overdue")
+        DUTY_ASSIGNED = "duty_assigned", _("stage assigned to me")
+        DUTY_ESCALATED = "duty_escalated", _("overdue stage escalated")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications",
                                   verbose_name=_("recipient"))

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.gis.db import models
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db.models import Q
@@ -252,15 +253,13 @@ class AccessRequest(models.Model):
     created_at = models.DateTimeField(_("asked at"), default=timezone.now)
     yellow_at = models.DateTimeField(_("yellow light from"))
     due_at = models.DateTimeField(_("due at"), db_index=True)
-    responsible = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name=_("responsible person"))
-    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("decision reason"), blank=True)
     binding = models.ForeignKey(RoleBinding, models.PROTECT, null=True, blank=True, related_name="+",
                                 verbose_name=_("role granted"))
+    duties = GenericRelation("Duty", content_type_field="subject_type", object_id_field="subject_id")
 
     SCOPE_LOOKUPS = RoleBinding.SCOPE_LOOKUPS
 
@@ -488,3 +487,81 @@ class EmergencyStop(models.Model):
         from .permissions import Scope
 
         return Scope(jurisdiction_id=self.jurisdiction_id)
+
+
+class Duty(models.Model):
+    """The responsible person and the working-day time limit of one stage of a matter (明确责任人…设定每个节点的
+    完成时限; 首接负责制): a request pending allocation, an approval step, a handover, a settlement payment, an
+    access request. The stage's authority claims it, or the bureau (the coordinator) assigns it; past its
+    deadline it escalates once to the region's coordinators."""
+
+    class Stage(models.TextChoices):
+        ALLOCATION = "allocation", _("pending allocation")
+        APPROVAL = "approval", _("approval")
+        HANDOVER = "handover", _("handover")
+        PAYMENT = "payment", _("settlement payment")
+        ACCESS = "access", _("access request")
+
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
+    subject_type = models.ForeignKey("contenttypes.ContentType", models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    action = models.CharField(_("authority"), max_length=24,
+                              help_text=_("the permission that decides the stage; who holds it here may claim it"))
+    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("region"),
+                               help_text=_("whose coordinators an overdue stage escalates to"))
+    jurisdiction = models.ForeignKey(Jurisdiction, models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("jurisdiction"))
+    agency = models.ForeignKey(Agency, models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("agency"))
+    opened_at = models.DateTimeField(_("opened at"))
+    yellow_at = models.DateTimeField(_("yellow light from"))
+    due_at = models.DateTimeField(_("due at"), db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    responsible = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                    related_name="duties", verbose_name=_("responsible person"))
+    responsible_since = models.DateTimeField(_("responsible since"), null=True, blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("assigned by"))
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    SCOPE_LOOKUPS = {"jurisdiction": "jurisdiction_id", "agency": "agency_id"}
+
+    @classmethod
+    def extra_visibility(cls, principal):
+        """The region's coordinators and auditors see its duties; everyone sees those they are responsible for."""
+        return Q(region_id__in=principal.coordinator_regions | principal.auditor_regions) | Q(
+            responsible_id=principal.user_id)
+
+    class Meta:
+        verbose_name = _("duty")
+        verbose_name_plural = _("duties")
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="duty_subject")]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id", "stage"], name="one_duty_per_stage"),
+            models.CheckConstraint(name="duty_times_ordered", condition=Q(
+                yellow_at__gte=models.F("opened_at"), due_at__gte=models.F("yellow_at"))),
+            models.CheckConstraint(name="duty_responsible_has_since", condition=Q(
+                responsible__isnull=True) | Q(responsible_since__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_stage_display()} · {self.subject_type.model} #{self.subject_id}"
+
+    def permission_scope(self):
+        return Scope(region_id=self.region_id, jurisdiction_id=self.jurisdiction_id, agency_id=self.agency_id)
+
+    @property
+    def is_open(self):
+        return self.closed_at is None
+
+    @property
+    def light(self):
+        from kernel import deadlines
+
+        if self.closed_at is not None:
+            return None
+        return getattr(self, "light_now", None) or deadlines.light(self.yellow_at, self.due_at)
+

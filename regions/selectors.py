@@ -163,7 +163,8 @@ def access_requests_to_decide(user):
     pending = Q(status=AccessRequest.Status.PENDING)
     return (AccessRequest.objects.filter(pending, decidable_q(get_principal(user)))
             .exclude(requester=user)
-            .select_related("requester", "region", "jurisdiction", "agency__jurisdiction", "responsible")
+            .select_related("requester", "region", "jurisdiction", "agency__jurisdiction")
+            .prefetch_related("duties__responsible")
             .annotate(light_now=deadlines.light_expression(pending)).order_by("due_at", "id"))
 
 
@@ -172,7 +173,8 @@ def my_access_requests(user):
 
     get_principal(user)
     return (AccessRequest.objects.filter(requester=user)
-            .select_related("region", "jurisdiction", "agency__jurisdiction", "decided_by", "responsible")
+            .select_related("region", "jurisdiction", "agency__jurisdiction", "decided_by")
+            .prefetch_related("duties__responsible")
             .annotate(light_now=deadlines.light_expression(Q(status=AccessRequest.Status.PENDING)))
             .order_by("-created_at", "-id"))
 
@@ -180,7 +182,34 @@ def my_access_requests(user):
 def access_requests_for(user):
     """Access requests the caller may see: their own and those in their scope."""
     return restrict(AccessRequest.objects.select_related(
-        "requester", "region", "jurisdiction", "agency__jurisdiction", "decided_by", "responsible"), user)
+        "requester", "region", "jurisdiction", "agency__jurisdiction", "decided_by").prefetch_related(
+        "duties__responsible"), user)
+
+
+def duty_queue(user):
+    """The open stages the user may see (their bureau's, their region's as coordinator, those they are
+    responsible for), most urgent first, the light computed in SQL."""
+    from kernel import deadlines
+    from regions.models import Duty
+
+    open_q = Q(closed_at__isnull=True)
+    return (restrict(Duty.objects.filter(open_q), user)
+            .annotate(light_now=deadlines.light_expression(open_q))
+            .select_related("responsible", "assigned_by", "region", "jurisdiction", "agency", "subject_type")
+            .order_by("due_at", "id"))
+
+
+def duties_of(objects):
+    """{(model class, pk): duty} for these objects (stages the caller already sees), in one query."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from regions.models import Duty
+
+    q = Q(pk__in=[])
+    for obj in objects:
+        q |= Q(subject_type=ContentType.objects.get_for_model(obj), subject_id=obj.pk)
+    found = Duty.objects.filter(q).select_related("responsible", "assigned_by", "subject_type")
+    return {(d.subject_type.model_class(), d.subject_id): d for d in found}
 
 
 def settling_levels_for(user, region):

@@ -26,6 +26,7 @@ from ledger.models import (
 from regions.membership import descendants, region_jurisdictions
 from regions.models import Jurisdiction
 from regions.permissions import restrict
+from regions.selectors import duties_of
 
 from . import data as d
 from . import selectors
@@ -54,6 +55,10 @@ def _days(delta):
 
 def _mean(values):
     return (sum(values) / len(values)).quantize(ONE_PLACE, ROUND_HALF_UP) if values else None
+
+
+def _responsible(duty):
+    return _display(duty.responsible) if duty is not None and duty.responsible_id else ""
 
 
 def _display(user):
@@ -97,6 +102,8 @@ def build_transfer_certificate(transfer_id, *, user=None, progress=_noop):
     progress(30)
     steps = list(selectors.approval_steps(transfer))
     handover = selectors.handover_event(transfer)
+    duties = duties_of([*steps, transfer])
+    handover_duty = duties.get((Transfer, transfer.pk))
     compensation, total, note = compensation_lines(transfer)
     progress(60)
     return d.TransferCertificate(
@@ -108,11 +115,14 @@ def build_transfer_certificate(transfer_id, *, user=None, progress=_noop):
         approvals=tuple(d.ApprovalLine(
             step_zh=str(s.get_kind_display()).split(" ")[0], step_en=str(s.get_kind_display()).split(" ", 1)[-1],
             decision_zh=str(s.get_decision_display()), decided_by=_display(s.decided_by), decided_at=s.decided_at,
-            due_at=s.due_at, on_time=None if s.decided_at is None else s.decided_at <= s.due_at) for s in steps),
+            due_at=s.due_at, on_time=None if s.decided_at is None else s.decided_at <= s.due_at,
+            responsible=_responsible(duties.get((type(s), s.pk)))) for s in steps),
         received_quantity=transfer.received_quantity,
         received_condition=_status(Transfer._meta.get_field("received_condition").choices,
                                    transfer.received_condition) if transfer.received_condition else "",
         handover_confirmed_by=_display(handover.actor) if handover else "",
+        handover_responsible=_responsible(handover_duty),
+        handover_due_at=handover_duty.due_at if handover_duty else None,
         compensation=compensation, compensation_total=total, compensation_note=note)
 
 

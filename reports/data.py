@@ -53,6 +53,7 @@ class ApprovalLine:
     decided_at: datetime | None
     due_at: datetime | None
     on_time: bool | None
+    responsible: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class TransferCertificate:
     received_condition: str
     handover_confirmed_by: str
     compensation: tuple[MoneyLine, ...] = ()
+    handover_responsible: str = ""
+    handover_due_at: datetime | None = None
     compensation_total: Decimal | None = None
     compensation_note: str = ""
 

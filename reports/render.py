@@ -333,20 +333,22 @@ def render_transfer_certificate(data: TransferCertificate, generated_at=None) ->
         f"运距 Distance: {number(data.distance_km)} km", s["cell"])]
 
     story.append(Paragraph("三、并联审批 Parallel approvals", s["h2"]))
-    rows = [_header([("审批环节", "Step"), ("结果", "Decision"), ("审批人", "Decided by"),
+    rows = [_header([("审批环节", "Step"), ("结果", "Decision"), ("责任人", "Responsible"), ("审批人", "Decided by"),
                      ("审批时间", "Decided at"), ("时限", "Due"), ("时效", "On time")], s)]
     for a in data.approvals:
         rows.append([Paragraph(f"{a.step_zh}<br/><font size=6.5 color='#8a97a6'>{a.step_en}</font>", s["cell"]),
-                     a.decision_zh, a.decided_by or "—", when(a.decided_at), when(a.due_at),
+                     a.decision_zh, a.responsible or "—", a.decided_by or "—", when(a.decided_at), when(a.due_at),
                      {True: "按时 on time", False: "超时 overdue", None: "—"}[a.on_time]])
-    story.append(_table(rows, [46 * mm, 22 * mm, 28 * mm, 30 * mm, 30 * mm, WIDTH - 156 * mm]) if data.approvals
+    story.append(_table(rows, [40 * mm, 22 * mm, 22 * mm, 22 * mm, 26 * mm, 26 * mm, WIDTH - 158 * mm])
+                 if data.approvals
                  else _empty(s, "无审批记录 No approval steps."))
 
     story.append(Paragraph("四、交接验收 Handover and acceptance", s["h2"]))
     pairs = [("实收数量", "Quantity received", "—" if data.received_quantity is None else data.received_quantity),
              ("验收状况", "Condition received", data.received_condition or "—"),
-             ("确认人", "Confirmed by", data.handover_confirmed_by or "—"),
-             ("完成时间", "Completed at", when(data.completed_at))]
+             ("确认人/责任人", "By / responsible",
+              f"{data.handover_confirmed_by or '—'} / {data.handover_responsible or '—'}"),
+             ("完成/时限", "Done / due", f"{when(data.completed_at)} / {when(data.handover_due_at)}")]
     story.append(_side_by_side(_facts(pairs[:2], s, label_width=28 * mm), _facts(pairs[2:], s, label_width=28 * mm)))
 
     story.append(Paragraph("五、补偿明细 Compensation", s["h2"]))

@@ -752,3 +752,24 @@ DUTY_CASES = {
     "decideApproval: the requester's own request": requester_approves_own_request,
     "decideApproval: the lister's own listing": lister_approves_own_listing,
 }
+
+
+# --- accountability at every stage (regions.services.duties) -------------------------------------------
+def claim_stage(world):
+    # the receiving bureau sees the giving bureau's step but may not take it on
+    u = world["users"]
+    step = _transfer(world).steps.get(kind="giving_bureau")
+    return op("StageClaim"), {"input": {"id": gid(step)}}, u["bureau_a"], u["bureau_b"]
+
+
+def assign_stage(world):
+    u = world["users"]
+    step = _transfer(world).steps.get(kind="receiving_bureau")
+    return (op("StageAssign"), {"input": {"id": gid(step), "username": "bureau_b", "reason": "本人负责"}},
+            u["coordinator"], u["staff_b"])
+
+
+CASES.update({
+    "claimStage": claim_stage,
+    "assignStage": assign_stage,
+})

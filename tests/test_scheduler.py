@@ -77,6 +77,15 @@ def _webhook_due(world):
     return {"now": delivery.next_attempt_at + timedelta(seconds=1)}
 
 
+def _stage_overdue(world):
+    from regions.models import AllocationMode, Duty
+
+    fx.standard_set(world["region"], mode=AllocationMode.WINDOW_CLOSE, own_window_days=0)
+    listing = fx.open_listing(world)
+    request(world, listing)
+    return {"now": Duty.objects.get().due_at + timedelta(minutes=1)}
+
+
 # task name -> builder(world) returning {"now": when to run} after creating work for the task, or the
 # "tests/file.py::test" that runs the task twice and asserts the second run changes nothing.
 CASES = {
@@ -86,6 +95,7 @@ CASES = {
     "lifecycle.tasks.send_loan_lights": _loan_overdue,
     "lifecycle.tasks.send_loan_approval_lights": _loan_approval_overdue,
     "lifecycle.tasks.retry_webhooks": _webhook_due,
+    "regions.tasks.escalate_overdue_stages": _stage_overdue,
     "exchange.tasks.send_approval_reminders": "tests/test_approvals.py::test_reminders_once_per_step_per_light",
     "ledger.tasks.post_monthly_rent":
         "tests/test_compensation_figures.py::test_monthly_rent_task_posts_once_per_occupancy_and_month",

@@ -2,6 +2,7 @@ from django.urls import path
 
 from workbench import (
     dashboard,
+    duties,
     evaluation,
     imports,
     listings,
@@ -45,6 +46,9 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("reports/<int:pk>/download/", views.report_download, name="report_download"),
     path("roles/", roles.role_page, name="roles"),
+    path("duties/", duties.queue, name="duties"),
+    path("duties/<int:pk>/claim/", duties.claim, name="duty_claim"),
+    path("duties/<int:pk>/assign/", duties.assign, name="duty_assign"),
     path("evaluation/", evaluation.published, name="evaluation_published"),
     path("evaluation/league/", evaluation.league, name="evaluation_league"),
     path("evaluation/league/<int:pk>/", evaluation.league, name="evaluation_league_of"),

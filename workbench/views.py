@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange import selectors
-from exchange.models import ApprovalStep, Transfer
+from exchange.models import ApprovalStep, Transfer, TransferRequest
 from exchange.services import allocation, handover, items, occupancy, screening, transfer_requests
 from exchange.services.approvals import decide_step
 from kernel.errors import DomainError
 from regions.permissions import allows, get_principal
 from regions.scope import Scope
-from regions.selectors import agencies_for, jurisdictions_for, regions_for
+from regions.selectors import agencies_for, duties_of, jurisdictions_for, regions_for
 from workbench import forms
 from workbench.base import add_domain_error, attempt, page
 from workbench.templatetags.workbench import local_name
@@ -229,9 +229,14 @@ def _queue_page(request, failed=None, status=200):
     from ledger.selectors import compensation_estimates
 
     rows = Paginator(_queue(request.user), PAGE_SIZE).get_page(1 if failed else request.GET.get("page"))
+    from workbench.duties import annotate
+
     estimates = compensation_estimates([step.transfer for step in rows])
+    found = duties_of(rows)
     for step in rows:
         step.estimate = estimates.get(step.transfer_id)
+        step.duty = found.get((ApprovalStep, step.pk))
+    annotate(request.user, [step.duty for step in rows if step.duty is not None])
     return page(request, "web/approvals.html", {"rows": rows, "form": forms.DecisionForm(), "failed": failed},
                 status=status)
 
@@ -346,13 +351,29 @@ def _transfer_page(request, transfer, handover=None, cancel=None, decision=None,
     if transfer.status in (Transfer.Status.APPROVING, Transfer.Status.HANDOVER):
         estimate = compensation_estimates([transfer]).get(transfer.pk)
     used, can_end = _open_occupancy(request, transfer)
+    steps = list(transfer.steps.all())
     return page(request, "web/transfer.html", {
+        "stages": _stages(request.user, transfer, steps),
         "transfer": transfer, "request_obj": transfer.request, "my_step": my_step, "estimate": estimate,
-        "decision": decision or forms.DecisionForm(), "steps": list(transfer.steps.all()), "can_confirm": can_confirm,
+        "decision": decision or forms.DecisionForm(), "steps": steps, "can_confirm": can_confirm,
         "trail": selectors.transfer_trail(request.user, transfer.pk), "compensation": _compensation(request, transfer),
         "can_cancel": can_cancel, "handover": handover, "cancel": cancel or forms.CancelForm(),
         "occupancy": used, "can_end": can_end,
         "end_form": end_form or forms.EndOccupancyForm(initial={"last_day": timezone.localdate()})}, status=status)
+
+
+def _stages(user, transfer, steps):
+    """Every stage of the transfer with its duty (responsible person, deadline, light): the request pending
+    allocation, each approval step, the handover."""
+    from workbench.duties import annotate
+
+    request_obj = transfer.request
+    found = duties_of([request_obj, *steps, transfer])
+    rows = [(_("Request pending allocation"), found.get((TransferRequest, request_obj.pk)))]
+    rows += [(step.get_kind_display(), found.get((ApprovalStep, step.pk))) for step in steps]
+    rows.append((_("Handover"), found.get((Transfer, transfer.pk))))
+    annotate(user, [duty for _label, duty in rows if duty is not None])
+    return rows
 
 
 def _compensation(request, transfer):

@@ -16,6 +16,7 @@ from api.scoped import PublicObjectType, ScopedObjectType
 from exchange import models
 from exchange.graphql import enums
 from kernel.models import AuditEvent
+from regions.graphql.duties import duty_field
 from regions.graphql.enums import Role as RoleEnum
 
 
@@ -121,6 +122,7 @@ class TransferRequestType(ScopedObjectType):
     status = graphene.Field(enums.TransferRequestStatus, required=True)
     breaches = graphene.List(graphene.NonNull(StandardsBreach), required=True,
                              description="Standards breaches accepted under an exception.")
+    allocation_duty = duty_field("The stage pending allocation: responsible person, deadline, light.")
 
     def resolve_breaches(root, info):
         return [StandardsBreach(field=to_camel_case(b["field"]) if b.get("field") else None, kind=b["code"],
@@ -137,6 +139,7 @@ class ApprovalStepType(ScopedObjectType):
     decision = graphene.Field(enums.ApprovalDecision, required=True)
     light = graphene.Field(Light, description="Null once decided.")
     decided_by = graphene.String(description="Username of the decider.")
+    duty = duty_field("The step's responsible person, deadline and light.")
 
     def resolve_light(root, info):
         light = root.light
@@ -160,6 +163,7 @@ class TransferType(ScopedObjectType):
                                                             "(0.01 km).")
     received_condition = graphene.Field(enums.Condition)
     steps = graphene.List(graphene.NonNull(ApprovalStepType), required=True)
+    handover_duty = duty_field("The handover stage (once approved): responsible person, deadline, light.")
 
     def resolve_distance_km(root, info):
         return km(root.distance_km)

@@ -15,6 +15,7 @@ from kernel.errors import InvalidState
 from kernel.geo import km_between
 from regions.models import AllocationMode
 from regions.permissions import require
+from regions.services import duties
 
 
 def allocate(user, request, quantity, *, reason, standards=None):
@@ -32,6 +33,7 @@ def allocate(user, request, quantity, *, reason, standards=None):
         allocation_reason=reason)
     request.status = TransferRequest.Status.ALLOCATED
     request.save(update_fields=["status"])
+    duties.close_duty(request, duties.Stage.ALLOCATION)
     audit.record(user, "transfer.allocated", transfer, before={"quantity_available": listing.quantity_available
                                                                + quantity},
                  after={"quantity_available": listing.quantity_available, "request": request.pk,
@@ -82,6 +84,7 @@ def allocate_at_window_close(listing, user=None, *, now=None):
     losers = [r.pk for r in candidates if r.pk not in served]
     if losers:
         TransferRequest.objects.filter(pk__in=losers).update(status=TransferRequest.Status.NOT_ALLOCATED)
+        duties.close_duties(TransferRequest, losers, duties.Stage.ALLOCATION)
         audit.record(user, "request.not_allocated", listing, after={"requests": losers}, region=listing.region,
                      jurisdiction=listing.jurisdiction)
     return transfers

@@ -11,6 +11,7 @@ from kernel import audit
 from kernel.errors import InvalidState, PermissionDenied
 from kernel.workdays import add_working_days
 from regions.permissions import require
+from regions.services import duties
 
 
 def open_steps(user, transfer, standards):
@@ -28,14 +29,27 @@ def open_steps(user, transfer, standards):
     steps = ApprovalStep.objects.bulk_create(
         ApprovalStep(transfer=transfer, kind=kind, **times, **scope)
         for kind, scope in kinds)
+    for step in steps:
+        duties.open_duty(step, duties.Stage.APPROVAL, action="approval.decide", region_id=transfer.region_id,
+                         jurisdiction_id=step.jurisdiction_id, **times)
     audit.record(user, "approval.opened", transfer, after={"steps": [s.kind for s in steps], "due_at": due},
                  transfer=transfer, region=transfer.region)
     return steps
 
 
 def close_pending(transfer):
-    transfer.steps.filter(decision=ApprovalStep.Decision.PENDING).update(
-        decision=ApprovalStep.Decision.CLOSED, decided_at=timezone.now())
+    now = timezone.now()
+    pending = list(transfer.steps.filter(decision=ApprovalStep.Decision.PENDING).values_list("pk", flat=True))
+    ApprovalStep.objects.filter(pk__in=pending).update(decision=ApprovalStep.Decision.CLOSED, decided_at=now)
+    duties.close_duties(ApprovalStep, pending, duties.Stage.APPROVAL, now)
+    duties.close_duty(transfer, duties.Stage.HANDOVER, now)
+
+
+def open_handover(transfer, now):
+    """The handover stage: the receiving agency (or its bureau) confirms within the standard's time limit."""
+    duties.open_duty(transfer, duties.Stage.HANDOVER, action="handover.confirm", region_id=transfer.region_id,
+                     jurisdiction_id=transfer.receiver_jurisdiction_id, agency_id=transfer.receiver_id,
+                     opened_at=now, working_days=duties.standard_days(transfer.region, "handover_working_days"))
 
 
 def check_separation_of_duties(user, transfer, step, approve):
@@ -71,6 +85,7 @@ def decide_step(user, step, *, approve, reason=""):
     step.decision = ApprovalStep.Decision.APPROVED if approve else ApprovalStep.Decision.REFUSED
     step.decided_at, step.decided_by, step.reason = now, user, reason or ""
     step.save(update_fields=["decision", "decided_at", "decided_by", "reason"])
+    duties.close_duty(step, duties.Stage.APPROVAL, now)
     audit.record(user, f"approval.{step.decision}", step, before={"decision": "pending", "light": light},
                  after={"decision": step.decision, "reason": step.reason, "kind": step.kind}, transfer=transfer,
                  region=transfer.region, jurisdiction=step.jurisdiction)
@@ -87,6 +102,7 @@ def decide_step(user, step, *, approve, reason=""):
     elif not transfer.steps.exclude(decision=ApprovalStep.Decision.APPROVED).exists():
         transfer.status, transfer.approved_at = Transfer.Status.HANDOVER, now
         transfer.save(update_fields=["status", "approved_at"])
+        open_handover(transfer, now)
         audit.record(user, "transfer.approved", transfer, before={"status": "approving"},
                      after={"status": transfer.status}, transfer=transfer, region=transfer.region)
     return step

@@ -14,6 +14,7 @@ from kernel import audit
 from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
 from regions.permissions import require
 from regions.scope import Scope
+from regions.services import duties
 
 
 def _side_scope(transfer, side):
@@ -99,6 +100,7 @@ def confirm_handover(user, transfer, *, received_quantity, received_condition, n
     transfer.status_reason = note or ""
     transfer.save(update_fields=["status", "completed_at", "received_quantity", "received_condition",
                                  "received_asset", "status_reason", "certificate_code"])
+    duties.close_duty(transfer, duties.Stage.HANDOVER, now)
     shortfall = transfer.quantity - received_quantity
     if shortfall:
         before_available = Listing.objects.values_list("quantity_available", flat=True).get(pk=listing.pk)

@@ -15,6 +15,7 @@ from kernel.errors import InvalidState, LimitExceeded, ValidationFailed
 from regions.models import Region
 from regions.permissions import require
 from regions.scope import Scope
+from regions.services import duties
 from regions.services.standards import standard_in_force
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -181,6 +182,7 @@ def withdraw_listing(user, listing, *, reason):
         item.status = type(item).Status.IDLE
         item.save(update_fields=["status"])
     pending = TransferRequest.objects.filter(listing=listing, status=TransferRequest.Status.PENDING)
+    duties.close_duties(TransferRequest, pending.values_list("pk", flat=True), duties.Stage.ALLOCATION)
     pending.update(status=TransferRequest.Status.NOT_ALLOCATED)
     audit.record(user, "listing.withdrawn", listing, before={"status": "open"},
                  after={"status": listing.status, "reason": reason}, region=listing.region,

@@ -11,10 +11,12 @@ from exchange.services.common import check_length, check_needed_by, locked, requ
 from exchange.services.screening import breaches, standards_today
 from kernel import audit
 from kernel.errors import AlreadyAllocated, InvalidState, PermissionDenied, StandardsBreach, ValidationFailed
+from kernel.workdays import add_working_days
 from regions.membership import ancestors, regions_of
 from regions.models import AllocationMode
 from regions.permissions import require
 from regions.scope import Scope
+from regions.services import duties
 
 
 def _request_snapshot(request):
@@ -71,12 +73,22 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
         listing=listing, agency=agency, quantity=quantity, justification=justification, needed_by=needed_by,
         exception_requested=bool(exception_requested), exception_justification=exception_justification or "",
         breaches=found, standard_set=standards, created_by=user)
+    open_allocation(request, listing, standards)
     audit.record(user, "request.created", request, after=_request_snapshot(request) | {
         "standard_set": standards.pk, "window": window}, region=listing.region, jurisdiction=agency.jurisdiction)
     transfer = None
     if standards.allocation_mode == AllocationMode.FIRST_COME:
         transfer = allocation.allocate(user, request, quantity, reason=gettext_noop("first come"), standards=standards)
     return request, transfer
+
+
+def open_allocation(request, listing, standards):
+    """The stage pending allocation: the listing's bureau allocates within the standard's working days after
+    the screening window the request was made in."""
+    window_end = listing.window_ends_at(request.created_at) or request.created_at
+    due = add_working_days(max(window_end, request.created_at), standards.allocation_working_days)
+    duties.open_duty(request, duties.Stage.ALLOCATION, action="allocation.run", region_id=listing.region_id,
+                     jurisdiction_id=listing.jurisdiction_id, opened_at=request.created_at, due_at=due)
 
 
 @transaction.atomic
@@ -90,6 +102,7 @@ def withdraw_request(user, request, *, reason):
                            field="request_id")
     request.status = TransferRequest.Status.WITHDRAWN
     request.save(update_fields=["status"])
+    duties.close_duty(request, duties.Stage.ALLOCATION)
     audit.record(user, "request.withdrawn", request, before={"status": "pending"},
                  after={"status": request.status, "reason": reason}, region=request.listing.region)
     return request

@@ -15,6 +15,7 @@ from ledger.models import (
     PaymentInstruction,
     SettlementPeriod,
 )
+from regions.graphql.duties import duty_field
 
 
 class LedgerAccountType(ScopedObjectType):
@@ -106,6 +107,7 @@ class PaymentInstructionType(ScopedObjectType):
     payee_name = graphene.String(required=True)
     confirmed = graphene.Boolean(required=True)
     transaction_id = graphene.ID(description="Global ID of the settlement transaction, once confirmed.")
+    duty = duty_field("The payment's responsible person, deadline and light.")
 
     def resolve_payer(root, info):
         return root.payer.jurisdiction.code

@@ -9,6 +9,7 @@ from kernel.errors import InvalidState, NotFound
 from ledger import selectors
 from ledger.models import Account, ClosingBalance, JournalTransaction, PaymentInstruction, SettlementPeriod
 from regions.permissions import require
+from regions.services import duties
 
 from .netting import net
 from .posting import clearing_account, ensure_member_accounts, post
@@ -44,6 +45,10 @@ def close_period(user, period):
     instructions = PaymentInstruction.objects.bulk_create([
         PaymentInstruction(period=period, payer=accounts[payer], payee=accounts[payee], amount=amount)
         for payer, payee, amount in net({k: v for k, v in balances.items() if v})])
+    days = duties.standard_days(period.region, "payment_working_days")
+    for instruction in instructions:
+        duties.open_duty(instruction, duties.Stage.PAYMENT, action="payment.confirm", region_id=period.region_id,
+                         jurisdiction_id=instruction.payer.jurisdiction_id, working_days=days)
     SettlementPeriod.objects.filter(pk=period.pk).update(status=SettlementPeriod.Status.CLOSED,
                                                          closed_at=timezone.now(), closed_by=user)
     period.refresh_from_db()
@@ -73,6 +78,7 @@ def confirm_payment(user, instruction):
                                (clearing, "credit", amount), (instruction.payee, "debit", amount)])
     PaymentInstruction.objects.filter(pk=instruction.pk).update(transaction=txn, confirmed_at=timezone.now(),
                                                                 confirmed_by=user)
+    duties.close_duty(instruction, duties.Stage.PAYMENT)
     instruction.refresh_from_db()
     audit.record(user, "ledger.payment_confirmed", instruction, after={"transaction": txn.pk, "amount": amount},
                  region=region)

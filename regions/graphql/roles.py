@@ -11,6 +11,7 @@ from api.scoped import ScopedObjectType
 from kernel.errors import NotFound
 from regions import selectors
 from regions.graphql import enums
+from regions.graphql.duties import duty_field
 from regions.models import AccessRequest, RoleBinding
 from regions.services import access, roles
 
@@ -100,7 +101,7 @@ class AccessRequestType(ScopedObjectType):
         interfaces = (graphene.relay.Node,)
         connection_class = CountableConnection
         fields = ("id", "role", "region", "jurisdiction", "agency", "reason", "ends_on", "status", "created_at",
-                  "yellow_at", "due_at", "escalated_at", "decided_at", "decision_reason", "binding")
+                  "yellow_at", "due_at", "decided_at", "decision_reason", "binding")
         filter_fields = {"due_at": ["lte", "gte"]}
 
     role = graphene.Field(enums.Role, required=True)
@@ -108,6 +109,7 @@ class AccessRequestType(ScopedObjectType):
     requester = graphene.String(required=True)
     decided_by = graphene.String()
     responsible = graphene.String(description="Who handles it (claimed, or assigned by the bureau).")
+    duty = duty_field("The request's responsible person, deadline and light.")
     light = graphene.Field(Light, description="While pending; null once decided.")
 
     @classmethod
@@ -121,7 +123,8 @@ class AccessRequestType(ScopedObjectType):
         return root.decided_by.get_username() if root.decided_by_id else None
 
     def resolve_responsible(root, info):
-        return root.responsible.get_username() if root.responsible_id else None
+        duty = next(iter(root.duties.all()), None)
+        return duty.responsible.get_username() if duty is not None and duty.responsible_id else None
 
     def resolve_light(root, info):
         return root.light

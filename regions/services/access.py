@@ -8,13 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel import audit, deadlines
-from kernel.errors import InvalidState, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from kernel.errors import InvalidState, NotAuthenticated, PermissionDenied, ValidationFailed
 from notifications.services import notify
 from regions.membership import ancestors
 from regions.models import AccessRequest, Membership, Role, RoleBinding
 from regions.permissions import REGION_ROLES, get_principal, may_delegate
-from regions.services import roles
-from regions.services.standards import standard_in_force
+from regions.services import duties, roles
 
 DEFAULT_WORKING_DAYS = 3
 
@@ -32,10 +31,7 @@ def region_of(request):
 def _working_days(region):
     if region is None:
         return DEFAULT_WORKING_DAYS
-    try:
-        return standard_in_force(region, timezone.localdate()).access_request_working_days
-    except NotFound:
-        return DEFAULT_WORKING_DAYS
+    return duties.standard_days(region, "access_request_working_days")
 
 
 def granters(role, scope, region):
@@ -101,6 +97,11 @@ def request_access(user, *, role, reason, ends_on=None, region=None, jurisdictio
     request.created_at = now
     request.yellow_at, request.due_at = deadlines.clock(now, _working_days(region_obj))
     request.save()
+    duties.open_duty(request, duties.Stage.ACCESS, action="access.decide",
+                     region_id=region_obj.pk if region_obj else None,
+                     jurisdiction_id=request.jurisdiction_id or (request.agency.jurisdiction_id if request.agency_id
+                                                                 else None),
+                     agency_id=request.agency_id, opened_at=now, yellow_at=request.yellow_at, due_at=request.due_at)
     audit.record(user, "access.requested", request, after={
         "role": role, "scope": roles.scope_label(request), "reason": reason, "ends_on": ends_on,
         "due_at": request.due_at}, **_trail(request))
@@ -135,6 +136,7 @@ def decide_access(user, request, *, grant, reason):
     request.status = AccessRequest.Status.GRANTED if grant else AccessRequest.Status.REFUSED
     request.decided_by, request.decided_at, request.decision_reason = user, timezone.now(), reason
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "binding"])
+    duties.close_duty(request, duties.Stage.ACCESS, request.decided_at)
     audit.record(user, f"access.{request.status}", request, before={"status": "pending", "light": light},
                  after={"status": request.status, "reason": reason, "binding": request.binding_id}, **_trail(request))
     _notify([request.requester], f"access_{request.status}", request, reason)
@@ -152,6 +154,7 @@ def withdraw_access(user, request):
         raise InvalidState(_("This request has already been decided."), field="access_request_id")
     request.status = AccessRequest.Status.WITHDRAWN
     request.save(update_fields=["status"])
+    duties.close_duty(request, duties.Stage.ACCESS)
     audit.record(user, "access.withdrawn", request, before={"status": "pending"}, after={"status": request.status},
                  **_trail(request))
     return request
