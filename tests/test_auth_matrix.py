@@ -70,3 +70,27 @@ def test_anonymous_is_refused(world, gql, name):
              | (_codes(body) if body.get("data") else set()))
     assert codes & REFUSALS, body
     assert _fingerprint() == before
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_read_only_tokens_change_nothing(world, gql, name):
+    """A read-only token of either city of the row (A's, whose objects most rows act on, and B's, the
+    counterparty) is refused by every mutation and changes nothing: no write, no job. (What the token cannot
+    see is NOT_FOUND, also a refusal.)"""
+    from django.db import transaction
+
+    from regions.services import tokens
+
+    with transaction.atomic():
+        keys = [tokens.create_token(world["users"][who], world[city], name="read-only")[1]
+                for who, city in (("bureau_a", "city_a"), ("bureau_b", "city_b"))]
+    query, variables, _allowed, _refused = CASES[name](world)
+    before = _fingerprint()
+    for key in keys:
+        response = gql.client.post("/graphql/", {"query": query, "variables": variables},
+                                   content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+        body = response.json()
+        codes = ({e.get("extensions", {}).get("code", "").upper() for e in body.get("errors", [])}
+                 | (_codes(body) if body.get("data") else set()))
+        assert codes & (REFUSALS | {"NOT_FOUND"}), (name, body)
+        assert _fingerprint() == before, name
