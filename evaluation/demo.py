@@ -91,9 +91,10 @@ def _last_two_quarters(today):
 
 def load_all():
     region = Region.objects.get(code="yrd")
-    if region.indicator_sets.exists():
-        return
     quarters = _last_two_quarters(timezone.localdate())
+    if region.indicator_sets.exists():
+        _seed_co2_version(region, quarters)
+        return
     indicators.seed(region, quarters[0][0])
     bureaus = _city_bureaus()
     codes = sorted(bureaus)
@@ -127,3 +128,11 @@ def load_all():
             start = min(first + timedelta(days=2 + n * (80 // count)), last - timedelta(days=20))
             _wind_back(transfer, start, n)
     close_evaluation_cycles.apply()
+    _seed_co2_version(region, quarters)
+
+
+def _seed_co2_version(region, quarters):
+    """Version 2 of the set (with CO₂ avoided) from the day after the last frozen quarter, as a region
+    would add an indicator: the two quarters frozen under version 1 keep it."""
+    indicators.seed(region, quarters[1][1] + timedelta(days=1), version=2,
+                    title="长三角公物仓绩效评估指标体系（增设减少碳排放）")

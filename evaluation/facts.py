@@ -49,6 +49,9 @@ CATALOGUE = [
     Fact("avoided_purchase", _("purchases avoided (CNY)"),
          _("Received units × the standard's price cap for the class (or the original value where the "
            "standard sets no cap), for transfers completed in the period.")),
+    Fact("co2_avoided_kg", _("CO₂ avoided (kg CO₂e)"),
+         _("Units received × the embodied-carbon factor of their class in force at completion (each factor "
+           "with its published source), for transfers completed in the period.")),
     Fact("compensation_paid", _("compensation paid (CNY)"),
          _("Compensation of the transfers the unit received, completed in the period.")),
     Fact("compensation_received", _("compensation received (CNY)"),
@@ -151,6 +154,7 @@ def collect(region, level, period_from, period_to):
             add(t.receiver_jurisdiction_id, "received_value", value)
             add(t.receiver_jurisdiction_id, "avoided_purchase",
                 _avoided_unit_price(asset, timezone.localdate(t.completed_at), region) * units_received)
+        add(t.receiver_jurisdiction_id, "co2_avoided_kg", t.co2_avoided_kg)
         add(t.receiver_jurisdiction_id, "compensation_paid", compensation.get(t.pk, ZERO))
         add(t.giver_jurisdiction_id, "compensation_received", compensation.get(t.pk, ZERO))
     for lender_jurisdiction, due_at, returned_at in (

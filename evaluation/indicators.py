@@ -34,8 +34,17 @@ DEFAULT_INDICATORS = [
 ]
 
 
+# Added by version 2 of the set (a region changes its indicators by a new version from a date; the
+# evaluations frozen under version 1 keep version 1).
+CO2_AVOIDED = ("co2_avoided", "减少碳排放", "CO₂ avoided", "co2_avoided_kg", "kg CO₂e", "higher", "1", None,
+               "接收单位调剂使用而免于新购的资产所含碳排放：接收数量 × 资产类别碳排放因子（注明出处，按完成日有效）。",
+               "Embodied carbon of the new units the receivers did not buy: units received × the class's carbon "
+               "factor in force at completion (each with its published source).")
+VERSIONS = {1: DEFAULT_INDICATORS, 2: [*DEFAULT_INDICATORS, CO2_AVOIDED]}
+
+
 def seed(region, effective_from, *, version=1, title="长三角公物仓绩效评估指标体系", source="", cycle="quarter"):
-    """Create the region's indicator set version (idempotent)."""
+    """Create the region's indicator set version (idempotent) with the indicators of `VERSIONS[version]`."""
     indicator_set, created = IndicatorSet.objects.get_or_create(
         region=region, version=version,
         defaults={"effective_from": effective_from, "title": title, "cycle": cycle,
@@ -45,5 +54,6 @@ def seed(region, effective_from, *, version=1, title="长三角公物仓绩效�
             Indicator(indicator_set=indicator_set, code=code, name_zh=zh, name_en=en, formula=formula, unit=unit,
                       direction=direction, weight=Decimal(weight), target=None if target is None else Decimal(target),
                       definition_zh=dzh, definition_en=den, position=n)
-            for n, (code, zh, en, formula, unit, direction, weight, target, dzh, den) in enumerate(DEFAULT_INDICATORS)])
+            for n, (code, zh, en, formula, unit, direction, weight, target, dzh, den)
+            in enumerate(VERSIONS[version])])
     return indicator_set

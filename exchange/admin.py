@@ -33,6 +33,13 @@ class AssetClassAdmin(ReferenceAdmin):
     search_fields = ("code", "name_zh", "name_en")
 
 
+@admin.register(models.CarbonFactor)
+class CarbonFactorAdmin(ReferenceAdmin):
+    list_display = ("asset_class", "effective_from", "kg_per_unit", "kg_per_cny", "source")
+    list_filter = ("asset_class__kind",)
+    search_fields = ("asset_class__code", "source")
+
+
 class AssetPhotoInline(ScopedTabularInline):
     model = models.AssetPhoto
     fields = readonly_fields = ("file", "content_type", "size", "uploaded_at")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from exchange.models import ApprovalStep, Asset, AssetClass, Listing, Transfer
+from exchange.models import ApprovalStep, Asset, AssetClass, CarbonFactor, Listing, Transfer
 from exchange.services import approvals, handover, items, transfer_requests
 from regions.models import Agency, Duty
 from regions.services import duties
@@ -55,9 +55,26 @@ def _wind_back(listing, days=8):
                                                  region_window_ends_at=listing.region_window_ends_at - shift)
 
 
+# Embodied carbon per new unit, each from its published source; classes with no published figure found
+# (desks, filing cabinets, printers, cars) have no factor and are credited nothing.
+CARBON_FACTORS = [  # class, kg CO2e per unit, source, scope
+    ("2010104", "800", "Dell, Carbon Footprint of a Typical Business Desktop From Dell (OptiPlex 780 Mini Tower, "
+     "PE International / GaBi, ISO 14040/14044), October 2010", "whole life cycle, use phase included"),
+    ("2010105", "350", "Dell, Carbon Footprint of a Typical Business Laptop From Dell (Latitude E6400, "
+     "PE International / GaBi), May 2010", "whole life cycle, 4 years of use included (about half manufacturing)"),
+    ("6010301", "22.5", "Arper Catifa 53 4-leg chair, Environmental Product Declaration NEPD-nr 104E "
+     "(EPD-Norge, ISO 14025)", "cradle to grave, 15 years"),
+]
+CARBON_FACTORS_FROM = date(2015, 1, 1)
+
+
 def load_all():
     for code, zh, en, kind in ASSET_CLASSES:
         AssetClass.objects.get_or_create(code=code, defaults={"name_zh": zh, "name_en": en, "kind": kind})
+    for code, kg, source, scope in CARBON_FACTORS:
+        CarbonFactor.objects.get_or_create(asset_class=AssetClass.objects.get(code=code),
+                                           effective_from=CARBON_FACTORS_FROM,
+                                           defaults={"kg_per_unit": Decimal(kg), "source": source, "scope": scope})
     if Asset.objects.filter(description=FIRST).exists():
         return
     users = _users()

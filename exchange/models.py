@@ -46,6 +46,38 @@ class AssetClass(models.Model):
         return f"{self.code} {self.name_zh}"
 
 
+class CarbonFactor(models.Model):
+    """The embodied carbon of one new item of a class (kg CO₂e per unit, or per CNY of original value),
+    from a named published source (a manufacturer's product carbon footprint, an EPD), effective from a
+    date: the factor in force on D is the class's latest with effective_from <= D. A correction is a new
+    factor from a date, so a completed transfer keeps the factor it was credited with."""
+
+    asset_class = models.ForeignKey(AssetClass, models.PROTECT, related_name="carbon_factors",
+                                    verbose_name=_("asset class"))
+    effective_from = models.DateField(_("effective from"))
+    kg_per_unit = models.DecimalField(_("kg CO₂e per unit"), max_digits=10, decimal_places=3, null=True, blank=True)
+    kg_per_cny = models.DecimalField(_("kg CO₂e per CNY"), max_digits=8, decimal_places=5, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=300, help_text=_("the published document the figure is from"))
+    scope = models.CharField(_("scope of the figure"), max_length=200, blank=True,
+                             help_text=_("e.g. cradle to gate, or the whole life cycle including use"))
+
+    class Meta:
+        verbose_name = _("carbon factor")
+        verbose_name_plural = _("carbon factors")
+        ordering = ["asset_class", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset_class", "effective_from"], name="carbon_factor_one_per_day"),
+            models.CheckConstraint(condition=Q(kg_per_unit__isnull=False, kg_per_unit__gt=0, kg_per_cny__isnull=True)
+                                   | Q(kg_per_unit__isnull=True, kg_per_cny__isnull=False, kg_per_cny__gt=0),
+                                   name="carbon_factor_per_unit_or_per_cny"),
+            models.CheckConstraint(condition=~Q(source=""), name="carbon_factor_has_source"),
+        ]
+
+    def __str__(self):
+        per = f"{self.kg_per_unit} kg/unit" if self.kg_per_unit is not None else f"{self.kg_per_cny} kg/CNY"
+        return f"{self.asset_class.code} {per} from {self.effective_from}"
+
+
 class Condition(models.TextChoices):
     NEW = "new", _("new")
     GOOD = "good", _("good")
@@ -429,6 +461,10 @@ class Transfer(models.Model):
     certificate_code = models.CharField(_("certificate code"), max_length=16, unique=True, null=True,
                                         blank=True)
     duties = GenericRelation("regions.Duty", content_type_field="subject_type", object_id_field="subject_id")
+    co2_avoided_kg = models.DecimalField(_("CO₂ avoided (kg CO₂e)"), max_digits=12, decimal_places=1, null=True,
+                                         blank=True, help_text=_("set at completion from the class's carbon factor"))
+    carbon_factor = models.ForeignKey(CarbonFactor, models.PROTECT, null=True, blank=True, related_name="+",
+                                      verbose_name=_("carbon factor"))
 
     SCOPE_LOOKUPS = {"jurisdiction": ["giver_jurisdiction_id", "receiver_jurisdiction_id"],
                      "agency": ["giver_id", "receiver_id"]}

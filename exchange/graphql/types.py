@@ -164,6 +164,11 @@ class TransferType(ScopedObjectType):
     received_condition = graphene.Field(enums.Condition)
     steps = graphene.List(graphene.NonNull(ApprovalStepType), required=True)
     handover_duty = duty_field("The handover stage (once approved): responsible person, deadline, light.")
+    co2_avoided_kg = graphene.Float(description="CO₂ avoided by the reuse, kg CO₂e: units received × the class's "
+                                                "embodied-carbon factor in force at completion (null: no factor).")
+
+    def resolve_co2_avoided_kg(root, info):
+        return None if root.co2_avoided_kg is None else float(root.co2_avoided_kg)
 
     def resolve_distance_km(root, info):
         return km(root.distance_km)

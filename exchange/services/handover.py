@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.models import Asset, Condition, Listing, Occupancy, OfficeSpace, Transfer, TransferRequest
-from exchange.services import approvals, stock
+from exchange.services import approvals, carbon, stock
 from exchange.services.common import locked, require_text
 from exchange.signals import transfer_completed
 from kernel import audit
@@ -98,8 +98,10 @@ def confirm_handover(user, transfer, *, received_quantity, received_condition, n
     transfer.status, transfer.completed_at = Transfer.Status.COMPLETED, now
     transfer.received_quantity, transfer.received_condition = received_quantity, received_condition
     transfer.status_reason = note or ""
+    carbon.credit(transfer)
     transfer.save(update_fields=["status", "completed_at", "received_quantity", "received_condition",
-                                 "received_asset", "status_reason", "certificate_code"])
+                                 "received_asset", "status_reason", "certificate_code", "co2_avoided_kg",
+                                 "carbon_factor"])
     duties.close_duty(transfer, duties.Stage.HANDOVER, now)
     shortfall = transfer.quantity - received_quantity
     if shortfall:
@@ -117,7 +119,8 @@ def confirm_handover(user, transfer, *, received_quantity, received_condition, n
     audit.record(user, "transfer.completed", transfer, before={"status": "handover"},
                  after={"status": transfer.status, "received_quantity": received_quantity,
                         "received_condition": received_condition, "note": note, **moved,
-                        "certificate_code": transfer.certificate_code},
+                        "certificate_code": transfer.certificate_code, "co2_avoided_kg": transfer.co2_avoided_kg,
+                        "carbon_factor": transfer.carbon_factor_id},
                  transfer=transfer, region=transfer.region, jurisdiction=receiver.jurisdiction)
     transfer_completed.send(sender=Transfer, transfer=transfer, user=user)
     return transfer
