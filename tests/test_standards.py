@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from exchange.models import OfficeSpace
-from exchange.services import screening
+from exchange.services import screening, service_life
 from kernel.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from kernel.models import AuditEvent
 from regions.models import AssetClassNorm, Headcount, OfficeSpaceNorm, Rank, RentNorm, StandardSet
@@ -72,21 +72,13 @@ def test_price_cap_is_strictly_above_and_a_young_item_is_reallocated_freely(sets
 
 
 def test_minimum_service_life_governs_disposal_and_replacement_from_the_anniversary(sets):
-    asset = _asset(sets["agency_b"], acquired_on=date(2018, 1, 1))  # class 2010104: 6 years
-    rule, standard = screening.check_min_service_life, sets["new"]
-    for purpose in (screening.LifePurpose.DISPOSAL, screening.LifePurpose.REPLACEMENT):
-        breach = rule(standard, asset=asset, on=date(2023, 12, 31), purpose=purpose)
-        assert breach.code == "min_service_life" and "2024-01-01" in breach.message_en
-        assert "2024-01-01" in breach.message_zh
-        assert rule(standard, asset=asset, on=date(2024, 1, 1), purpose=purpose) is None
-    assert "处置" in rule(standard, asset=asset, on=date(2020, 1, 1), purpose="disposal").message_zh
-    assert "购置" in rule(standard, asset=asset, on=date(2020, 1, 1), purpose="replacement").message_zh
-    # damaged beyond repair: disposal allowed with a reason, a replacement purchase still not
-    assert rule(standard, asset=asset, on=date(2020, 1, 1), purpose="disposal", damage_reason="  ") is not None
-    assert rule(standard, asset=asset, on=date(2020, 1, 1), purpose="disposal", damage_reason="主板烧毁") is None
-    assert rule(standard, asset=asset, on=date(2020, 1, 1), purpose="replacement", damage_reason="主板烧毁")
-    with pytest.raises(ValueError):
-        rule(standard, asset=asset, on=date(2020, 1, 1), purpose="transfer")
+    rule = service_life.minimum_life(sets["new"], "2010104", date(2018, 1, 1))  # desktops: 6 years
+    assert (rule.min_service_years, rule.reached_on) == (6, date(2024, 1, 1))
+    assert not rule.allows(date(2023, 12, 31)) and rule.allows(date(2024, 1, 1))
+    assert rule.allows(date(2020, 1, 1), damaged_beyond_repair=True)  # the one exception, before the anniversary
+    assert service_life.reached_on(date(2018, 1, 31), Decimal("6.5")) == date(2024, 7, 31)  # 78 months
+    unknown = service_life.minimum_life(sets["new"], "9999999", date(2025, 1, 1))
+    assert unknown.reached_on is None and unknown.allows(date(2025, 1, 2))  # no norm: no restriction
 
 
 def test_years_in_use_is_days_over_365_25_and_the_residual_share_is_floored(sets):

@@ -1,20 +1,10 @@
 """Screening against the standards in force: the checks of a proposed allocation (price cap, quota per
-head, office area) and the "check first" read of them, and the minimum-service-life rule for disposal and
-purchase.
-
-Minimum service life (最低使用年限, 财资〔2016〕27号《中央行政单位通用办公设备家具配置标准》): an item that
-has not reached it may not be *disposed of* (unless damaged beyond repair, with the reason recorded) and may
-not be *replaced* by a purchase; an item that has reached it and still works keeps being used. It does not
-restrict reallocating an idle item to another agency, so request checks never look at it; disposal and the
-purchase check call `check_min_service_life`. An asset acquired on A with minimum life N years reaches it
-on A + N years (N may have a decimal: 6.5 years = 78 months). In compensation it enters only through the
-residual value ("years in use": regions.services.standards.years_in_use).
-"""
+head, office area) and the "check first" read of them. (The minimum service life does not restrict a
+reallocation; it governs disposal and replacement: exchange/services/service_life.py.)"""
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -36,11 +26,6 @@ class Breach:
     message_en: str
 
 
-def service_life_reached_on(acquired_on: date, min_service_years: Decimal) -> date:
-    months = int((Decimal(min_service_years) * 12).to_integral_value(ROUND_HALF_UP))
-    return acquired_on + relativedelta(months=months)
-
-
 def _num(value):
     """A Decimal shown without trailing zeros: 5000.00 -> 5000, 0.50 -> 0.5."""
     text = f"{Decimal(value):f}"
@@ -50,7 +35,7 @@ def _num(value):
 def check_asset_request(standard_set, *, asset, agency, quantity, on: date) -> list[Breach]:
     """Every breach of the asset class's norm in `standard_set` by `agency` requesting `quantity` of `asset`
     on `on`: price cap per item, quantity cap per head. No norm for the class: none. (Minimum service life
-    does not restrict a reallocation: see `check_min_service_life`.)"""
+    does not restrict a reallocation: see exchange/services/service_life.py.)"""
     code = asset.asset_class.code
     norm = standard_set.class_norms.filter(class_code=code).first()
     if norm is None:
@@ -75,43 +60,6 @@ def check_asset_request(standard_set, *, asset, agency, quantity, on: date) -> l
                 f"{held} held + {quantity} requested = {held + quantity}, above the quota of {_num(cap)} "
                 f"({headcount} staff × {_num(norm.quantity_per_head)} per head)"))
     return breaches
-
-
-class LifePurpose:
-    DISPOSAL = "disposal"
-    REPLACEMENT = "replacement"
-
-
-def check_min_service_life(standard_set, *, asset, on: date, purpose: str, damage_reason: str = "") -> Breach | None:
-    """The minimum-service-life rule of 财资〔2016〕27号 for `asset` on `on`, or None when it allows the act.
-
-    purpose `LifePurpose.DISPOSAL`: an item below its minimum life may not be disposed of, unless it is
-    damaged beyond repair and `damage_reason` says why. `LifePurpose.REPLACEMENT`: an agency may not buy a
-    replacement for an item of the class that has not reached its minimum life (no exception for damage:
-    a damaged item is disposed of first). No class norm in the set: no restriction."""
-    if purpose not in (LifePurpose.DISPOSAL, LifePurpose.REPLACEMENT):
-        raise ValueError(f"unknown purpose {purpose!r}")
-    norm = standard_set.class_norms.filter(class_code=asset.asset_class.code).first()
-    if norm is None:
-        return None
-    reached = service_life_reached_on(asset.acquired_on, norm.min_service_years)
-    if on >= reached:
-        return None
-    if purpose == LifePurpose.DISPOSAL and (damage_reason or "").strip():
-        return None
-    life = _num(norm.min_service_years)
-    if purpose == LifePurpose.DISPOSAL:
-        return Breach("min_service_life", "asset_id",
-                      f"该资产 {asset.acquired_on:%Y-%m-%d} 购置，最低使用年限 {life} 年，{reached:%Y-%m-%d} 前不得处置"
-                      f"（损坏无法修复的除外，须说明原因）",
-                      f"Acquired {asset.acquired_on:%Y-%m-%d}; below its minimum service life of {life} years "
-                      f"until {reached:%Y-%m-%d} it may not be disposed of unless damaged beyond repair (give the "
-                      f"reason)")
-    return Breach("min_service_life", "asset_id",
-                  f"同类资产 {asset.acquired_on:%Y-%m-%d} 购置，最低使用年限 {life} 年，"
-                  f"{reached:%Y-%m-%d} 前不得购置更新",
-                  f"The item it would replace was acquired {asset.acquired_on:%Y-%m-%d} and reaches its minimum "
-                  f"service life of {life} years only on {reached:%Y-%m-%d}: no replacement purchase before")
 
 
 def office_entitlement(standard_set, agency) -> Decimal:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from exchange.models import Asset, Listing, OfficeSpace, Transfer, TransferRequest
 from exchange.services.common import locked, require_text
-from exchange.services.service_life import minimum_life
+from exchange.services.service_life import NORM, minimum_life
 from kernel import audit
 from kernel.errors import InvalidState, StandardsBreach, ValidationFailed
 from kernel.money import cny
@@ -23,8 +23,6 @@ from ledger.services.posting import post, proceeds_accounts
 from lifecycle.models import Disposal
 from regions.permissions import require
 from regions.services.standards import standard_in_force
-
-MIN_LIFE_NORM = "财资〔2016〕27号"
 
 
 def unclaimed_listings(now=None):
@@ -96,7 +94,7 @@ def propose(user, disposal, *, method, reason, damaged_beyond_repair=False, dama
         raise StandardsBreach(
             _("Acquired %(acquired)s, the item reaches its minimum service life of %(years)s years only on "
               "%(reached)s (%(norm)s); before that it may be disposed of only when damaged beyond repair.")
-            % {"norm": MIN_LIFE_NORM, "acquired": f"{asset.acquired_on:%Y-%m-%d}", "years": rule.min_service_years,
+            % {"norm": NORM, "acquired": f"{asset.acquired_on:%Y-%m-%d}", "years": rule.min_service_years,
                "reached": f"{rule.reached_on:%Y-%m-%d}"}, field="damaged_beyond_repair", code="standards_breach")
     disposal.status, disposal.method, disposal.reason = Disposal.Status.PROPOSED, method, reason
     disposal.damaged_beyond_repair, disposal.damage_note = bool(damaged_beyond_repair), damage_note or ""
