@@ -30,7 +30,7 @@ def geojson(geometry, limit=600):
 
 @admin.register(models.Region)
 class RegionAdmin(ReferenceAdmin):
-    list_display = ("code", "name_zh", "name_en")
+    list_display = ("code", "name_zh", "name_en", "two_factor_required")
     search_fields = ("code", "name_zh", "name_en")
 
 

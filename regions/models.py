@@ -19,6 +19,9 @@ class Region(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name_zh = models.CharField(_("Chinese name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100)
+    two_factor_required = models.BooleanField(
+        _("two-factor sign-in required"), default=True,
+        help_text=_("coordinators, and anyone who may close a settlement period, confirm a one-time code (TOTP)"))
 
     class Meta:
         verbose_name = _("region")
@@ -565,3 +568,22 @@ class Duty(models.Model):
             return None
         return getattr(self, "light_now", None) or deadlines.light(self.yellow_at, self.due_at)
 
+
+class ExternalIdentity(models.Model):
+    """One official's identity at the unified identity service (统一身份认证): the provider's subject maps to
+    exactly one local person. Signing in through the provider opens only the roles granted here."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="external_identity",
+                                verbose_name=_("person"))
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
+    last_sign_in_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("external identity")
+        verbose_name_plural = _("external identities")
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="one_person_per_subject")]
+
+    def __str__(self):
+        return f"{self.issuer} · {self.subject} → {self.user}"

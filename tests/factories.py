@@ -22,6 +22,7 @@ class RegionFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"region{n}")
     name_zh = factory.Sequence(lambda n: f"区域{n}")
     name_en = factory.Sequence(lambda n: f"Region {n}")
+    two_factor_required = False  # tests/test_two_factor.py turns it on
 
 
 class JurisdictionFactory(factory.django.DjangoModelFactory):

@@ -1,7 +1,10 @@
-"""Accountability in a real browser: the transfer page shows every stage's responsible person, deadline and
-light, and a bureau takes a step on. Screenshots in tests/artifacts/."""
+"""Accountability and two-factor sign-in in a real browser: the transfer page shows every stage's responsible
+person, deadline and light and a bureau takes a step on; a coordinator enrols an authenticator at first sign-in.
+Screenshots in tests/artifacts/."""
 import pytest
 from django.db import transaction
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from regions.models import Duty
 from tests import factories_exchange as fx
@@ -26,3 +29,18 @@ def test_the_transfer_page_names_who_answers_for_each_stage(browser, server, reg
     duty = Duty.objects.get(responsible=world["users"]["bureau_a"])
     assert duty.stage == "approval" and duty.subject.kind == "giving_bureau"
 
+def test_a_coordinator_enrols_an_authenticator_at_first_sign_in(browser, server, region_world):  # noqa: F811
+    world = region_world
+    world["region"].two_factor_required = True
+    world["region"].save()
+    s = Session(browser, server)
+    s.sign_in_with_form("coordinator", "pw-123456", "/roles/")
+    s.wait_for("#totp-qr")
+    s.shot("21-12-two-factor-enrol")
+    device = TOTPDevice.objects.get(user=world["users"]["coordinator"])
+    s.fill("token", f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}")
+    s.click("#totp-confirm")
+    s.wait_for("#grant-form")
+    s.shot("21-13-signed-in-with-two-factor")
+    device.refresh_from_db()
+    assert device.confirmed

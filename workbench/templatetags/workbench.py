@@ -60,3 +60,11 @@ def deadline(due_at, now=None):
 @register.filter(name="event_label")
 def event_label_filter(action):
     return event_label(action)
+
+
+@register.simple_tag
+def sso_enabled():
+    """Whether the sign-in page offers the unified identity service (OpenID Connect)."""
+    from regions.oidc import enabled
+
+    return enabled()
