@@ -10,8 +10,8 @@ from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from reports import render as kit
 from reports.data import Heading
+from reports.render import kit
 
 from . import selectors
 
@@ -145,10 +145,10 @@ def _league_chart(lines, median, width=kit.WIDTH):
 
 def render_pdf(data: EvaluationReport, generated_at=None) -> bytes:
     kit.register_font()
-    s = kit._styles()
+    s = kit.styles()
     h = data.heading
     status = "已通报 published" if data.published else "未通报 not published"
-    story = [kit._facts([("评估期间", "Period", kit.period(h)), ("版本", "Version", f"v{data.version} · {status}"),
+    story = [kit.facts([("评估期间", "Period", kit.period(h)), ("版本", "Version", f"v{data.version} · {status}"),
                          ("指标体系", "Indicator set", f"v{data.indicator_set_version}"),
                          ("参评单位", "Units rated / evaluated",
                           f"{sum(1 for x in data.lines if x.weighted is not None)} / {len(data.lines)}"),
@@ -158,7 +158,7 @@ def render_pdf(data: EvaluationReport, generated_at=None) -> bytes:
     story.append(Paragraph("一、排名 League table", s["h2"]))
     header = [("名次", "Rank"), ("地区", "Jurisdiction"), ("综合得分", "Score")] + [
         (zh, en) for _code, zh, en, *_ in data.indicators]
-    rows = [kit._header(header, s, right=range(2, len(header)))]
+    rows = [kit.header(header, s, right=range(2, len(header)))]
     units = {code: unit for code, _zh, _en, unit, *_ in data.indicators}
     rated = [line for line in data.lines if line.weighted is not None]
     for line in rated:
@@ -166,7 +166,7 @@ def render_pdf(data: EvaluationReport, generated_at=None) -> bytes:
                      "—" if line.weighted is None else f"{line.weighted}"]
                     + [_indicator_cell(v, units[c]) for c, v in line.values])
     rest = (kit.WIDTH - 10 * mm - 24 * mm - 14 * mm) / max(len(data.indicators), 1)
-    story.append(kit._table(rows, [10 * mm, 24 * mm, 14 * mm] + [rest] * len(data.indicators),
+    story.append(kit.table(rows, [10 * mm, 24 * mm, 14 * mm] + [rest] * len(data.indicators),
                             numeric_cols=range(2, len(header)), long=True, font_size=7))
     unrated = [line.name_zh for line in data.lines if line.weighted is None]
     if unrated:
@@ -177,11 +177,11 @@ def render_pdf(data: EvaluationReport, generated_at=None) -> bytes:
     story.append(Paragraph("二、历次评估 Trend over cycles", s["h2"]))
     if data.trend:
         labels = [f"{p.period_from:%Y-%m}" for p in data.trend]
-        story.append(kit._bar_chart("各周期综合得分 Score per cycle", labels,
+        story.append(kit.bar_chart("各周期综合得分 Score per cycle", labels,
                                     [[p.median or 0 for p in data.trend], [p.best or 0 for p in data.trend],
                                      [p.worst or 0 for p in data.trend]],
                                     names=("中位数 median", "最高 best", "最低 worst"), fmt=lambda v: f"{v:.1f}"))
     story.append(Paragraph("三、口径说明 Definitions", s["h2"]))
     for note in data.notes:
         story.append(Paragraph(note, s["small"]))
-    return kit._build(data, story, "公物仓绩效评估通报", "Performance Evaluation Report", generated_at)
+    return kit.build(data, story, "公物仓绩效评估通报", "Performance Evaluation Report", generated_at)

@@ -119,7 +119,7 @@ def test_checksum_is_canonical_and_sensitive():
 
 
 def test_missing_font_fails_with_a_clear_message(monkeypatch):
-    monkeypatch.setattr(render, "FONT", "NoSuchFontRegistered")
-    monkeypatch.setattr(render, "FONT_PATH", "/nonexistent/font.ttc")
+    monkeypatch.setattr(render.kit, "FONT", "NoSuchFontRegistered")
+    monkeypatch.setattr(render.kit, "FONT_PATH", "/nonexistent/font.ttc")
     with pytest.raises(render.FontMissing, match="fonts-wqy-zenhei"):
         render.render(samples.certificate())
