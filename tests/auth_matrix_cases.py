@@ -123,7 +123,15 @@ def withdraw_listing(world):
     return query, {"input": {"listingId": gid(listing), "reason": "自用"}}, u["staff_a"], u["auditor"]
 
 
+def edit_listing(world):
+    u = world["users"]
+    listing = _listed_asset(world)
+    return (op("ListingEdit"), {"input": {"listingId": gid(listing), "description": "联想台式机（已核对）",
+                                          "condition": "FAIR"}}, u["staff_a"], u["auditor"])
+
+
 CASES.update({
+    "editListing": edit_listing,
     "markIdle": mark_idle,
     "registerOfficeSpace": register_office_space,
     "addAssetPhoto": add_asset_photo,

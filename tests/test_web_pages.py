@@ -214,3 +214,28 @@ def test_token_errors_and_scope(client, world):
     assert client.get(reverse("web:tokens")).context["rows"].paginator.count == 0  # another city's token
     assert client.post(reverse("web:token_revoke", args=[token.pk])).status_code == 404
     assert as_user(client, world, "staff_a").get(reverse("web:tokens")).status_code == 404
+
+
+def test_an_open_listing_is_corrected_until_someone_requests_it(client, world):
+    listing = fx.open_listing(world, quantity=3)
+    url = reverse("web:edit_listing", args=[listing.pk])
+    as_user(client, world, "staff_a")
+    assert client.get(url).context["form"]["description"].value() == listing.asset.description
+    response = client.post(url, {"description": "", "condition": "fair"})
+    assert response.status_code == 400 and response.context["form"].errors["description"]
+    response = client.post(url, {"description": "联想台式机 M720（已核对）", "condition": "fair"})
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert listing.title == "联想台式机 M720（已核对）" and listing.asset.condition == "fair"
+    assert "已核对" in listing.search_text
+    event = AuditEvent.objects.get(action="listing.edited")
+    assert event.after == {"description": "联想台式机 M720（已核对）", "condition": "fair"}
+    assert as_user(client, world, "staff_b").get(url).status_code == 404  # not theirs
+    from exchange.services import transfer_requests
+
+    transfer_requests.create_request(world["users"]["staff_b"], listing=listing, agency=world["agency_b"],
+                                     quantity=1, justification="办公需要")
+    response = as_user(client, world, "staff_a").post(url, {"description": "改", "condition": "good"})
+    assert response.status_code == 400 and response.context["form"].non_field_errors()
+    listing.refresh_from_db()
+    assert listing.title == "联想台式机 M720（已核对）"  # a requested listing is not rewritten

@@ -17,6 +17,7 @@ EVENT_LABELS = {
     "ledger.payment_confirmed": _("payment confirmed"),
     "ledger.period_closed": _("settlement period closed"),
     "ledger.rent_posted": _("rent-equivalent posted"),
+    "listing.edited": _("listing corrected"),
     "listing.opened": _("listed in the warehouse"),
     "listing.withdrawn": _("listing withdrawn"),
     "office_space.registered": _("office space registered"),

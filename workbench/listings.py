@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange import selectors
-from exchange.models import Listing
+from exchange.models import Condition, Listing
 from exchange.services import items
 from workbench.base import attempt, page
 from workbench.templatetags.workbench import local_name
@@ -41,6 +41,11 @@ class OfficeSpaceForm(forms.Form):
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].choices = [(a.pk, local_name(a)) for a in agencies]
+
+
+class EditForm(forms.Form):
+    description = forms.CharField(label=gettext_lazy("Description"), max_length=300)
+    condition = forms.ChoiceField(label=gettext_lazy("Condition"), choices=Condition.choices)
 
 
 class WithdrawForm(forms.Form):
@@ -97,3 +102,22 @@ def withdraw_listing(request, pk):
             messages.success(request, _("Listing #%(id)s withdrawn.") % {"id": pk})
             return redirect("web:my_listings")
     return _listings_page(request, failed={"listing": pk, "form": form}, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_listing(request, pk):
+    listing = selectors.my_listings(request.user).filter(pk=pk, status=Listing.Status.OPEN,
+                                                         asset__isnull=False).first()
+    if listing is None:
+        raise Http404
+    form = EditForm(request.POST or None, initial={"description": listing.asset.description,
+                                                   "condition": listing.asset.condition})
+    if request.method == "POST" and form.is_valid():
+        ok, _listing = attempt(form, items.edit_listing, request.user, listing, **form.cleaned_data,
+                               aliases={"listing_id": None})
+        if ok:
+            messages.success(request, _("Listing #%(id)s corrected.") % {"id": pk})
+            return redirect("web:my_listings")
+    return page(request, "web/listing_edit.html", {"listing": listing, "form": form},
+                status=400 if form.errors else 200)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("office-space/new/", listings.office_space_new, name="office_space_new"),
     path("listings/mine/", listings.my_listings, name="my_listings"),
     path("listings/<int:pk>/withdraw/", listings.withdraw_listing, name="withdraw_listing"),
+    path("listings/<int:pk>/edit/", listings.edit_listing, name="edit_listing"),
     path("imports/", imports.imports, name="imports"),
     path("imports/<int:pk>/", imports.import_job, name="import_job"),
     path("tokens/", tokens.token_list, name="tokens"),

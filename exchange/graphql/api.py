@@ -108,6 +108,7 @@ class Mutation(graphene.ObjectType):
     register_office_space = m.RegisterOfficeSpace.Field()
     mark_idle = m.MarkIdle.Field()
     withdraw_listing = m.WithdrawListing.Field()
+    edit_listing = m.EditListing.Field()
     request_listing = m.RequestListing.Field()
     withdraw_request = m.WithdrawRequest.Field()
     allocate_listing = m.AllocateListing.Field()

@@ -166,6 +166,24 @@ class WithdrawListing(DomainMutation):
         return cls(listing=items.withdraw_listing(_user(info), listing, reason=reason))
 
 
+class EditListing(DomainMutation):
+    """Correct an open asset listing's description and condition while nobody has requested it (after a
+    request: withdraw it and list it again)."""
+
+    class Input:
+        listing_id = graphene.ID(required=True)
+        description = graphene.String(required=True)
+        condition = enums.Condition(required=True)
+
+    listing = graphene.Field(ListingType)
+
+    @classmethod
+    def perform(cls, info, listing_id, description, condition):
+        listing = _get(selectors.listings_for(_user(info)), listing_id, "Listing", "listingId")
+        edited = items.edit_listing(_user(info), listing, description=description, condition=enum_value(condition))
+        return cls(listing=selectors.listing(_user(info), edited.pk))
+
+
 class RequestListing(DomainMutation):
     """Request (申领) a quantity of a listing. Checked against the standards in force today: breaches come
     back as `standards_breach` errors, one per breach, unless `exceptionRequested` with a justification.

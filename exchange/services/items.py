@@ -9,7 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.models import Asset, AssetPhoto, Condition, Listing, OfficeSpace, TransferRequest
-from exchange.services.common import MAX_QUANTITY, check_acquired_on, locked, region_for, require_text
+from exchange.services.common import (
+    MAX_QUANTITY,
+    check_acquired_on,
+    check_length,
+    locked,
+    region_for,
+    require_text,
+)
 from kernel import audit
 from kernel.errors import InvalidState, LimitExceeded, ValidationFailed
 from regions.models import Region
@@ -117,6 +124,12 @@ def _search_text(*parts):
     return " ".join(str(p) for p in parts if p).lower()
 
 
+def _asset_search_text(asset, agency):
+    return _search_text(asset.description, asset.asset_class.code, asset.asset_class.name_zh,
+                        asset.asset_class.name_en, asset.get_condition_display(), agency.name_zh, agency.name_en,
+                        agency.jurisdiction.name_zh, agency.jurisdiction.name_en)
+
+
 @transaction.atomic
 def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=None):
     """Mark an asset (or office space) idle and open its listing. Windows come from the standard set in
@@ -138,9 +151,7 @@ def mark_idle(user, *, asset=None, office_space=None, quantity=None, region_id=N
             raise ValidationFailed(_("The quantity offered must be between 1 and the asset's quantity."),
                                    field="quantity")
         title = item.description
-        text = _search_text(item.description, item.asset_class.code, item.asset_class.name_zh,
-                            item.asset_class.name_en, item.get_condition_display(), agency.name_zh, agency.name_en,
-                            agency.jurisdiction.name_zh, agency.jurisdiction.name_en)
+        text = _asset_search_text(item, agency)
     else:
         quantity = 1
         title = f"{item.building} {item.floor} {item.rooms} ({item.area_m2} m²)"
@@ -186,5 +197,34 @@ def withdraw_listing(user, listing, *, reason):
     pending.update(status=TransferRequest.Status.NOT_ALLOCATED)
     audit.record(user, "listing.withdrawn", listing, before={"status": "open"},
                  after={"status": listing.status, "reason": reason}, region=listing.region,
+                 jurisdiction=listing.jurisdiction)
+    return listing
+
+
+@transaction.atomic
+def edit_listing(user, listing, *, description, condition):
+    """Correct what an open asset listing says about its asset (description, condition) while nobody has
+    requested it: once a request exists, the requester decided on what the listing said, so the giver
+    withdraws and lists again instead. The title and search text follow; audited with before and after."""
+    listing = locked(Listing.objects.select_related("asset__asset_class", "agency__jurisdiction")).get(pk=listing.pk)
+    require(user, "listing.open", listing)
+    if listing.status != Listing.Status.OPEN or listing.asset_id is None:
+        raise InvalidState(_("Only an open asset listing can be edited."), field="listing_id")
+    if TransferRequest.objects.filter(listing=listing).exists():
+        raise InvalidState(_("The listing has been requested already: withdraw it and list it again instead."),
+                           field="listing_id")
+    description = require_text(description, "description", _("A description is required."))
+    check_length(description, "description", limit=300)
+    if condition not in Condition.values:
+        raise ValidationFailed(_("Unknown condition."), field="condition")
+    asset = listing.asset
+    before = {"description": asset.description, "condition": asset.condition}
+    asset.description, asset.condition = description, condition
+    asset.save(update_fields=["description", "condition"])
+    listing.title = description[:300]
+    listing.search_text = _asset_search_text(asset, listing.agency)
+    listing.save(update_fields=["title", "search_text"])
+    audit.record(user, "listing.edited", listing, before=before,
+                 after={"description": description, "condition": condition}, region=listing.region,
                  jurisdiction=listing.jurisdiction)
     return listing
