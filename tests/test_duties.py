@@ -275,3 +275,18 @@ def test_stage_times_are_ordered_in_the_database(world):
     with pytest.raises(IntegrityError), transaction.atomic():
         Duty.objects.filter(pk=d.pk).update(responsible=world["users"]["bureau_a"], responsible_since=None)
     assert timezone.now() < Duty.objects.get(pk=d.pk).due_at
+
+
+def test_who_set_the_transfer_in_motion_cannot_take_its_approval_on(world):
+    u = world["users"]
+    deputy = f.user_with_role(Role.DEPUTY_BUREAU_MANAGER, world["city_b"], "deputy_b")
+    with transaction.atomic():
+        _req, transfer = request(world, world["listing"], user="bureau_b")  # B's manager asked itself
+    d = duty(transfer.steps.get(kind="receiving_bureau"), Stage.APPROVAL)
+    with pytest.raises(PermissionDenied), transaction.atomic():
+        duties.claim(u["bureau_b"], d)  # separation of duties: another person of the bureau answers for it
+    with pytest.raises(ValidationFailed), transaction.atomic():
+        duties.assign(u["coordinator"], d, u["bureau_b"])
+    with transaction.atomic():
+        duties.claim(deputy, d)
+    assert duty(transfer.steps.get(kind="receiving_bureau"), Stage.APPROVAL).responsible == deputy

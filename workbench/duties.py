@@ -28,7 +28,8 @@ class AssignForm(forms.Form):
 def annotate(user, rows):
     """Mark on each duty whether the user may take it on or assign it (for the buttons)."""
     for duty in rows:
-        duty.can_claim = duty.closed_at is None and duty.responsible_id is None and duties.may_act(user, duty)
+        duty.can_claim = (duty.closed_at is None and duty.responsible_id is None
+                          and duties.may_act(user, duty, app_rules=False))  # the service applies every rule
         duty.can_assign = duty.closed_at is None and duties.may_assign(user, duty)
     return rows
 

@@ -64,6 +64,15 @@ def check_separation_of_duties(user, transfer, step, approve):
                                  "by a different person."), field="step_id")
 
 
+def may_decide(user, step):
+    """Separation of duties only (the authority is checked by the caller): whether the user may approve it."""
+    try:
+        check_separation_of_duties(user, step.transfer, step, True)
+    except PermissionDenied:
+        return False
+    return True
+
+
 @transaction.atomic
 def decide_step(user, step, *, approve, reason=""):
     """Decide one parallel step. A refusal ends the transfer (reason required) and returns its quantity;

@@ -68,9 +68,19 @@ def duties_for(model, pks, stage=None):
     return {d.subject_id: d for d in qs.select_related("responsible", "assigned_by")}
 
 
-def may_act(user, duty):
-    """Whether the user holds the stage's authority where the duty lies (so may claim or be assigned it)."""
+# stage -> check(user, subject) -> bool: a higher app's extra rule on who may act on a stage of its matters
+# (the exchange's separation of duties on approval steps), registered when that app is ready
+ACT_CHECKS = {}
+
+
+def may_act(user, duty, *, app_rules=True):
+    """Whether the user holds the stage's authority where the duty lies (so may claim or be assigned it), and
+    (with `app_rules`) no rule of the stage's app excludes them. Lists pass app_rules=False to stay at a
+    constant number of queries; claiming and assigning always apply them."""
     if user is None or not user.is_active:
+        return False
+    check = ACT_CHECKS.get(duty.stage) if app_rules else None
+    if check is not None and not check(user, duty.subject):
         return False
     principal = get_principal(user)
     if principal.token is not None:
