@@ -42,4 +42,4 @@ lint: setup
 	.venv/bin/lint-imports
 
 bench: setup
-	PG_DURABLE=1 PG_COMMAND="$(PY) -m bench.run" bash scripts/test-postgis.sh
+	PG_DURABLE=1 PG_COMMAND="GWC_DB_AS_OWNER=1 $(PY) -m bench.run" bash scripts/test-postgis.sh

@@ -10,7 +10,8 @@ from django.db import transaction
 from graphene.utils.str_converters import to_camel_case
 from graphql_relay import from_global_id, to_global_id
 
-from api import idempotency
+from api import idempotency, limits
+from kernel import bounds, retry
 from kernel.errors import ERROR_CODES, DomainError, NotFound, public_code
 
 log = logging.getLogger("exchange.graphql")
@@ -93,21 +94,28 @@ class DomainMutation(graphene.relay.ClientIDMutation):
         raise NotImplementedError
 
     @classmethod
+    def _run(cls, info, key, data):
+        if key is not None:
+            return idempotency.run(cls, info, key, dict(data))
+        with transaction.atomic():
+            return cls.perform(info, **data)
+
+    @classmethod
     def mutate_and_get_payload(cls, root, info, **data):
         data.pop("client_mutation_id", None)
         key = data.pop("idempotency_key", None) if cls.idempotent else None
         try:
-            if key is not None:
-                payload = idempotency.run(cls, info, key, data)
-            else:
-                with transaction.atomic():
-                    payload = cls.perform(info, **data)
+            bounds.check_inputs({**data, "idempotency_key": key})
+            payload = retry.with_retry(lambda: cls._run(info, key, data))
         except DomainError as exc:
             payload = cls(errors=errors_from(exc))
-        except Exception:
-            request_id = getattr(info.context, "request_id", None) or uuid.uuid4().hex
-            log.exception("unexpected error in %s (request %s)", cls.__name__, request_id)
-            payload = cls(errors=[mutation_error("internal", f"Internal error; quote request id {request_id}.")])
+        except Exception as exc:
+            if limits.over_budget(exc):  # the request's time budget ran out inside the transaction
+                payload = cls(errors=[mutation_error("limit_exceeded", limits.budget_error().message)])
+            else:
+                request_id = getattr(info.context, "request_id", None) or uuid.uuid4().hex
+                log.exception("unexpected error in %s (request %s)", cls.__name__, request_id)
+                payload = cls(errors=[mutation_error("internal", f"Internal error; quote request id {request_id}.")])
         if payload.errors is None:
             payload.errors = []
         if cls.idempotent and getattr(payload, "replayed", None) is None:

@@ -1,22 +1,33 @@
-"""Query limits (OWASP GraphQL guidance), checked before anything is executed.
+"""Query limits (OWASP GraphQL guidance), checked before anything is executed, and a time budget while it runs.
 
 - depth: the deepest chain of nested fields, fragments included (introspection `__…` fields are not
   counted; introspection has its own switch);
-- cost: the number of nodes a query can return. Every connection field (a field with `first`/`last`
-  arguments) costs its page size (`first`/`last`, default 50) times the page sizes of the connections it
-  is nested in; other fields cost nothing (the depth limit bounds them);
-- introspection: refused unless `settings.GRAPHQL_INTROSPECTION`.
+- cost: an estimate of the rows and bytes a query makes the server produce. Every list field costs:
+  a connection (a field with `first`/`last`) its page size (`first`/`last`, default 50) plus
+  CONNECTION_COST for its count and page queries — `first: 0` included; a plain list (e.g.
+  `jurisdictionsWithin`) LIST_COST at the root and NESTED_LIST_COST inside objects, or its entry in
+  FIELD_COSTS; a geometry field its size
+  (GEOMETRY_COSTS: a point 1, a simplified outline 50, a full-resolution boundary 5000 unless `simplify`
+  is given). Children cost as many times as their parent list may repeat them;
+- size: at most GRAPHQL_MAX_FIELDS field selections (aliases included) and GRAPHQL_MAX_TOKENS tokens,
+  checked before the standard validation rules, some of which are quadratic in the number of fields;
+- introspection: refused unless `settings.GRAPHQL_INTROSPECTION`;
+- time: a request may run for GRAPHQL_TIME_BUDGET seconds (`time_budget`: statement_timeout on
+  PostgreSQL, a progress handler on SQLite, and a resolver check), after which it ends with
+  `limit_exceeded` (`limit: "time"`).
 
 Every refusal is a GraphQL error with `extensions.code` (`limit_exceeded` with `extensions.limit`, or
-`introspection_disabled`) and the request is answered with HTTP 400 before any resolver runs.
+`introspection_disabled`); the checks before execution answer with HTTP 400 before any resolver runs.
 """
 import re
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
-from graphql.type import GraphQLInterfaceType, GraphQLObjectType
+from django.db import DatabaseError
+from graphql.type import GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
 from graphql.validation import specified_rules
 
 from api.connection import DEFAULT_PAGE_SIZE
@@ -26,6 +37,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     IntValueNode,
+    OperationType,
     ValidationRule,
     VariableNode,
     get_named_type,
@@ -33,6 +45,12 @@ from graphql import (
 )
 
 PAGE_ARGUMENTS = ("first", "last")
+CONNECTION_COST = 25  # a COUNT and a page query, whatever the page size
+LIST_COST = 100  # a plain list field at the root without a declared cost
+NESTED_LIST_COST = 10  # a plain list inside an object (an object's steps, photos, norms: a few rows each)
+FIELD_COSTS = {"Query.jurisdictionsWithin": 400}  # lists that may return every jurisdiction
+GEOMETRY_COSTS = {"Point": 1, "boundarySimplified": 50, "boundary": 5000, "boundary:simplified": 50}
+DEFAULT_GEOMETRY_COST = 50
 
 
 @dataclass
@@ -65,6 +83,53 @@ def _fields_of(graphql_type):
     return {}
 
 
+def _argument(node: FieldNode, name, variables):
+    for argument in node.arguments or ():
+        if argument.name.value == name:
+            value = argument.value
+            if isinstance(value, VariableNode):
+                return variables.get(value.name.value)
+            return getattr(value, "value", None)
+    return None
+
+
+def _geometry_cost(parent_type, node, variables):
+    name = node.name.value
+    if name == "boundary":
+        simplify = _argument(node, "simplify", variables)
+        try:
+            full = simplify is not None and float(simplify) == 0
+        except (TypeError, ValueError):
+            full = False
+        return GEOMETRY_COSTS["boundary"] if full else GEOMETRY_COSTS["boundary:simplified"]
+    if name in GEOMETRY_COSTS:
+        return GEOMETRY_COSTS[name]
+    return GEOMETRY_COSTS["Point"] if name in ("location", "centroid") else DEFAULT_GEOMETRY_COST
+
+
+def _is_list(field_type):
+    while isinstance(field_type, GraphQLNonNull):
+        field_type = field_type.of_type
+    return isinstance(field_type, GraphQLList)
+
+
+def field_cost(parent_type, field, node, variables, defaults):
+    """(cost of this field, how many times its children may repeat) — see the module docstring."""
+    if all(arg in field.args for arg in PAGE_ARGUMENTS):
+        size = _page_size(node, variables, defaults)
+        return size + CONNECTION_COST, max(size, 1)
+    named = get_named_type(field.type)
+    if isinstance(named, GraphQLScalarType) and named.name == "Geometry":
+        return _geometry_cost(parent_type, node, variables), 1
+    if _is_list(field.type):
+        if parent_type.name.endswith("Connection") and node.name.value == "edges":
+            return 0, 1  # the connection field already counted its page
+        root = parent_type.name in ("Query", "Mutation")
+        size = FIELD_COSTS.get(f"{parent_type.name}.{node.name.value}", LIST_COST if root else NESTED_LIST_COST)
+        return size, size
+    return 0, 1
+
+
 def measure(context, selection_set, parent_type, variables, defaults, multiplier=1, depth=0, memo=None) -> Measure:
     """Depth and cost of a selection set (see the module docstring). Each named fragment is measured once
     (cost is linear in the multiplier, depth additive), so fragment fan-out cannot make this slow."""
@@ -77,9 +142,10 @@ def measure(context, selection_set, parent_type, variables, defaults, multiplier
                 continue
             field = _fields_of(parent_type).get(name)
             inner = multiplier
-            if field is not None and all(arg in field.args for arg in PAGE_ARGUMENTS):
-                inner = multiplier * _page_size(selection, variables, defaults)
-                result.cost += inner
+            if field is not None:
+                cost, repeat = field_cost(parent_type, field, selection, variables, defaults)
+                result.cost += multiplier * cost
+                inner = multiplier * repeat
             result.depth = max(result.depth, depth + 1)
             if selection.selection_set is not None:
                 child_type = get_named_type(field.type) if field is not None else None
@@ -109,6 +175,44 @@ def measure(context, selection_set, parent_type, variables, defaults, multiplier
     return result
 
 
+def count_fields(document):
+    """Field selections written in the document (aliases and fragment bodies counted once each)."""
+    count = 0
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FieldNode):
+            count += 1
+        for key in node.keys:
+            value = getattr(node, key, None)
+            if isinstance(value, list | tuple):
+                stack.extend(v for v in value if hasattr(v, "keys"))
+            elif hasattr(value, "keys") and not isinstance(value, str):
+                stack.append(value)
+    return count
+
+
+def check_document_size(query):
+    """Refuse, before the standard validation rules (some are quadratic in the number of fields, e.g.
+    overlapping-field checks over 1000 aliases), a document with more than GRAPHQL_MAX_FIELDS selections
+    or GRAPHQL_MAX_TOKENS tokens. Returns None or the limit error."""
+    from graphql import parse
+
+    if not isinstance(query, str):
+        return None
+    try:
+        document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
+    except GraphQLError as exc:
+        if "Parsing aborted" in exc.message or "token" in exc.message.lower():
+            return limit_error(exc.message, None, "tokens", settings.GRAPHQL_MAX_TOKENS, None)
+        return None  # a syntax error: the normal path reports it
+    fields = count_fields(document)
+    if fields > settings.GRAPHQL_MAX_FIELDS:
+        return limit_error(f"The query selects {fields} fields (aliases included); the maximum is "
+                           f"{settings.GRAPHQL_MAX_FIELDS}.", None, "fields", settings.GRAPHQL_MAX_FIELDS, fields)
+    return None
+
+
 def limit_error(message, nodes, limit, maximum, actual):
     return GraphQLError(message, nodes, extensions={"code": "limit_exceeded", "limit": limit,
                                                     "maximum": maximum, "actual": actual})
@@ -133,8 +237,9 @@ def query_limits_rule(variables=None):
                     found.depth))
             if found.cost > max_cost:
                 self.report_error(limit_error(
-                    f"Query cost {found.cost} (nodes it may return: page sizes of nested connections multiplied) "
-                    f"exceeds the maximum of {max_cost}; ask for smaller pages.", node, "cost", max_cost,
+                    f"Query cost {found.cost} (an estimate of the rows and geometry it makes the server produce: "
+                    f"every list and geometry field, nested ones multiplied) exceeds the maximum of {max_cost}; "
+                    "ask for fewer fields, smaller pages or simplified geometry.", node, "cost", max_cost,
                     found.cost))
             return self.SKIP
 
@@ -160,6 +265,74 @@ def validation_rules(variables=None):
     if not settings.GRAPHQL_INTROSPECTION:
         rules.append(NoIntrospectionRule)
     return rules
+
+
+# --- time budget -----------------------------------------------------------------------------------------
+
+_deadline = threading.local()
+SQLITE_PROGRESS_STEPS = 10_000  # virtual-machine steps between two looks at the clock
+
+
+def over_budget(exc):
+    """True for the database's own refusal once the budget is spent: SQLite's interrupt (progress handler)
+    or PostgreSQL's query_canceled (statement_timeout, SQLSTATE 57014)."""
+    seen = exc
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == "57014" or str(seen) == "interrupted":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def budget_error(nodes=None, path=None):
+    seconds = settings.GRAPHQL_TIME_BUDGET
+    return GraphQLError(f"The request ran longer than its time budget of {seconds} s; ask for less.", nodes,
+                        path=path, extensions={"code": "limit_exceeded", "limit": "time", "maximum": seconds})
+
+
+@contextmanager
+def time_budget(seconds=None):
+    """Run the block within `seconds` of wall time (settings.GRAPHQL_TIME_BUDGET): the database stops a
+    statement that would run past it, and TimeBudgetMiddleware stops resolving fields after it."""
+    from django.db import connection
+
+    seconds = settings.GRAPHQL_TIME_BUDGET if seconds is None else seconds
+    deadline = time.monotonic() + seconds
+    _deadline.at = deadline
+    connection.ensure_connection()
+    raw = connection.connection
+    configured = getattr(connection, "gwc_statement_timeout", None)  # set when it connected
+    custom = connection.vendor == "postgresql" and seconds != configured
+    try:
+        if connection.vendor == "sqlite":
+            raw.set_progress_handler(lambda: int(time.monotonic() > deadline), SQLITE_PROGRESS_STEPS)
+        elif custom:  # every connection already has the default (kernel.sqlite.configure)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{int(seconds * 1000)}ms"])
+        yield
+    finally:
+        _deadline.at = None
+        if connection.vendor == "sqlite" and connection.connection is raw:
+            raw.set_progress_handler(None, 0)
+        elif custom and connection.connection is raw and not connection.needs_rollback:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, false)",
+                                   [f"{int((configured or 0) * 1000)}ms"])
+            except DatabaseError:  # inside an outer transaction the cancelled statement aborted it
+                connection.needs_rollback = connection.in_atomic_block
+
+
+class TimeBudgetMiddleware:
+    """Graphene middleware: no query field is resolved once the request's time budget is spent (a mutation's
+    payload is still answered: its typed errors say what happened)."""
+
+    def resolve(self, next_, root, info, **args):
+        deadline = getattr(_deadline, "at", None)
+        if (deadline is not None and time.monotonic() > deadline
+                and info.operation.operation != OperationType.MUTATION):
+            raise budget_error()
+        return next_(root, info, **args)
 
 
 # --- rate limit -------------------------------------------------------------------------------------------
@@ -188,30 +361,51 @@ def caller_key(request):
 
 
 def rate_headers(caller: str, now=None) -> dict:
-    """`X-RateLimit-Limit/Remaining/Reset` (Reset: Unix time the window ends) for the caller's current window,
-    sent on every response, not only on 429."""
+    """`X-RateLimit-Limit/Remaining/Reset` (Reset: Unix time the current window ends) for the caller's sliding
+    window, sent on every response, not only on 429."""
+    from django.core.cache import caches
+
+    store = caches["ratelimit"]
     allowed, period = parse_rate(settings.GRAPHQL_TOKEN_RATE)
     now = time.time() if now is None else now
     window = int(now // period)
-    used = cache.get(f"gql-rate:{caller}:{window}", 0)
-    return {"X-RateLimit-Limit": str(allowed), "X-RateLimit-Remaining": str(max(0, allowed - used)),
+    elapsed = (now - window * period) / period
+    used = store.get(f"gql-rate:{caller}:{window - 1}", 0) * (1 - elapsed) + store.get(
+        f"gql-rate:{caller}:{window}", 0)
+    return {"X-RateLimit-Limit": str(allowed), "X-RateLimit-Remaining": str(max(0, int(allowed - used))),
             "X-RateLimit-Reset": str((window + 1) * period)}
 
 
+def _bump(store, key, amount, timeout):
+    store.add(key, 0, timeout=timeout)
+    try:
+        return store.incr(key, amount)
+    except ValueError:  # expired between add and incr
+        store.set(key, amount, timeout=timeout)
+        return amount
+
+
 def charge(caller: str, operations: int = 1, now=None, rate=None) -> int | None:
-    """Count `operations` against the caller's fixed window (django cache) at `rate` (default
-    GRAPHQL_TOKEN_RATE). Returns None when allowed, or the seconds to wait (Retry-After) when the window's
-    allowance is used up."""
+    """Count `operations` against the caller's sliding window of `rate` (default GRAPHQL_TOKEN_RATE) in the
+    shared `ratelimit` cache (Redis, or the database cache: every worker process sees the same counts); any
+    door may use it with its own caller key (the certificate verification: "verify:ip:<address>"). The window
+    slides: the previous fixed window's count weighs by the share of it still inside the last `period`
+    seconds, so a burst at a window boundary cannot pass twice the rate. Returns None when allowed, or the
+    seconds to wait (Retry-After)."""
+    from django.core.cache import caches
+
+    store = caches["ratelimit"]
     allowed, period = parse_rate(rate or settings.GRAPHQL_TOKEN_RATE)
     now = time.time() if now is None else now
     window = int(now // period)
-    key = f"gql-rate:{caller}:{window}"
-    cache.add(key, 0, timeout=period + 1)
-    try:
-        used = cache.incr(key, operations)
-    except ValueError:  # expired between add and incr
-        cache.set(key, operations, timeout=period + 1)
-        used = operations
+    elapsed = (now - window * period) / period
+    previous = store.get(f"gql-rate:{caller}:{window - 1}", 0)
+    current = _bump(store, f"gql-rate:{caller}:{window}", operations, 2 * period + 1)
+    used = previous * (1 - elapsed) + current
     if used > allowed:
-        return max(1, int((window + 1) * period - now + 0.999))
+        if current > allowed:  # this window alone is over: wait for the next one
+            return max(1, int((window + 1) * period - now + 0.999))
+        # the previous window's weight fades linearly: wait until enough of it has slid out
+        fade = (used - allowed) / previous * period if previous else 1
+        return max(1, int(fade + 0.999))
     return None

@@ -22,7 +22,9 @@ class Geometry(graphene.Scalar):
 
     @staticmethod
     def serialize(geometry):
-        return json.loads(geometry.geojson) if geometry is not None else None
+        if geometry is None or isinstance(geometry, dict):  # a dict: already shaped (see `shaped_geojson`)
+            return geometry
+        return json.loads(geometry.geojson)
 
     @classmethod
     def parse_literal(cls, node, _variables=None):
@@ -112,3 +114,21 @@ def domain_enum(name, choices, description, values=None):
 def enum_value(member):
     """The plain value of an enum argument (graphene passes enum members; services take the values)."""
     return getattr(member, "value", member)
+
+
+def _rounded(coordinates, digits):
+    if isinstance(coordinates, float | int):
+        return round(coordinates, digits)
+    return [_rounded(c, digits) for c in coordinates]
+
+
+def shaped_geojson(geometry, simplify, precision):
+    """GeoJSON of `geometry` simplified with tolerance `simplify` (degrees, topology kept; 0 = as stored) and
+    coordinates rounded to `precision` decimals (5 ≈ 1 m)."""
+    if geometry is None:
+        return None
+    if simplify:
+        geometry = geometry.simplify(simplify, preserve_topology=True)
+    data = json.loads(geometry.geojson)
+    data["coordinates"] = _rounded(data["coordinates"], precision)
+    return data

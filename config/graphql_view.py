@@ -23,11 +23,12 @@ from graphene_django.views import GraphQLView, HttpError
 
 from api import limits, persisted
 from api.limits import caller_key
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 from kernel.errors import DomainError, NotAuthenticated, public_code
 from regions.services.tokens import authenticate
 
 log = logging.getLogger("exchange.graphql")
+SUGGESTION = re.compile(r" Did you mean .*\?$")  # graphql-core's hint, which maps the schema for a guesser
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -143,7 +144,11 @@ class ExchangeGraphQLView(GraphQLView):
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         self.validation_rules = limits.validation_rules(variables if isinstance(variables, dict) else None)
-        result = super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        too_big = limits.check_document_size(query)
+        if too_big is not None:
+            return ExecutionResult(data=None, errors=[too_big])
+        with limits.time_budget():
+            result = super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
         if result is not None and result.errors:
             result.errors = [self.typed_error(request, error) for error in result.errors]
         return result
@@ -153,12 +158,17 @@ class ExchangeGraphQLView(GraphQLView):
         """Every error gets an `extensions.code`; unexpected exceptions become an opaque `internal` error."""
         original = error.original_error if isinstance(error, GraphQLError) else error
         if isinstance(error, GraphQLError) and (original is None or isinstance(original, GraphQLError)):
+            if not settings.GRAPHQL_FIELD_SUGGESTIONS and SUGGESTION.search(error.message):
+                error = GraphQLError(SUGGESTION.sub("", error.message), error.nodes, error.source, error.positions,
+                                     error.path, original, error.extensions)
             if (error.extensions or {}).get("code"):
                 return error
             code = "invalid_query" if error.path is None else "invalid"
             return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, original,
                                 {**(error.extensions or {}), "code": code})
         nodes, path = (error.nodes, error.path) if isinstance(error, GraphQLError) else (None, None)
+        if limits.over_budget(original):
+            return limits.budget_error(nodes, path)
         if isinstance(original, DomainError):
             return GraphQLError(original.message, nodes, path=path,
                                 extensions={"code": original.code, "field": original.field})

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -99,6 +100,14 @@ if _scheme not in _SCHEMES:
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = _SCHEMES[_scheme]
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# PostgreSQL: DATABASE_URL is the application's role, which owns nothing; DATABASE_OWNER_URL the owner
+# (migrations). GWC_DB_AS_OWNER=1 makes a command connect as the owner (kernel/pgroles.py).
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL", default="")
+DATABASE_OWNER = env.db_url_config(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
+DATABASE_APP_ROLE = DATABASES["default"].get("USER", "") if DATABASE_OWNER else ""
+DATABASE_APP_PASSWORD = DATABASES["default"].get("PASSWORD", "")
+if DATABASE_OWNER and env.bool("GWC_DB_AS_OWNER", default=False):
+    DATABASES["default"].update(USER=DATABASE_OWNER["USER"], PASSWORD=DATABASE_OWNER.get("PASSWORD", ""))
 SPATIALITE = _scheme == "spatialite"
 if not SPATIALITE:
     # Persistent connections: a request reuses its worker's connection (checked before reuse) instead of
@@ -107,6 +116,7 @@ if not SPATIALITE:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = env("PG_OPTIONS", default="-c jit=off")
+SQLITE_BUSY_TIMEOUT = env.int("SQLITE_BUSY_TIMEOUT", default=20)  # seconds a writer waits for the lock
 if SPATIALITE:
     SPATIALITE_LIBRARY_PATH = env("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
     try:
@@ -124,7 +134,12 @@ if SPATIALITE:
             "SpatiaLite (mod_spatialite) cannot be loaded; run `make setup` or "
             "`apt-get install libsqlite3-mod-spatialite`"
         ) from exc
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # BEGIN IMMEDIATE: a transaction takes the write lock when it starts, so concurrent writers queue on the
+    # busy timeout (instead of failing "database is locked" when a read transaction upgrades); api.errors
+    # retries the whole transaction if the wait runs out. WAL, the busy timeout and recursive_triggers are
+    # set on every connection by kernel.sqlite (after SpatiaLite has loaded, which resets the timeout).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": SQLITE_BUSY_TIMEOUT,
+                                                           "transaction_mode": "IMMEDIATE"})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -219,6 +234,7 @@ CELERY_BEAT_SCHEDULE = {
     "loan-approval-lights": {"task": "lifecycle.tasks.send_loan_approval_lights", "schedule": 900.0},
     "webhook-retries": {"task": "lifecycle.tasks.retry_webhooks", "schedule": 60.0},
     "stage-escalation": {"task": "regions.tasks.escalate_overdue_stages", "schedule": 900.0},
+    "audit-checkpoint": {"task": "kernel.tasks.audit_checkpoint", "schedule": 86400.0},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -229,18 +245,38 @@ GRAPHENE = {
     "SCHEMA": "config.schema.schema",
     "RELAY_CONNECTION_MAX_LIMIT": 200,
     "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
-    "MIDDLEWARE": ["api.middleware.DomainErrorMiddleware"],
+    "MIDDLEWARE": ["api.limits.TimeBudgetMiddleware", "api.middleware.DomainErrorMiddleware"],
 }
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=20000)
 GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=5)
+GRAPHQL_MAX_FIELDS = env.int("GRAPHQL_MAX_FIELDS", default=500)  # field selections in one document
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=10000)
+GRAPHQL_TIME_BUDGET = env.float("GRAPHQL_TIME_BUDGET", default=10.0)  # seconds one request may run
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=not PRODUCTION)
+GRAPHIQL = env.bool("GRAPHIQL", default=not PRODUCTION)  # the in-browser IDE at /graphql/
+GRAPHQL_FIELD_SUGGESTIONS = env.bool("GRAPHQL_FIELD_SUGGESTIONS", default=not PRODUCTION)  # "Did you mean …?"
 GRAPHQL_TOKEN_RATE = env("GRAPHQL_TOKEN_RATE", default="600/m")
 CERTIFICATE_VERIFY_RATE = env("CERTIFICATE_VERIFY_RATE", default="30/m")  # per address, /reports/verify/…
 # Production option: run only the operations of this directory (e.g. graphql/operations); see api/persisted.py.
 GRAPHQL_PERSISTED_OPERATIONS = env("GRAPHQL_PERSISTED_OPERATIONS", default="")
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Rate-limit counters must be shared by every worker process: Redis when CACHE_URL (redis://) or a Redis
+# CELERY_BROKER_URL is set; otherwise, in production, the database cache (table gwc_cache, made by
+# `make setup`), and in development and tests this process's memory (one runserver process).
+# RATELIMIT_CACHE_URL overrides the choice.
+_redis = next((url for url in (env("CACHE_URL", default=""), CELERY_BROKER_URL)
+               if url.startswith(("redis://", "rediss://"))), "")
+if env("RATELIMIT_CACHE_URL", default=""):
+    CACHES["ratelimit"] = env.cache_url("RATELIMIT_CACHE_URL")
+elif _redis:
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis,
+                           "KEY_PREFIX": "gwc"}
+elif PRODUCTION:
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "gwc_cache"}
+else:
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
 
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]  # Debian 12 ships GDAL 3.6; we read no untrusted rasters/SRS
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,7 +15,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("graphql/", ExchangeGraphQLView.as_view(graphiql=True), name="graphql"),
+    path("graphql/", ExchangeGraphQLView.as_view(graphiql=settings.GRAPHIQL), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("reports/", include("reports.urls")),
     path("imports/<int:pk>/file", media.import_file, name="import_file"),

@@ -1,14 +1,14 @@
 """Core exchange models: items (assets, office space), listings, requests, transfers, approval steps,
 the import job. Invariants that the database can hold are constraints here (see also migrations)."""
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import Point
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,14 @@ from regions.permissions import visible_q
 from regions.scope import Scope
 
 money = {"max_digits": 14, "decimal_places": 2}
+
+# Bounds on what people enter, declared on the fields below and applied by kernel.bounds to every door
+# (services, forms, imports) and by its pre_save guard.
+MAX_QUANTITY = 10_000  # units per asset record or request
+MAX_TEXT = 2_000  # characters of a justification
+EARLIEST_ACQUISITION = date(1950, 1, 1)
+quantity_bounds = [MinValueValidator(1, message=_("Quantity must be at least 1.")),
+                   MaxValueValidator(MAX_QUANTITY, message=_("At most %(limit_value)s units per record."))]
 
 
 class AssetClass(models.Model):
@@ -98,11 +106,14 @@ class Asset(models.Model):
     asset_class = models.ForeignKey(AssetClass, models.PROTECT, related_name="assets",
                                     verbose_name=_("asset class"))
     description = models.CharField(_("description"), max_length=300)
-    quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
+    quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=quantity_bounds)
     unit = models.CharField(_("unit"), max_length=16, default="台")
     original_value = models.DecimalField(_("original value per unit (CNY)"), **money,
-                                         validators=[MinValueValidator(Decimal("0"))])
-    acquired_on = models.DateField(_("acquisition date"))
+                                         validators=[MinValueValidator(Decimal("0"), message=_(
+                                             "Original value must be a non-negative CNY amount with 2 decimals."))])
+    acquired_on = models.DateField(_("acquisition date"), validators=[
+        MinValueValidator(EARLIEST_ACQUISITION, message=_("The acquisition date cannot be before %(limit_value)s.")),
+        MaxValueValidator(timezone.localdate, message=_("The acquisition date cannot be in the future."))])
     condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices, default=Condition.GOOD)
     location = models.PointField(_("location"), srid=4326)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.IN_USE,
@@ -391,12 +402,12 @@ class TransferRequest(models.Model):
     listing = models.ForeignKey(Listing, models.PROTECT, related_name="requests", verbose_name=_("listing"))
     agency = models.ForeignKey(Agency, models.PROTECT, related_name="requests",
                                verbose_name=_("requesting agency"))
-    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
-    justification = models.TextField(_("justification"))
+    quantity = models.PositiveIntegerField(_("quantity"), validators=quantity_bounds)
+    justification = models.TextField(_("justification"), max_length=MAX_TEXT)
     needed_by = models.DateField(_("needed by"), null=True, blank=True)
     priority_tier = models.PositiveSmallIntegerField(_("priority tier (1 = highest)"), default=2)
     exception_requested = models.BooleanField(_("exception requested"), default=False)
-    exception_justification = models.TextField(_("exception justification"), blank=True)
+    exception_justification = models.TextField(_("exception justification"), max_length=MAX_TEXT, blank=True)
     breaches = models.JSONField(_("standards breaches"), default=list, blank=True)
     standard_set = models.ForeignKey("regions.StandardSet", models.PROTECT, null=True, related_name="+",
                                      verbose_name=_("standard set applied"))

@@ -5,18 +5,21 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
-from kernel.models import AuditEvent
+from kernel.models import AuditCheckpoint, AuditEvent
 
 GENESIS = "0" * 64
 CHAIN_LOCK = 7_140_001  # pg advisory lock key that serializes appends to the chain
 
 
 def _canonical(event):
+    """Every column but the id and the hash itself (the previous hash is chained in `event_hash`); the scope
+    columns `region` and `jurisdiction` decide who may read the event, so they are covered too."""
     return json.dumps(
         {
             "at": event.at.isoformat(), "actor": event.actor_id, "token": event.via_token_id, "role": event.role,
             "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
-            "transfer": event.transfer_id, "before": event.before, "after": event.after,
+            "transfer": event.transfer_id, "region": event.region_id, "jurisdiction": event.jurisdiction_id,
+            "before": event.before, "after": event.after,
         },
         sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False,
     )
@@ -94,3 +97,51 @@ def verify_chain(events=None):
             return event
         prev = event.hash
     return None
+
+
+def checkpoint(kind, reference=""):
+    """Anchor the trail: write the head event's id and hash and the number of events (under the chain lock,
+    so no event slips in between)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+        head = AuditEvent.objects.order_by("-id").only("id", "hash").first()
+        return AuditCheckpoint.objects.create(
+            kind=kind, reference=reference[:80], head_event_id=head.pk if head else None,
+            head_hash=head.hash if head else GENESIS, event_count=AuditEvent.objects.count())
+
+
+def checkpoint_if_moved(kind, reference=""):
+    """`checkpoint`, unless the trail's head is the one the last checkpoint recorded (then None)."""
+    last = AuditCheckpoint.objects.order_by("-id").only("head_event_id").first()
+    head = AuditEvent.objects.order_by("-id").values_list("pk", flat=True).first()
+    if last is not None and last.head_event_id == head:
+        return None
+    return checkpoint(kind, reference)
+
+
+def verify_trail():
+    """The whole check behind `verify_audit`: the chain, then the last checkpoint. Returns a list of
+    problems in words (empty when intact) and the number of events."""
+    problems = []
+    broken = verify_chain()
+    if broken is not None:
+        problems.append(f"chain broken at event {broken.pk} ({broken})")
+    count = AuditEvent.objects.count()
+    last = AuditCheckpoint.objects.order_by("-id").first()
+    if last is not None and last.head_event_id is not None:
+        head = AuditEvent.objects.filter(pk=last.head_event_id).only("hash").first()
+        upto = AuditEvent.objects.filter(pk__lte=last.head_event_id).count()
+        if head is None or upto < last.event_count:
+            newest = AuditEvent.objects.filter(pk__lte=last.head_event_id).order_by("-id").values_list(
+                "pk", flat=True).first()
+            after = f"after event {newest}" if newest else "from the start"
+            problems.append(
+                f"{last.event_count - upto} event(s) missing against checkpoint {last.pk} of {last.at:%Y-%m-%d %H:%M} "
+                f"({last.kind}): it recorded {last.event_count} events up to event {last.head_event_id} "
+                f"(hash {last.head_hash[:16]}…); the trail now has {upto} of them: the events {after} up to "
+                f"event {last.head_event_id} are gone")
+        elif head.hash != last.head_hash:
+            problems.append(f"event {last.head_event_id} no longer has the hash recorded by checkpoint {last.pk}")
+    return problems, count

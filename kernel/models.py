@@ -43,3 +43,29 @@ class AuditEvent(models.Model):
     @staticmethod
     def extra_visibility(principal):
         return models.Q(region_id__in=principal.coordinator_regions | principal.auditor_regions)
+
+
+class AuditCheckpoint(models.Model):
+    """An anchor of the audit trail: the head event, its hash and the number of events up to it, written
+    each day and at each settlement close (and printed on the settlement statement, so a copy leaves the
+    database). Deleting the newest events no longer goes unnoticed: `verify_audit` compares the trail with
+    the last checkpoint. Append-only like the trail."""
+
+    class Kind(models.TextChoices):
+        DAILY = "daily", _("daily")
+        SETTLEMENT_CLOSE = "settlement_close", _("settlement close")
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=80, blank=True)
+    head_event_id = models.BigIntegerField(_("head event id"), null=True)
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    event_count = models.PositiveBigIntegerField(_("events"))
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} #{self.head_event_id} {self.head_hash[:12]} ({self.event_count})"

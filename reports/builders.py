@@ -245,7 +245,23 @@ def build_settlement_statement(region, jurisdiction=None, period_from=None, peri
         credit=leg.amount if leg.side == Leg.Side.CREDIT else d.ZERO) for leg in legs)
     progress(80)
     return d.SettlementStatement(heading=heading(region, jurisdiction, start, end), period_status_zh=status_zh,
-                                 balances=tuple(balances), payments=payments, postings=postings)
+                                 balances=tuple(balances), payments=payments, postings=postings,
+                                 audit_anchor=audit_anchor(closed))
+
+
+def audit_anchor(closed_periods):
+    """The audit checkpoint written when the last of the periods closed: printed on the statement, so that
+    a copy of the trail's head hash and count lives outside the database (see `verify_audit`)."""
+    from kernel.models import AuditCheckpoint
+
+    if not closed_periods:
+        return ""
+    point = AuditCheckpoint.objects.filter(kind=AuditCheckpoint.Kind.SETTLEMENT_CLOSE,
+                                           reference=f"period:{closed_periods[-1].pk}").order_by("-id").first()
+    if point is None:
+        return ""
+    return (f"#{point.pk} {timezone.localtime(point.at):%Y-%m-%d %H:%M} · {point.event_count} events · "
+            f"head {point.head_event_id} · SHA-256 {point.head_hash}")
 
 
 # --- performance scorecard ------------------------------------------------------------------------

@@ -183,6 +183,7 @@ class SettlementStatement:
     balances: tuple[BalanceLine, ...]
     payments: tuple[PaymentLine, ...]
     postings: tuple[PostingLine, ...]
+    audit_anchor: str = ""  # the audit checkpoint of the last close (head hash, count), copied out of the DB
 
     kind = "settlement_statement"
 

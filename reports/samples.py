@@ -78,7 +78,9 @@ def settlement():
         balances=balances,
         payments=(d.PaymentLine("苏州市", "上海市", Decimal("6500.00"), "待支付 pending"),
                   d.PaymentLine("合肥市", "杭州市", Decimal("2500.00"), "已确认 confirmed")),
-        postings=postings)
+        postings=postings,
+        audit_anchor="#12 2026-04-01 00:05 · 1234 events · head 1234 · SHA-256 "
+                     "9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d")
 
 
 def scorecard():

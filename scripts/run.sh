@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-8000}
-HOST=${HOST:-0.0.0.0}
+HOST=${HOST:-127.0.0.1}  # HOST=0.0.0.0 to serve other machines (behind a proxy, DEBUG off)
 if [ -z "${CELERY_BROKER_URL:-}" ]; then
   export CELERY_EMBEDDED=1
   mkdir -p var/celery/queue var/celery/control

@@ -45,5 +45,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 mkdir -p var
 .venv/bin/python manage.py compilemessages --ignore ".venv" --ignore "var" -v 0
-.venv/bin/python manage.py migrate --no-input -v 0
+# Migrations run as the owner; on PostgreSQL with DATABASE_OWNER_URL the application's role (DATABASE_URL,
+# owning nothing) is created and granted its privileges (kernel/pgroles.py).
+if [ -n "${DATABASE_OWNER_URL:-}" ]; then GWC_DB_AS_OWNER=1 .venv/bin/python manage.py db_roles; fi
+GWC_DB_AS_OWNER=1 .venv/bin/python manage.py migrate --no-input -v 0
+GWC_DB_AS_OWNER=1 .venv/bin/python manage.py createcachetable  # rate limits without Redis
 echo "setup: ready"

@@ -16,9 +16,12 @@ run_pg "$PGBIN/initdb -D $tmp/data -U gwc --auth=trust -E UTF8 --locale=C.UTF-8"
 fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 [ "${PG_DURABLE:-0}" = "1" ] && fast="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 run_pg "$PGBIN/pg_ctl -D $tmp/data -l $tmp/log -w -o '-p $port -k $tmp -c listen_addresses=127.0.0.1 $fast -c max_connections=200 ${PG_EXTRA_OPTIONS:-}' start" >/dev/null
-export DATABASE_URL="postgis://gwc@127.0.0.1:$port/gwc"
+# Two roles: gwc (superuser, owns the schema; migrations) and gwc_app (the application: owns nothing).
+export DATABASE_OWNER_URL="postgis://gwc@127.0.0.1:$port/gwc"
+export DATABASE_URL="postgis://gwc_app@127.0.0.1:$port/gwc"
 run_pg "$PGBIN/../bin/psql -h 127.0.0.1 -p $port -U gwc -d postgres -qc 'CREATE DATABASE gwc'" 2>/dev/null \
   || psql -h 127.0.0.1 -p "$port" -U gwc -d postgres -qc 'CREATE DATABASE gwc'
 psql -h 127.0.0.1 -p "$port" -U gwc -d gwc -qc 'CREATE EXTENSION IF NOT EXISTS postgis'
+psql -h 127.0.0.1 -p "$port" -U gwc -d gwc -qc 'CREATE ROLE gwc_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
 echo "test-postgis: PostgreSQL 15 + PostGIS on 127.0.0.1:$port"
 if [ -n "${PG_COMMAND:-}" ]; then eval "$PG_COMMAND"; else .venv/bin/pytest "$@"; fi

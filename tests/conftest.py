@@ -24,6 +24,32 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """PostgreSQL with two roles (scripts/test-postgis.sh): the owner creates and migrates the test
+    database; the tests then run as the application's role, which owns nothing."""
+    from django.conf import settings
+
+    if settings.DATABASE_OWNER:
+        from kernel import pgroles
+
+        pgroles.use_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.conf import settings
+
+    if not settings.DATABASE_OWNER:
+        yield
+        return
+    from kernel import pgroles
+
+    pgroles.use_app_role()
+    yield
+    pgroles.use_owner()  # the owner drops the test database
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many users; a real password hash costs ~1 s each on this 2-core machine."""
@@ -44,9 +70,10 @@ def default_language():
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate-limit counters live in the cache; user ids repeat across rolled-back tests on SQLite."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "ratelimit"):
+        caches[alias].clear()
 
 
 @pytest.fixture

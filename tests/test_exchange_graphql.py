@@ -234,10 +234,12 @@ def test_photo_upload_through_graphql(gql, world, settings, tmp_path):
     asset = register(gql, world["users"]["staff_a"])["asset"]
     query = """mutation($input: AddAssetPhotoInput!) { addAssetPhoto(input: $input) {
         photo { contentType size url } errors { field code message } } }"""
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    from tests.images import image_bytes
+
+    png = image_bytes("PNG")
     ok = payload(gql.execute(query, {"input": {"assetId": asset["id"], "filename": "a.png",
                                                "contentBase64": base64.b64encode(png).decode()}}), "addAssetPhoto")
-    assert ok["errors"] == [] and ok["photo"]["contentType"] == "image/png" and ok["photo"]["size"] == len(png)
+    assert ok["errors"] == [] and ok["photo"]["contentType"] == "image/png" and ok["photo"]["size"] > 0
     bad = payload(gql.execute(query, {"input": {"assetId": asset["id"], "filename": "a.txt",
                                                 "contentBase64": base64.b64encode(b"hello").decode()}}),
                   "addAssetPhoto")

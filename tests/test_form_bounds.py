@@ -1,6 +1,7 @@
-"""Bounds on what people type, in the service (so GraphQL has them too) and on the form (all fields in one
-pass, what was typed kept): quantity ≤ 10,000, acquisition 1950 … today, needed-by not past, justification
-≤ 2,000 characters; messages translated."""
+"""Bounds on what people type, declared once on the model fields and applied by kernel.bounds in the service
+(so GraphQL has them too), on the form (all fields in one pass, what was typed kept), in the import and by the
+pre_save guard (any other door): quantity ≤ 10,000, acquisition 1950 … today, needed-by not past,
+justification ≤ 2,000 characters; messages translated."""
 from datetime import date, timedelta
 
 import pytest
@@ -23,7 +24,7 @@ def world(region_world):
 def test_services_bound_quantity_dates_and_text(world):
     staff_a, cls = world["users"]["staff_a"], f.AssetClassFactory()
     base = {"agency": world["agency_a"], "asset_class": cls, "description": "台式机", "original_value": "100.00"}
-    with pytest.raises(ValidationFailed, match="每条记录最多 10,000 件") as exc:
+    with pytest.raises(ValidationFailed, match="每条记录最多 10000 件") as exc:
         items.register_asset(staff_a, acquired_on=date(2020, 1, 1), quantity=10_001, **base)
     assert exc.value.field == "quantity"
     with pytest.raises(ValidationFailed, match="取得日期不能早于 1950-01-01"):
@@ -64,3 +65,22 @@ def test_request_form_bounds_in_english(client, world):
     assert set(errors) == {"justification", "needed_by"}
     assert errors["needed_by"] == ["The needed-by date cannot be in the past."]
     assert ex.TransferRequest.objects.count() == 0
+
+
+def test_the_same_bounds_hold_at_every_door(world):
+    """The import's rows and a save that no service checked (admin, a command) meet the same declarations."""
+    from exchange.services.bulk_import import import_assets
+
+    cls = f.AssetClassFactory()
+    csv = ("asset_class,description,quantity,original_value,acquired_on\n"
+           f"{cls.code},台式机,10001,1.00,2020-01-01\n{cls.code},台式机,1,1.00,1949-12-31\n")
+    result = import_assets(world["users"]["staff_a"], world["agency_a"], csv)
+    assert [(e["row"], e["field"], e["message"]) for e in result.errors] == [
+        (2, "quantity", "每条记录最多 10000 件。"), (3, "acquired_on", "取得日期不能早于 1950-01-01。")]
+    with pytest.raises(ValidationFailed, match="每条记录最多 10000 件") as exc:
+        f.AssetFactory(agency=world["agency_a"], quantity=10_001)
+    assert (exc.value.field, exc.value.code) == ("quantity", "limit_exceeded")
+    with pytest.raises(ValidationFailed) as exc:
+        f.AssetFactory(agency=world["agency_a"], acquired_on=timezone.localdate() + timedelta(days=1))
+    assert exc.value.field == "acquired_on"
+    assert not ex.Asset.objects.exists()

@@ -5,9 +5,10 @@ import logging
 
 import graphene
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
+from api.limits import CONNECTION_COST as C
 from api.limits import charge, parse_rate, query_limits_rule
 from graphql import parse, validate
 from regions.models import ApiToken
@@ -18,9 +19,11 @@ JURISDICTIONS = "query J($first: Int) { jurisdictions(first: $first) { totalCoun
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    for alias in ("default", "ratelimit"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "ratelimit"):
+        caches[alias].clear()
 
 
 def post(client, body, **headers):
@@ -115,40 +118,40 @@ def cost_of(query, variables=None, maximum=0):
 
 def test_cost_multiplies_nested_page_sizes_with_default_50():
     assert cost_of("{ branches(first: 10) { edges { node { leaves(first: 20) { edges { node { name } } } } } } }") \
-        == 10 + 10 * 20
-    assert cost_of("{ branches { edges { node { leaves { edges { node { name } } } } } } }") == 50 + 50 * 50
+        == (10 + C) + 10 * (20 + C)
+    assert cost_of("{ branches { edges { node { leaves { edges { node { name } } } } } } }") == (50 + C) + 50 * (50 + C)
     assert cost_of("{ leaf { name } }", maximum=-1) == 0
 
 
 def test_cost_reads_variables_defaults_last_and_fragments():
     query = """query Q($n: Int = 7, $m: Int) { a: branches(first: $n) { ...B } b: branches(last: $m) { ...B } }
                fragment B on BranchConnection { edges { node { leaves(first: 3) { edges { node { name } } } } } }"""
-    assert cost_of(query, {"m": 2}) == (7 + 7 * 3) + (2 + 2 * 3)
-    assert cost_of(query, {"n": 100, "m": None}) == (100 + 100 * 3) + (50 + 50 * 3)
+    assert cost_of(query, {"m": 2}) == (7 + C + 7 * (3 + C)) + (2 + C + 2 * (3 + C))
+    assert cost_of(query, {"n": 100, "m": None}) == (100 + C + 100 * (3 + C)) + (50 + C + 50 * (3 + C))
 
 
 def test_fragment_fan_out_is_measured_quickly():
     # 30 levels of fragments each spreading the next twice: 2**30 leaves if expanded naively.
     fragments = "".join(f"fragment F{i} on CostQuery {{ ...F{i + 1} ...F{i + 1} }}\n" for i in range(30))
     query = "{ ...F0 }\n" + fragments + "fragment F30 on CostQuery { branches(first: 1) { edges { cursor } } }"
-    assert cost_of(query) == 2 ** 30
+    assert cost_of(query) == 2 ** 30 * (1 + C)
 
 
 def test_query_over_the_cost_limit_is_refused(gql, region_world, settings):
-    settings.GRAPHQL_MAX_COST = 149
+    settings.GRAPHQL_MAX_COST = 149 + 2 * C
     gql.login(region_world["users"]["staff_a"])
-    # two connections: 100 + the default page size 50 = 150
+    # two connections: 100 + the default page size 50 = 150, and each connection's own cost
     body = gql.execute("{ a: jurisdictions(first: 100) { totalCount } b: jurisdictions { totalCount } }",
                        status=400)
-    assert body["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "cost", "maximum": 149,
-                                               "actual": 150}
-    settings.GRAPHQL_MAX_COST = 150
+    assert body["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "cost", "maximum": 149 + 2 * C,
+                                               "actual": 150 + 2 * C}
+    settings.GRAPHQL_MAX_COST = 150 + 2 * C
     assert "errors" not in gql.execute("{ a: jurisdictions(first: 100) { totalCount } b: jurisdictions "
                                        "{ totalCount } }")
 
 
 def test_page_size_from_variables_counts_against_the_cost(gql, region_world, settings):
-    settings.GRAPHQL_MAX_COST = 99
+    settings.GRAPHQL_MAX_COST = 99 + C
     gql.login(region_world["users"]["staff_a"])
     assert codes(gql.execute(JURISDICTIONS, {"first": 100}, status=400)) == ["LIMIT_EXCEEDED"]
     assert "errors" not in gql.execute(JURISDICTIONS, {"first": 99})
@@ -227,12 +230,20 @@ def test_rate_parsing():
         parse_rate("lots")
 
 
-def test_rate_window_resets(settings):
+def test_rate_window_slides(settings):
     settings.GRAPHQL_TOKEN_RATE = "2/m"
     assert charge("test:1", now=60.0) is None
     assert charge("test:1", now=61.0) is None
-    assert charge("test:1", now=90.0) == 30
-    assert charge("test:1", now=120.0) is None  # next window
+    assert charge("test:1", now=90.0) == 30  # over within its own window: wait for the next one
+    assert charge("test:1", now=179.0) is None  # the previous window has (almost) slid out
+
+
+def test_a_burst_at_a_window_boundary_does_not_pass_twice_the_rate(settings):
+    settings.GRAPHQL_TOKEN_RATE = "10/m"
+    for second in range(110, 120):
+        assert charge("test:2", now=float(second)) is None
+    wait = charge("test:2", now=121.0)  # a fixed window would allow ten more here
+    assert wait is not None and 1 <= wait <= 60
 
 
 def test_token_over_its_rate_gets_429_with_retry_after(gql, region_world, settings):
@@ -352,3 +363,27 @@ def test_session_post_needs_the_csrf_token_but_api_tokens_do_not(region_world):
     _token, key = _token_for(region_world["users"]["bureau_a"], region_world["city_a"])
     system = Client(enforce_csrf_checks=True)
     assert "errors" not in post(system, {"query": JURISDICTIONS}, HTTP_AUTHORIZATION=f"Bearer {key}").json()
+
+
+def test_rate_limits_live_in_a_shared_cache():
+    """Redis when a Redis URL is configured; the database cache in production; memory in development."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    code = ("import django, json; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps(s.CACHES['ratelimit']['BACKEND']))")
+
+    def backend(**env):
+        clean = {k: v for k, v in os.environ.items() if k not in ("CELERY_BROKER_URL", "CACHE_URL")}
+        out = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, capture_output=True, text=True,
+                             check=True, env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env})
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    assert backend(CELERY_BROKER_URL="redis://127.0.0.1:6390/0").endswith("RedisCache")
+    assert backend(DJANGO_ENV="production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="gwc.example").endswith(
+        "DatabaseCache")
+    assert backend().endswith("LocMemCache")

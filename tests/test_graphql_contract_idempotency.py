@@ -7,7 +7,7 @@ from decimal import Decimal
 import graphene
 import pytest
 from django.contrib.gis.geos import Point
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.urls import path
 from graphql_relay import to_global_id
@@ -78,7 +78,8 @@ CREATE = """mutation Create($code: String!, $name: String!, $key: String) {
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    for alias in ("default", "ratelimit"):
+        caches[alias].clear()
 
 
 def create(gql, key, name="city system", code="310000"):

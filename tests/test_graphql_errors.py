@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 from api.errors import ErrorCode, error_code_table, with_error_code_table
 from kernel.errors import ERROR_CODES, DomainError, public_code
@@ -17,9 +17,11 @@ ENUM_VALUES = set(ErrorCode._meta.enum.__members__)
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cache.clear()
+    for alias in ("default", "ratelimit"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "ratelimit"):
+        caches[alias].clear()
 
 
 def test_readme_table_is_generated_from_the_enum():

@@ -51,6 +51,10 @@ def _loan_overdue(world):
     fx.standard_set(world["region"])
     loan, _asset = out_loan(world)
     return {"now": loan.due_at + timedelta(hours=1)}
+def _audit_events(world):
+    fx.standard_set(world["region"], own_window_days=0)
+    fx.open_listing(world)  # an event since the last checkpoint (there is none yet)
+    return {"now": timezone.now()}
 
 
 def _loan_approval_overdue(world):
@@ -97,6 +101,7 @@ CASES = {
     "lifecycle.tasks.retry_webhooks": _webhook_due,
     "regions.tasks.escalate_overdue_stages": _stage_overdue,
     "exchange.tasks.send_approval_reminders": "tests/test_approvals.py::test_reminders_once_per_step_per_light",
+    "kernel.tasks.audit_checkpoint": _audit_events,
     "ledger.tasks.post_monthly_rent":
         "tests/test_compensation_figures.py::test_monthly_rent_task_posts_once_per_occupancy_and_month",
     "evaluation.tasks.close_evaluation_cycles": "tests/test_evaluation.py::test_the_scheduler_freezes_once",

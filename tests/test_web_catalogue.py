@@ -8,8 +8,9 @@ from django.urls import reverse
 from exchange import models as ex
 from tests import factories as f
 from tests import factories_exchange as fx
+from tests.images import image_bytes
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = image_bytes("PNG")
 
 
 @pytest.fixture
@@ -42,7 +43,9 @@ def test_register_with_photos_then_thumbnails_for_requesters_only(client, world)
     item = client.get(reverse("web:listing", args=[listing.pk])).content.decode()
     assert all(reverse("web:photo", args=[s.pk]) in item for s in shots)
     image = client.get(reverse("web:photo", args=[shots[0].pk]))
-    assert image.status_code == 200 and b"".join(image.streaming_content) == PNG
+    with shots[0].file.open("rb") as stored:  # the re-encoded file (exchange.services.images)
+        assert image.status_code == 200 and b"".join(image.streaming_content) == stored.read()
+    assert image["Content-Type"] == "image/png" and "sandbox" in image["Content-Security-Policy"]
     client.force_login(world["users"]["outsider"])
     assert client.get(reverse("web:photo", args=[shots[0].pk])).status_code == 404
 
@@ -53,7 +56,7 @@ def test_a_photo_that_is_not_an_image_is_an_error_on_the_field_and_saves_nothing
     fake = SimpleUploadedFile("x.png", b"MZ\x90\x00 not an image", "image/png")
     response = client.post(reverse("web:asset_new"), asset_data(world, printer, photos=[fake]))
     assert response.status_code == 200
-    assert response.context["form"].errors["photos"] == ["照片须为 JPEG、PNG 或 WebP 格式。"]
+    assert response.context["form"].errors["photos"] == ["照片须为可解码的 JPEG、PNG 或 WebP 图片。"]
     assert not ex.Asset.objects.filter(description="惠普激光打印机").exists()
     assert 'value="惠普激光打印机"' in response.content.decode()  # kept
 

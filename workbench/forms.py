@@ -1,9 +1,12 @@
-"""Workbench forms: they only parse what the user typed; every rule is checked by the services."""
+"""Workbench forms: they only parse what the user typed; every rule is checked by the services. Bounds on
+values (lengths, digits, ranges) are the model fields' own (kernel.bounds), checked here too so that a form
+reports every bad field at once and keeps what was typed."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from exchange.models import Condition, Listing
-from exchange.services.common import MAX_QUANTITY, MAX_TEXT, check_acquired_on, check_needed_by
+from exchange.models import Asset, Condition, Listing, TransferRequest
+from exchange.services.common import check_needed_by
+from kernel import bounds
 from kernel.errors import DomainError
 from workbench.templatetags.workbench import local_name
 
@@ -26,33 +29,46 @@ class CatalogueFilter(forms.Form):
                                                                  for c in classes]
 
 
-class RequestForm(forms.Form):
+class BoundedForm(forms.Form):
+    """`bounded` maps form fields to the model whose field of the same name declares their bounds."""
+
+    bounded = {}
+
+    def clean(self):
+        data = super().clean()
+        for name, model in self.bounded.items():
+            if data.get(name) not in (None, ""):
+                try:
+                    data[name] = bounds.check(model, name, data[name])
+                except DomainError as exc:
+                    self.add_error(name, exc.message)
+        return data
+
+
+class RequestForm(BoundedForm):
+    bounded = dict.fromkeys(("quantity", "justification", "exception_justification"), TransferRequest)
+
     agency = forms.TypedChoiceField(label=_("Requesting agency"), coerce=int)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1)
+    quantity = forms.IntegerField(label=_("Quantity"), initial=1)
     justification = forms.CharField(label=_("Justification"), widget=forms.Textarea(attrs={"rows": 3}),
-                                    required=False, max_length=MAX_TEXT)
+                                    required=False)
     needed_by = forms.DateField(label=_("Needed by"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
     exception_requested = forms.BooleanField(label=_("Ask for an exception"), required=False)
     exception_justification = forms.CharField(label=_("Exception justification"), required=False,
-                                              max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+                                              widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].choices = [(a.pk, local_name(a)) for a in agencies]
 
     def clean_needed_by(self):
-        return _bounded(check_needed_by, self.cleaned_data.get("needed_by"))
-
-
-def _bounded(check, value):
-    """The service's own bound on a date, checked with the form's other fields (one pass)."""
-    if value is None:
-        return value
-    try:
-        return check(value)
-    except DomainError as exc:
-        raise forms.ValidationError(exc.message) from exc
+        """The service's rule on the date, checked with the form's other fields (one pass)."""
+        value = self.cleaned_data.get("needed_by")
+        try:
+            return value and check_needed_by(value)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 class DecisionForm(forms.Form):
@@ -91,16 +107,17 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class AssetForm(forms.Form):
+class AssetForm(BoundedForm):
     """Register an asset and list it at once (two services, one transaction)."""
+
+    bounded = dict.fromkeys(("description", "quantity", "unit", "original_value", "acquired_on"), Asset)
 
     agency = forms.TypedChoiceField(label=_("Agency"), coerce=int)
     asset_class = forms.TypedChoiceField(label=_("Asset class"), coerce=int)
-    description = forms.CharField(label=_("Description"), required=False, max_length=300)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1)
-    unit = forms.CharField(label=_("Unit"), max_length=16, initial="台")
-    original_value = forms.DecimalField(label=_("Original value per unit (CNY)"), max_digits=14,
-                                        decimal_places=2, min_value=0)
+    description = forms.CharField(label=_("Description"), required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), initial=1)
+    unit = forms.CharField(label=_("Unit"), initial="台")
+    original_value = forms.DecimalField(label=_("Original value per unit (CNY)"))
     acquired_on = forms.DateField(label=_("Acquired on"), widget=forms.DateInput(attrs={"type": "date"}))
     condition = forms.ChoiceField(label=_("Condition"), choices=Condition.choices, initial=Condition.GOOD)
     photos = MultipleFileField(label=_("Photos (JPEG, PNG or WebP, at most 5 MB each)"), required=False)
@@ -109,9 +126,6 @@ class AssetForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agency"].choices = [(a.pk, local_name(a)) for a in agencies]
         self.fields["asset_class"].choices = [(c.pk, f"{c.code} {local_name(c)}") for c in classes]
-
-    def clean_acquired_on(self):
-        return _bounded(check_acquired_on, self.cleaned_data.get("acquired_on"))
 
 
 class ReportForm(forms.Form):

@@ -69,7 +69,9 @@ class RegisterAsset(DomainMutation):
         original_value = Money(required=True, description="CNY per unit")
         acquired_on = graphene.Date(required=True)
         condition = enums.Condition(default_value=enums.Condition.GOOD.value)
-        location = Geometry()
+        location = Geometry(description="A Point inside the region; defaults to the agency's address point.")
+        location_override_reason = graphene.String(
+            description="Why the location lies outside the agency's jurisdiction (kept in the audit trail).")
         asset_number = graphene.String(description="资产编号 The agency's own asset number (unique in the agency).")
 
     asset = graphene.Field(AssetType)
@@ -115,7 +117,9 @@ class RegisterOfficeSpace(DomainMutation):
         area_m2 = graphene.Decimal(required=True)
         available_from = graphene.Date(required=True)
         available_to = graphene.Date()
-        location = Geometry()
+        location = Geometry(description="A Point inside the region; defaults to the agency's address point.")
+        location_override_reason = graphene.String(
+            description="Why the location lies outside the agency's jurisdiction (kept in the audit trail).")
 
     office_space = graphene.Field(OfficeSpaceType)
 

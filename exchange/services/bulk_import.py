@@ -6,18 +6,20 @@ records the import. Columns (header row, UTF-8, optional BOM):
 
     asset_class, description, quantity, unit, original_value, acquired_on, condition, lon, lat, asset_number
 
-`asset_class` is a GB/T 14885 code that must exist; `quantity` ≥ 1; `original_value` a CNY amount ≥ 0 with
-at most 2 decimals; `acquired_on` an ISO date not in the future; `condition` one of new/good/fair/poor
-(default good); `unit` defaults to 台; `lon`/`lat` (WGS 84) must lie inside the agency's jurisdiction
-boundary (or, when it has none, inside China's bounding box); both empty means the agency's address point.
+`asset_class` is a GB/T 14885 code that must exist; `description`, `quantity`, `unit`, `original_value`,
+`acquired_on` and `asset_number` within the bounds their Asset fields declare (kernel.bounds: quantity 1 …
+10,000, a CNY amount ≥ 0 with at most 2 decimals, an ISO date from 1950 to today, lengths); `condition`
+one of new/good/fair/poor (default good); `unit` defaults to 台; `lon`/`lat` (WGS 84) must lie inside the
+agency's jurisdiction boundary (or, when it has none, inside China's bounding box); both empty means the
+agency's address point.
 `asset_number` (资产编号, optional) is the agency's own number: one already on record for the agency, or
 repeated in the file, is reported as a duplicate and (as any error) nothing is imported or updated.
 """
 import csv
 import io
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
@@ -27,8 +29,9 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from exchange.models import Asset, AssetClass, Condition, ImportJob
-from kernel import audit
+from kernel import audit, bounds
 from kernel.errors import LimitExceeded, ValidationFailed
+from kernel.spreadsheet import neutral_row
 from regions.permissions import require, restrict
 from regions.scope import Scope
 
@@ -38,7 +41,6 @@ REQUIRED = ("asset_class", "description", "quantity", "original_value", "acquire
 BATCH_SIZE = 2000
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # GraphQL uploads; the command has no limit
 CHINA_BBOX = (73.5, 18.1, 135.1, 53.6)  # lon_min, lat_min, lon_max, lat_max
-MAX_VALUE = Decimal("999999999999.99")  # fits DecimalField(max_digits=14, decimal_places=2)
 MAX_REPORTED_ERRORS = 1000  # kept on the job; the CSV report has them all
 CONDITIONS = frozenset(Condition.values)
 
@@ -62,9 +64,8 @@ def _agency_scope(agency):
 class _RowValidator:
     """Turns one CSV row (dict) into an unsaved Asset, or a list of (field, message)."""
 
-    def __init__(self, agency, today):
+    def __init__(self, agency):
         self.agency = agency
-        self.today = today
         self.classes = dict(AssetClass.objects.values_list("code", "id"))
         boundary = agency.jurisdiction.boundary
         self.inside = boundary.prepared.contains if boundary is not None else None
@@ -76,9 +77,9 @@ class _RowValidator:
         value = (row.get("asset_number") or "").strip()
         if not value:
             return ""
-        if len(value) > 40:
-            errors.append(("asset_number", _("At most 40 characters.")))
-        elif value in self.numbers:
+        if self._bounded(errors, "asset_number", value) is None:
+            return ""
+        if value in self.numbers:
             first = self.numbers[value]
             errors.append(("asset_number", _("Duplicate asset number %(n)s: already on record for the agency.")
                            % {"n": value} if first is None else
@@ -92,7 +93,10 @@ class _RowValidator:
         if not lon and not lat:
             return self.agency.location
         try:
-            point = Point(float(lon), float(lat), srid=4326)
+            point = bounds.geometry(Point(float(lon), float(lat), srid=4326), "lon", "Point")
+        except ValidationFailed as exc:
+            errors.append(("lon", exc.message))
+            return None
         except ValueError:
             errors.append(("lon", _("Longitude and latitude must be decimal degrees.")))
             return None
@@ -102,6 +106,16 @@ class _RowValidator:
         elif not (CHINA_BBOX[0] <= point.x <= CHINA_BBOX[2] and CHINA_BBOX[1] <= point.y <= CHINA_BBOX[3]):
             errors.append(("lon", _("The location is outside China.")))
         return point
+
+    @staticmethod
+    def _bounded(errors, column, value):
+        """The bounds the Asset field of the same name declares, as for every other door (kernel.bounds);
+        a refusal becomes this row's error."""
+        try:
+            return bounds.check(Asset, column, value, column)
+        except ValidationFailed as exc:
+            errors.append((column, exc.message))
+            return None
 
     def __call__(self, row, number=None):
         errors = []
@@ -113,33 +127,20 @@ class _RowValidator:
         class_id = self.classes.get(row["asset_class"].strip())
         if class_id is None:
             errors.append(("asset_class", _("Unknown asset class code.")))
-        description = row["description"].strip()
-        if len(description) > 300:
-            errors.append(("description", _("At most 300 characters.")))
+        description = self._bounded(errors, "description", row["description"].strip())
         try:
-            quantity = int(row["quantity"])
-            if quantity < 1:
-                raise ValueError
+            quantity = self._bounded(errors, "quantity", int(row["quantity"]))
         except ValueError:
             errors.append(("quantity", _("Quantity must be a whole number of at least 1.")))
+        value = self._bounded(errors, "original_value", row["original_value"].strip())
         try:
-            value = Decimal(row["original_value"].strip())
-            if not value.is_finite() or value < 0 or value > MAX_VALUE or value.as_tuple().exponent < -2:
-                raise InvalidOperation
-        except InvalidOperation:
-            errors.append(("original_value", _("Original value must be a CNY amount ≥ 0 with at most 2 decimals.")))
-        try:
-            acquired_on = date.fromisoformat(row["acquired_on"].strip())
-            if acquired_on > self.today:
-                errors.append(("acquired_on", _("The acquisition date cannot be in the future.")))
+            acquired_on = self._bounded(errors, "acquired_on", date.fromisoformat(row["acquired_on"].strip()))
         except ValueError:
             errors.append(("acquired_on", _("Dates must be ISO (YYYY-MM-DD).")))
         condition = (row.get("condition") or "").strip() or "good"
         if condition not in CONDITIONS:
             errors.append(("condition", _("Condition must be one of new, good, fair, poor.")))
-        unit = (row.get("unit") or "").strip() or "台"
-        if len(unit) > 16:
-            errors.append(("unit", _("At most 16 characters.")))
+        unit = self._bounded(errors, "unit", (row.get("unit") or "").strip() or "台")
         location = self._location(row, errors)
         asset_number = self._number(row, number, errors)
         if errors:
@@ -168,7 +169,7 @@ def import_assets(user, agency, text, *, dry_run=False, progress=None, system=Fa
     if missing:
         result.errors.append({"row": 1, "field": ",".join(missing), "message": _("Missing columns.")})
         return result
-    validate = _RowValidator(agency, timezone.localdate())
+    validate = _RowValidator(agency)
     assets = []
     for number, row in enumerate(reader, start=2):  # row 1 is the header
         asset, errors = validate(row, number)
@@ -197,7 +198,7 @@ def write_error_report(errors, path):
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["row", "field", "message"])
         writer.writeheader()
-        writer.writerows(errors)
+        writer.writerows(neutral_row(error) for error in errors)  # row text came from the uploaded file
 
 
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx file is a ZIP archive
@@ -250,10 +251,11 @@ def start_import_job(user, agency, *, filename, content: bytes, dry_run=False):
     except UnicodeDecodeError as exc:
         raise ValidationFailed(_("The file must be UTF-8 CSV."), field="content") from exc
     job = ImportJob(agency=agency, dry_run=dry_run, created_by=user)
-    job.file.save((filename or "import.csv").rsplit("/", 1)[-1], ContentFile(content), save=False)
+    job.file.save(f"{uuid.uuid4().hex}.csv", ContentFile(content), save=False)  # the sender's name is only a label
     job.save()
     audit.record(user, "import.queued", job, jurisdiction=agency.jurisdiction,
-                 after={"file": job.file.name, "dry_run": dry_run, "bytes": len(content)})
+                 after={"file": job.file.name, "sent_as": bounds.label(filename, 80), "dry_run": dry_run,
+                        "bytes": len(content)})
     return job
 
 

@@ -1,12 +1,11 @@
-"""Helpers shared by the exchange services: locking, region membership, messages, input bounds."""
-from datetime import date
-
+"""Helpers shared by the exchange services: locking, region membership, messages, the needed-by rule (bounds on
+stored values are declared on the model fields and applied by kernel.bounds)."""
 from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kernel.errors import NotFound, ValidationFailed
-from regions.membership import regions_of
+from regions.membership import members, regions_of
 
 
 def locked(queryset):
@@ -28,29 +27,23 @@ def region_for(jurisdiction, region_id=None):
     return regions[0]
 
 
+def region_extent(jurisdiction, on=None):
+    """(xmin, ymin, xmax, ymax) of the boundaries of every region the jurisdiction belongs to, or None
+    when the members have no boundaries."""
+    from django.contrib.gis.db.models import Extent
+
+    from regions.models import Jurisdiction
+
+    region_ids = regions_of([jurisdiction.pk], on)
+    if not region_ids:
+        return None
+    return Jurisdiction.objects.filter(pk__in=members(region_ids, on)).aggregate(
+        box=Extent("boundary_simplified"))["box"]
+
+
 def pick_message(breach):
     """The breach message in the active language (zh-Hans by default)."""
     return breach.message_en if (translation.get_language() or "zh").startswith("en") else breach.message_zh
-
-
-MAX_QUANTITY = 10_000  # units per asset record or request
-MAX_TEXT = 2_000  # characters of a justification or reason
-EARLIEST_ACQUISITION = date(1950, 1, 1)
-
-
-def check_length(value, field, limit=MAX_TEXT):
-    if value and len(value) > limit:
-        raise ValidationFailed(_("At most %(n)d characters.") % {"n": limit}, field=field)
-    return value
-
-
-def check_acquired_on(day, field="acquired_on"):
-    if day > _today():
-        raise ValidationFailed(_("The acquisition date cannot be in the future."), field=field)
-    if day < EARLIEST_ACQUISITION:
-        raise ValidationFailed(_("The acquisition date cannot be before %(d)s.") % {"d": EARLIEST_ACQUISITION},
-                               field=field)
-    return day
 
 
 def check_needed_by(day, field="needed_by"):

@@ -1,32 +1,22 @@
 """Writes on items: register assets (with photos) and office space, mark idle (opens a listing with
 screening windows from the standards in force), withdraw a listing."""
-from decimal import Decimal
 
 from django.contrib.gis.geos import Point
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.models import Asset, AssetPhoto, Condition, Listing, OfficeSpace, TransferRequest
-from exchange.services.common import (
-    MAX_QUANTITY,
-    check_acquired_on,
-    check_length,
-    locked,
-    region_for,
-    require_text,
-)
-from kernel import audit
-from kernel.errors import InvalidState, LimitExceeded, ValidationFailed
+from exchange.services import images
+from exchange.services.common import locked, region_extent, region_for, require_text
+from kernel import audit, bounds
+from kernel.errors import InvalidState, ValidationFailed
 from regions.models import Region
 from regions.permissions import require
 from regions.scope import Scope
 from regions.services import duties
 from regions.services.standards import standard_in_force
-
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
 
 
 def _agency_scope(agency):
@@ -42,59 +32,64 @@ ASSET_FIELDS = ("agency_id", "asset_class_id", "description", "quantity", "unit"
                 "condition", "status", "asset_number")
 
 
+def _location(agency, location, override_reason):
+    """The item's point: the agency's address point by default; otherwise inside the region's bounding box
+    and the agency's jurisdiction (or outside it with a reason, kept in the audit trail)."""
+    if location is None:
+        return agency.location, ""
+    reason = bounds.point_in_region(location, "location", jurisdiction=agency.jurisdiction,
+                                    region_extent=region_extent(agency.jurisdiction),
+                                    override_reason=override_reason)
+    return location, reason
+
+
 @transaction.atomic
 def register_asset(user, *, agency, asset_class, description, original_value, acquired_on, quantity=1, unit="台",
-                   condition="good", location=None, asset_number=""):
+                   condition="good", location=None, location_override_reason="", asset_number=""):
+    """Each value is checked against the bounds its Asset field declares (kernel.bounds.check)."""
     require(user, "asset.register", _agency_scope(agency))
-    asset_number = (asset_number or "").strip()
+    asset_number = bounds.check(Asset, "asset_number", (asset_number or "").strip())
     if asset_number and Asset.objects.filter(agency=agency, asset_number=asset_number).exists():
         raise ValidationFailed(_("Duplicate asset number %(n)s: already on record for the agency.")
                                % {"n": asset_number}, field="asset_number", code="duplicate")
-    description = require_text(description, "description", _("A description is required."))
-    if quantity is None or quantity < 1:
+    description = bounds.check(Asset, "description",
+                               require_text(description, "description", _("A description is required.")))
+    if quantity is None:
         raise ValidationFailed(_("Quantity must be at least 1."), field="quantity")
-    if quantity > MAX_QUANTITY:
-        raise ValidationFailed(_("At most %(n)s units per record.") % {"n": f"{MAX_QUANTITY:,}"}, field="quantity")
-    original_value = Decimal(original_value)
-    if original_value < 0 or original_value.as_tuple().exponent < -2:
+    quantity = bounds.check(Asset, "quantity", quantity)
+    unit = bounds.check(Asset, "unit", unit or "台")
+    if original_value is None:
         raise ValidationFailed(_("Original value must be a non-negative CNY amount with 2 decimals."),
                                field="original_value")
-    check_acquired_on(acquired_on)
+    original_value = bounds.check(Asset, "original_value", original_value)
+    acquired_on = bounds.check(Asset, "acquired_on", acquired_on)
     if condition not in Condition.values:
         raise ValidationFailed(_("Unknown condition."), field="condition")
+    location, reason = _location(agency, location, location_override_reason)
     asset = Asset.objects.create(
-        agency=agency, asset_class=asset_class, description=description, quantity=quantity, unit=unit or "台",
-        original_value=original_value, acquired_on=acquired_on, condition=condition,
-        location=location or agency.location, asset_number=asset_number)
-    audit.record(user, "asset.registered", asset, after=_snapshot(asset, ASSET_FIELDS),
+        agency=agency, asset_class=asset_class, description=description, quantity=quantity, unit=unit,
+        original_value=original_value, acquired_on=acquired_on, condition=condition, location=location,
+        asset_number=asset_number)
+    audit.record(user, "asset.registered", asset,
+                 after={**_snapshot(asset, ASSET_FIELDS), **({"location_override_reason": reason} if reason else {})},
                  jurisdiction=agency.jurisdiction)
     return asset
 
 
-def _sniff(content):
-    for content_type, signatures in PHOTO_SIGNATURES.items():
-        if content.startswith(signatures):
-            return content_type
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 @transaction.atomic
 def add_photo(user, asset, *, filename, content: bytes):
-    """Attach a photo: at most 5 MB, JPEG/PNG/WebP judged by the file's bytes, not its name."""
+    """Attach a photo: at most 5 MB, decoded and re-encoded (exchange.services.images), stored under a
+    generated name with the extension of the decoded format. The client's file name is kept only as a
+    label in the audit trail."""
     require(user, "asset.register", asset)
-    if len(content) > MAX_PHOTO_BYTES:
-        raise LimitExceeded(_("A photo may be at most 5 MB."), field="content")
-    content_type = _sniff(content)
-    if content_type is None:
-        raise ValidationFailed(_("Photos must be JPEG, PNG or WebP."), field="content", code="invalid")
-    name = (filename or "photo").rsplit("/", 1)[-1][:80]
-    photo = AssetPhoto(asset=asset, content_type=content_type, size=len(content))
-    photo.file.save(name, SimpleUploadedFile(name, content, content_type=content_type), save=False)
+    image = images.reencode(content)
+    name = image.generated_name()
+    photo = AssetPhoto(asset=asset, content_type=image.content_type, size=len(image.content))
+    photo.file.save(name, ContentFile(image.content, name=name), save=False)
     photo.save()
-    audit.record(user, "asset.photo_added", photo, after={"asset": asset.pk, "size": photo.size,
-                                                          "content_type": content_type},
+    audit.record(user, "asset.photo_added", photo,
+                 after={"asset": asset.pk, "size": photo.size, "content_type": image.content_type,
+                        "sent_as": bounds.label(filename, 80)},
                  jurisdiction=asset.agency.jurisdiction)
     return photo
 
@@ -104,18 +99,22 @@ OFFICE_FIELDS = ("agency_id", "building", "floor", "rooms", "area_m2", "availabl
 
 @transaction.atomic
 def register_office_space(user, *, agency, building, floor, rooms, area_m2, available_from, available_to=None,
-                          location=None):
+                          location=None, location_override_reason=""):
     require(user, "asset.register", _agency_scope(agency))
-    building = require_text(building, "building", _("A building is required."))
-    area_m2 = Decimal(area_m2)
-    if area_m2 <= 0:
+    building = bounds.check(OfficeSpace, "building", require_text(building, "building", _("A building is required.")))
+    floor = bounds.check(OfficeSpace, "floor", floor or "")
+    rooms = bounds.check(OfficeSpace, "rooms", rooms or "")
+    area_m2 = bounds.check(OfficeSpace, "area_m2", area_m2)
+    if area_m2 is None or area_m2 <= 0:
         raise ValidationFailed(_("The usable area must be positive."), field="area_m2")
     if available_to is not None and available_to < available_from:
         raise ValidationFailed(_("Available-to must not precede available-from."), field="available_to")
+    location, reason = _location(agency, location, location_override_reason)
     space = OfficeSpace.objects.create(
-        agency=agency, building=building, floor=floor or "", rooms=rooms or "", area_m2=area_m2,
-        available_from=available_from, available_to=available_to, location=location or agency.location)
-    audit.record(user, "office_space.registered", space, after=_snapshot(space, OFFICE_FIELDS),
+        agency=agency, building=building, floor=floor, rooms=rooms, area_m2=area_m2,
+        available_from=available_from, available_to=available_to, location=location)
+    audit.record(user, "office_space.registered", space,
+                 after={**_snapshot(space, OFFICE_FIELDS), **({"location_override_reason": reason} if reason else {})},
                  jurisdiction=agency.jurisdiction)
     return space
 
@@ -213,8 +212,8 @@ def edit_listing(user, listing, *, description, condition):
     if TransferRequest.objects.filter(listing=listing).exists():
         raise InvalidState(_("The listing has been requested already: withdraw it and list it again instead."),
                            field="listing_id")
-    description = require_text(description, "description", _("A description is required."))
-    check_length(description, "description", limit=300)
+    description = bounds.check(Asset, "description",
+                               require_text(description, "description", _("A description is required.")))
     if condition not in Condition.values:
         raise ValidationFailed(_("Unknown condition."), field="condition")
     asset = listing.asset

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_noop
 
 from exchange.models import Listing, TransferRequest
 from exchange.services import allocation
-from exchange.services.common import check_length, check_needed_by, locked, require_text
+from exchange.services.common import check_needed_by, locked, require_text
 from exchange.services.screening import breaches, standards_today
-from kernel import audit
+from kernel import audit, bounds
 from kernel.errors import AlreadyAllocated, InvalidState, PermissionDenied, StandardsBreach, ValidationFailed
 from kernel.workdays import add_working_days
 from regions.membership import ancestors, regions_of
@@ -57,9 +57,9 @@ def create_request(user, *, listing, agency, quantity, justification, needed_by=
         raise ValidationFailed(_("The quantity must be between 1 and the quantity offered."), field="quantity")
     if quantity > listing.quantity_available:
         raise AlreadyAllocated(_("Only %(n)s left.") % {"n": listing.quantity_available}, field="quantity")
-    justification = check_length(require_text(justification, "justification", _("A justification is required.")),
-                                 "justification")
-    check_length(exception_justification, "exception_justification")
+    justification = bounds.check(TransferRequest, "justification",
+                                 require_text(justification, "justification", _("A justification is required.")))
+    exception_justification = bounds.check(TransferRequest, "exception_justification", exception_justification)
     check_needed_by(needed_by)
     standards = standards_today(listing.region)
     found = breaches(standards, listing, agency, quantity)

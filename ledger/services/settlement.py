@@ -56,6 +56,7 @@ def close_period(user, period):
                  after={"status": "closed", "balances": {str(k): v for k, v in balances.items()},
                         "instructions": [(i.payer_id, i.payee_id, i.amount) for i in instructions]},
                  region=period.region)
+    audit.checkpoint("settlement_close", reference=f"period:{period.pk}")
     return period
 
 

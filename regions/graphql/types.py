@@ -29,11 +29,24 @@ class JurisdictionType(PublicObjectType):
 
     pk = graphene.Int(required=True)
     level = graphene.Field(enums.JurisdictionLevel, required=True)
-    boundary = graphene.Field("api.scalars.Geometry",
-                              description="Full-resolution boundary (large; prefer boundarySimplified).")
+    boundary = graphene.Field(
+        "api.scalars.Geometry",
+        simplify=graphene.Float(default_value=0.001, description="Tolerance in degrees (0.001 ≈ 100 m), 0–1; "
+                                "0 is the full resolution, which costs 100 times more (graphql/README.md)."),
+        precision=graphene.Int(default_value=5, description="Decimals of each coordinate, 0–8 (5 ≈ 1 m)."),
+        description="The boundary, simplified by default; prefer boundarySimplified for maps.")
 
-    def resolve_boundary(root, info):
-        return root.boundary
+    def resolve_boundary(root, info, simplify, precision):
+        import math
+
+        from api.scalars import shaped_geojson
+        from kernel.errors import ValidationFailed
+
+        if not math.isfinite(simplify) or not 0 <= simplify <= 1:
+            raise ValidationFailed("simplify is a tolerance in degrees between 0 and 1.", field="simplify")
+        if not 0 <= precision <= 8:
+            raise ValidationFailed("precision is a number of decimals between 0 and 8.", field="precision")
+        return shaped_geojson(root.boundary, simplify, precision)
 
 
 class HeadcountType(PublicObjectType):

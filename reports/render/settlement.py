@@ -14,9 +14,11 @@ def render_settlement_statement(data: SettlementStatement, generated_at=None) ->
     register_font()
     s = kit.styles()
     h = data.heading
-    story = [kit.facts([("范围", "Scope", f"{h.scope_zh} {h.scope_en}"), ("结算期间", "Period", period(h)),
-                     ("期间状态", "Period status", data.period_status_zh)], s, label_width=30 * mm,
-                    width=WIDTH * 0.7)]
+    facts = [("范围", "Scope", f"{h.scope_zh} {h.scope_en}"), ("结算期间", "Period", period(h)),
+             ("期间状态", "Period status", data.period_status_zh)]
+    if data.audit_anchor:
+        facts.append(("留痕锚点", "Audit checkpoint", data.audit_anchor))
+    story = [kit.facts(facts, s, label_width=30 * mm, width=WIDTH * 0.7 if not data.audit_anchor else WIDTH)]
     story.append(Paragraph("一、期末余额 Closing balances", s["h2"]))
     rows = [kit.header([("账户", "Account"), ("期初 (元)", "Opening"), ("借方 (元)", "Debits"),
                         ("贷方 (元)", "Credits"), ("期末 (元)", "Closing")], s, right=(1, 2, 3, 4))]
