@@ -277,6 +277,26 @@ def grant_evaluator(user, grantee, region, period_from, period_to, valid_until, 
     return grant
 
 
+@transaction.atomic
+def revoke_evaluator(user, grantee, region, period_from, period_to, reason):
+    """End at once the grantee's unexpired grants over exactly this period; returns how many ended."""
+    require(user, "evaluator.grant", Scope(region_id=region.pk))
+    reason = _reason(reason)
+    now = timezone.now()
+    grants = list(EvaluatorGrant.objects.select_for_update().filter(
+        user=grantee, region=region, period_from=period_from, period_to=period_to, revoked_at__isnull=True,
+        valid_until__gt=now))
+    if not grants:
+        raise NotFound(_("This person holds no evaluator grant over this period."), field="username")
+    for grant in grants:
+        grant.revoked_at = now
+        grant.save(update_fields=["revoked_at"])
+        audit.record(user, "evaluation.evaluator.revoke", grant, region=region,
+                     after={"user": grantee.username, "period_from": period_from, "period_to": period_to,
+                            "reason": reason})
+    return len(grants)
+
+
 def jurisdiction_by_code(code):
     found = Jurisdiction.objects.filter(code=code).first()
     if found is None:

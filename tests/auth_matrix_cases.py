@@ -632,12 +632,27 @@ def grant_evaluator(world):
         "reason": "第三方评估机构"}}, u["coordinator"], u["bureau_a"])
 
 
+def revoke_evaluator(world):
+    from evaluation import services
+    from tests import factories as f
+
+    u = world["users"]
+    evaluator = f.UserFactory(username="third_party")
+    period_from, period_to = _ended_quarter(world)
+    services.grant_evaluator(u["coordinator"], evaluator, world["region"], period_from, period_to,
+                             timezone.now() + timedelta(days=30), "第三方评估机构")
+    return (op("EvaluatorRevoke"), {"input": {
+        "username": "third_party", "regionCode": world["region"].code, "periodFrom": period_from.isoformat(),
+        "periodTo": period_to.isoformat(), "reason": "评估结束"}}, u["coordinator"], u["bureau_a"])
+
+
 CASES.update({
     "freezeEvaluation": freeze_evaluation,
     "publishEvaluation": publish_evaluation,
     "fileObjection": file_objection,
     "decideObjection": decide_objection,
     "grantEvaluator": grant_evaluator,
+    "revokeEvaluator": revoke_evaluator,
 })
 
 

@@ -14,7 +14,8 @@ from evaluation import exports, indicators, selectors, services
 from evaluation.models import Evaluation, EvaluationFact, EvaluationScore
 from evaluation.scoring import FormulaError, IndicatorSpec, evaluate, fact_codes, parse, score
 from exchange.services import handover
-from kernel.errors import InvalidState, PermissionDenied, ValidationFailed
+from kernel.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from kernel.models import AuditEvent
 from tests import factories as f
 from tests import factories_exchange as fx
 from tests.test_exchange_services import approve_all, request
@@ -261,6 +262,16 @@ def test_evaluator_reads_the_granted_cycle_only_while_the_grant_lasts(evaluated,
     assert b"indicator_set_version" in response.content
     type(grant).objects.filter(pk=grant.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
     assert client.get(url).status_code == 404
+    services.grant_evaluator(evaluated["users"]["coordinator"], evaluator, evaluated["region"],
+                             *evaluated["period"], timezone.now() + timedelta(days=30), "第二轮评估")
+    assert client.get(url).status_code == 200
+    assert services.revoke_evaluator(evaluated["users"]["coordinator"], evaluator, evaluated["region"],
+                                     *evaluated["period"], "评估结束") == 1
+    assert client.get(url).status_code == 404
+    assert AuditEvent.objects.filter(action="evaluation.evaluator.revoke").count() == 1
+    with pytest.raises(NotFound), transaction.atomic():  # nothing left to revoke
+        services.revoke_evaluator(evaluated["users"]["coordinator"], evaluator, evaluated["region"],
+                                  *evaluated["period"], "again")
     client.logout()
     assert client.get(url).status_code in (302, 401, 404)
 

@@ -1,7 +1,6 @@
 """GraphQL door of the performance evaluation: indicator sets, frozen evaluations with their league
 table and facts, objections; mutations to freeze, publish, object, decide and grant an evaluator."""
 import graphene
-from django.contrib.auth import get_user_model
 
 from api.connection import CountableConnection, PagedConnectionField
 from api.errors import DomainMutation, decode_id
@@ -11,6 +10,7 @@ from evaluation import selectors, services
 from evaluation.models import Cycle, Evaluation, Indicator, IndicatorSet, Objection
 from kernel.errors import NotFound
 from regions.models import Region
+from regions.services.roles import find_user
 
 EvaluationCycle = domain_enum("EvaluationCycle", Cycle, "评估周期 Evaluation cycle.")
 IndicatorDirection = domain_enum("IndicatorDirection", Indicator.Direction, "指标方向 Which way is better.")
@@ -270,12 +270,27 @@ class GrantEvaluator(DomainMutation):
 
     @classmethod
     def perform(cls, info, username, region_code, period_from, period_to, valid_until, reason):
-        grantee = get_user_model().objects.filter(username=username, is_active=True).first()
-        if grantee is None:
-            raise NotFound(field="username")
-        services.grant_evaluator(info.context.user, grantee, _region(region_code), period_from, period_to,
-                                 valid_until, reason)
+        services.grant_evaluator(info.context.user, find_user(username), _region(region_code), period_from,
+                                 period_to, valid_until, reason)
         return cls(granted=True)
+
+
+class RevokeEvaluator(DomainMutation):
+    """End an external evaluator's access to one period's evaluations now."""
+
+    class Input:
+        username = graphene.String(required=True)
+        region_code = graphene.String(required=True)
+        period_from = graphene.Date(required=True)
+        period_to = graphene.Date(required=True)
+        reason = graphene.String(required=True)
+
+    revoked = graphene.Int(description="How many grants ended.")
+
+    @classmethod
+    def perform(cls, info, username, region_code, period_from, period_to, reason):
+        return cls(revoked=services.revoke_evaluator(info.context.user, find_user(username), _region(region_code),
+                                                     period_from, period_to, reason))
 
 
 class Mutation(graphene.ObjectType):
@@ -284,3 +299,4 @@ class Mutation(graphene.ObjectType):
     file_objection = FileObjection.Field()
     decide_objection = DecideObjection.Field()
     grant_evaluator = GrantEvaluator.Field()
+    revoke_evaluator = RevokeEvaluator.Field()
