@@ -106,26 +106,7 @@ def propose(user, disposal, *, method, reason, damaged_beyond_repair=False, dama
                         "damaged_beyond_repair": bool(damaged_beyond_repair),
                         "min_life_reached_on": rule.reached_on, "reason": reason},
                  region=disposal.region, jurisdiction=disposal.jurisdiction)
-    _post_proceeds(user, disposal)
     return disposal
-
-
-def _post_proceeds(user, disposal):
-    """Post the proceeds (none for nothing received): 借 处置收款 贷 应缴财政款 of the owning jurisdiction."""
-    if not disposal.proceeds:
-        return None
-    region, jurisdiction = disposal.region, disposal.jurisdiction
-    received, due = proceeds_accounts(region, jurisdiction)
-    txn, created = post(region, on=timezone.localdate(disposal.disposed_at), kind=JournalTransaction.Kind.DISPOSAL,
-                        key=f"disposal:{disposal.pk}:proceeds",
-                        description=f"处置收入 disposal proceeds #{disposal.pk} ({disposal.method}): "
-                                    f"{disposal.quantity} × {disposal.asset.description}",
-                        legs=[(received, "debit", disposal.proceeds), (due, "credit", disposal.proceeds)])
-    if created:
-        audit.record(user, "ledger.disposal_proceeds_posted", txn,
-                     after={"disposal": disposal.pk, "amount": disposal.proceeds},
-                     region=region, jurisdiction=jurisdiction)
-    return txn
 
 
 @transaction.atomic
@@ -144,26 +125,7 @@ def decide(user, disposal, *, approve, reason=""):
     audit.record(user, "disposal.approved" if approve else "disposal.refused", disposal,
                  before={"status": "proposed"}, after={"status": disposal.status, "reason": reason or ""},
                  region=disposal.region, jurisdiction=disposal.jurisdiction)
-    _post_proceeds(user, disposal)
     return disposal
-
-
-def _post_proceeds(user, disposal):
-    """Post the proceeds (none for nothing received): 借 处置收款 贷 应缴财政款 of the owning jurisdiction."""
-    if not disposal.proceeds:
-        return None
-    region, jurisdiction = disposal.region, disposal.jurisdiction
-    received, due = proceeds_accounts(region, jurisdiction)
-    txn, created = post(region, on=timezone.localdate(disposal.disposed_at), kind=JournalTransaction.Kind.DISPOSAL,
-                        key=f"disposal:{disposal.pk}:proceeds",
-                        description=f"处置收入 disposal proceeds #{disposal.pk} ({disposal.method}): "
-                                    f"{disposal.quantity} × {disposal.asset.description}",
-                        legs=[(received, "debit", disposal.proceeds), (due, "credit", disposal.proceeds)])
-    if created:
-        audit.record(user, "ledger.disposal_proceeds_posted", txn,
-                     after={"disposal": disposal.pk, "amount": disposal.proceeds},
-                     region=region, jurisdiction=jurisdiction)
-    return txn
 
 
 def _money(value, field):
