@@ -299,12 +299,14 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
         listed[owner[jid]] += 1
     progress(30)
     taken, given, received, office = defaultdict(int), defaultdict(int), defaultdict(Decimal), defaultdict(Decimal)
+    co2 = defaultdict(Decimal)
     completed = selectors.completed_transfers(everything, region, period_from, period_to, user)
-    for gj, rj, area in completed.values_list("giver_jurisdiction_id", "receiver_jurisdiction_id",
-                                              "listing__office_space__area_m2"):
+    for gj, rj, area, kg in completed.values_list("giver_jurisdiction_id", "receiver_jurisdiction_id",
+                                                  "listing__office_space__area_m2", "co2_avoided_kg"):
         if rj in owner:
             taken[owner[rj]] += 1
             office[owner[rj]] += area or 0
+            co2[owner[rj]] += kg or 0
         if gj in owner:
             given[owner[gj]] += 1
             office[owner[gj]] += area or 0
@@ -342,7 +344,7 @@ def build_scorecard(region, jurisdiction=None, period_from=None, period_to=None,
             red_share=(Decimal(red[j]) / steps[j]).quantize(Decimal("0.001"), ROUND_HALF_UP) if steps[j] else None,
             office_m2=Decimal(office[j]).quantize(Decimal("0.01")), code=j.code, jurisdiction_en=j.name_en,
             idle_value_rate=(value_idle[j] / value_on_record[j]).quantize(Decimal("0.001"), ROUND_HALF_UP)
-            if value_on_record[j] else None))
+            if value_on_record[j] else None, co2_avoided_kg=Decimal(co2[j])))
     return d.Scorecard(heading=heading(region, jurisdiction, period_from, period_to), lines=tuple(lines),
                        notes=SCORE_NOTES + (
                            "补偿：期间内完成调入的调拨按台账补偿明细计的补偿总额。 Compensation: ledger compensation "

@@ -39,6 +39,7 @@ class Dashboard:
         return {"items_taken": sum(line.items_taken for line in lines),
                 "items_given": sum(line.items_given for line in lines),
                 "value_saved": total("value_saved"), "compensation_paid": total("compensation_paid"),
+                "co2_avoided_kg": total("co2_avoided_kg"),
                 "transfers": self.allocation.transfers, "avg_turnaround_days": self.allocation.avg_turnaround_days}
 
 

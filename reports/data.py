@@ -205,6 +205,7 @@ class ScoreLine:
     code: str = ""
     jurisdiction_en: str = ""
     idle_value_rate: Decimal | None = None  # share 0..1 of the original value on record that is idle or listed
+    co2_avoided_kg: Decimal = Decimal(0)  # CO₂ avoided by the transfers taken (exchange/services/carbon.py)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def scorecard():
         jurisdiction=c, items_listed=10 + i * 3, items_taken=4 + i, items_given=6 + i,
         value_received=Decimal(18000 + 3000 * i), compensation_paid=Decimal(5000 + 700 * i),
         value_saved=Decimal(13000 + 2300 * i), idle_rate=Decimal("0.05") + Decimal(i) / 100,
+        co2_avoided_kg=Decimal(800 * (i % 4)) + Decimal("22.5") * i,
         avg_step_days=Decimal("2.5") + Decimal(i) / 2, red_share=Decimal(i) / 20, office_m2=Decimal(120 * i))
         for i, c in enumerate(CITIES[:6]))
     return d.Scorecard(heading=heading(start=date(2026, 1, 1), end=date(2026, 6, 30)), lines=lines,

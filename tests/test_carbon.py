@@ -122,3 +122,22 @@ def test_the_demo_adds_co2_as_version_2_after_the_frozen_quarters(db):
     assert {t.listing.asset.asset_class.code for t in credited} <= {"2010104", "2010105", "6010301"}
     assert not Transfer.objects.filter(status="completed", listing__asset__asset_class__code="6010201",
                                        co2_avoided_kg__isnull=False).exists()  # desks: no factor, nothing
+
+
+def test_on_the_scorecard_pdf_and_the_dashboard(world, client):
+    from reports.builders import build_scorecard
+    from reports.render import render
+    from workbench.dashboard import default_period
+
+    factor(date(2015, 1, 1), kg_per_unit=D("800"))
+    completed(world)
+    start, end = default_period(timezone.localdate())
+    coordinator = world["users"]["coordinator"]
+    scorecard = build_scorecard(world["region"], None, start, end, user=coordinator)
+    by_code = {line.code: line.co2_avoided_kg for line in scorecard.lines}
+    assert by_code == {"310000": D("0"), "330100": D("1600.0")}
+    assert render(scorecard)[:5] == b"%PDF-"
+    client.force_login(coordinator)
+    response = client.get("/dashboard/")
+    assert response.context["totals"]["co2_avoided_kg"] == D("1600.0")
+    assert 'id="kpi-co2">1600.0<' in response.content.decode()

@@ -21,13 +21,14 @@ def render_scorecard(data: Scorecard, generated_at=None) -> bytes:
     story.append(Paragraph("一、绩效指标 Indicators", s["h2"]))
     rows = [kit.header([("地区", "Jurisdiction"), ("挂牌", "Listed"), ("调入", "Taken"), ("调出", "Given"),
                      ("节约 (元)", "Saved CNY"), ("闲置率", "Idle rate"), ("审批均天", "Days/step"),
-                     ("红灯占比", "Red steps"), ("用房 m²", "Office m²")], s)]
+                     ("红灯占比", "Red steps"), ("用房 m²", "Office m²"), ("减碳 kg", "CO₂ kg")], s)]
     for line in data.lines:
         rows.append([Paragraph(line.jurisdiction, s["cell"]), f"{line.items_listed:,}", f"{line.items_taken:,}",
                      f"{line.items_given:,}", money(line.value_saved), percent(line.idle_rate),
-                     number(line.avg_step_days), percent(line.red_share), number(line.office_m2, 2)])
-    story.append(kit.table(rows, [34 * mm, 14 * mm, 14 * mm, 14 * mm, 28 * mm, 18 * mm, 18 * mm, 18 * mm,
-                               WIDTH - 158 * mm], numeric_cols=range(1, 9), long=True)
+                     number(line.avg_step_days), percent(line.red_share), number(line.office_m2, 2),
+                     number(line.co2_avoided_kg)])
+    story.append(kit.table(rows, [30 * mm, 13 * mm, 13 * mm, 13 * mm, 26 * mm, 16 * mm, 16 * mm, 16 * mm,
+                               WIDTH - 163 * mm, 20 * mm], numeric_cols=range(1, 10), long=True)
                  if data.lines else kit.empty(s))
     if data.lines:
         shown = data.lines[:14]
