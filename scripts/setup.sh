@@ -49,5 +49,4 @@ mkdir -p var
 # owning nothing) is created and granted its privileges (kernel/pgroles.py).
 if [ -n "${DATABASE_OWNER_URL:-}" ]; then GWC_DB_AS_OWNER=1 .venv/bin/python manage.py db_roles; fi
 GWC_DB_AS_OWNER=1 .venv/bin/python manage.py migrate --no-input -v 0
-GWC_DB_AS_OWNER=1 .venv/bin/python manage.py createcachetable  # rate limits without Redis
 echo "setup: ready"

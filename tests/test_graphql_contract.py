@@ -246,6 +246,12 @@ def test_a_burst_at_a_window_boundary_does_not_pass_twice_the_rate(settings):
     assert wait is not None and 1 <= wait <= 60
 
 
+def test_another_door_counts_with_its_own_key_and_rate():
+    assert charge("verify:ip:10.0.0.1", now=60.0, rate="1/m") is None
+    assert charge("verify:ip:10.0.0.1", now=61.0, rate="1/m") == 59
+    assert charge("verify:ip:10.0.0.2", now=61.0, rate="1/m") is None
+
+
 def test_token_over_its_rate_gets_429_with_retry_after(gql, region_world, settings):
     settings.GRAPHQL_TOKEN_RATE = "3/m"
     bureau = region_world["users"]["bureau_a"]

@@ -24,6 +24,18 @@ def test_production_turns_graphiql_suggestions_introspection_and_debug_off():
     assert _production_settings() == [False, False, False, False]
 
 
+def test_the_rate_limit_cache_table_comes_with_the_migrations(db):
+    """Production counts rate limits in the database cache when no Redis is configured: the table must
+    exist wherever the migrations ran (PostgreSQL: usable by the application's role)."""
+    from django.core.cache.backends.db import DatabaseCache
+    from django.db import connection
+
+    assert "gwc_cache" in connection.introspection.table_names()
+    store = DatabaseCache("gwc_cache", {})
+    store.set("probe", 1)
+    assert store.incr("probe") == 2
+
+
 def test_every_response_has_a_content_security_policy(client, region_world):
     for url in ("/accounts/login/", "/healthz"):
         policy = client.get(url)["Content-Security-Policy"]

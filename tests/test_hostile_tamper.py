@@ -116,6 +116,26 @@ def test_postgres_app_role_owns_nothing(db):
     assert (truncate, insert) == (False, True) and update  # UPDATE is granted; the trigger refuses it
 
 
+@pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
+def test_postgres_tables_the_owner_creates_later_are_granted_too():
+    """createcachetable (the rate-limit counters without Redis) runs after the migrations, as the owner."""
+    from django.conf import settings
+
+    from tests.owner import run_as_owner
+
+    if not settings.DATABASE_OWNER:
+        pytest.skip("DATABASE_OWNER_URL not set: one role only")
+    run_as_owner(("CREATE TABLE gwc_probe (id serial PRIMARY KEY, v text)", None))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO gwc_probe (v) VALUES ('x') RETURNING id")
+            cursor.execute("SELECT has_table_privilege(current_user, 'gwc_probe', 'TRUNCATE')")
+            assert cursor.fetchone()[0] is False
+    finally:
+        run_as_owner(("DROP TABLE gwc_probe", None))
+
+
 # --- the chain and its anchors ----------------------------------------------------------------------------
 def test_every_column_is_hashed_scope_included(rows):
     event = rows["event"]
