@@ -1,6 +1,6 @@
 """Scenario for the SQLite race test, run inside a real server's database (`manage.py shell`): one open
-1-unit listing, 20 requesting agencies with a signed-in session each, and one extra asset owner. Prints
-JSON with the listing id and the session keys."""
+1-unit listing, 20 requesting agencies with a signed-in session each, one extra asset owner, and a transfer
+approved and awaiting its handover with the receiver's session. Prints JSON with the ids and session keys."""
 import json
 from datetime import date
 from decimal import Decimal
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from exchange.services import approvals, transfer_requests
 from tests import factories as f
 from tests import factories_exchange as fx
 
@@ -39,4 +40,20 @@ def main():
     for i in range(RACERS):
         agency = f.AgencyFactory(jurisdiction=city_b, name_zh=f"杭州单位{i}")
         racers.append({"agency": agency.pk, "session": session_for(f.user_with_role("agency_staff", agency, f"r{i}"))})
-    print(json.dumps({"listing": listing.pk, "racers": racers, "giver": session_for(world["users"]["staff_a"])}))
+    handover = _transfer_awaiting_handover(region, city_a, city_b, world)
+    print(json.dumps({"listing": listing.pk, "racers": racers, "giver": session_for(world["users"]["staff_a"]),
+                      **handover}))
+
+
+def _transfer_awaiting_handover(region, city_a, city_b, world):
+    receiver = f.AgencyFactory(jurisdiction=city_b, name_zh="杭州接收单位")
+    staff = f.user_with_role("agency_staff", receiver, "receiver")
+    deciders = {"giving_bureau": f.user_with_role("bureau_manager", city_a, "bureau_a"),
+                "receiving_bureau": f.user_with_role("bureau_manager", city_b, "bureau_b"),
+                "coordinator": f.user_with_role("coordinator", region, "coordinator")}
+    listing = fx.open_listing(world, original_value=Decimal("100.00"), acquired_on=date(2010, 1, 1))
+    _request, transfer = transfer_requests.create_request(staff, listing=listing, agency=receiver, quantity=1,
+                                                          justification="交接并发")
+    for step in transfer.steps.all():
+        approvals.decide_step(deciders[step.kind], step, approve=True)
+    return {"transfer": transfer.pk, "receiver": session_for(staff)}

@@ -1,6 +1,7 @@
 """20 concurrent HTTP requests against a real server on the embedded default (a SpatiaLite file in WAL
 mode, BEGIN IMMEDIATE, busy timeout, whole-transaction retry): exactly one allocation, the others typed
-conflicts, never `internal` ("database is locked"); the same for one idempotency key sent 20 times."""
+conflicts, never `internal` ("database is locked"); one handover confirmed 20 times at once completes once;
+one idempotency key sent 20 times creates one asset."""
 import json
 import os
 import secrets
@@ -21,6 +22,8 @@ pytestmark = pytest.mark.skipif(not settings.SPATIALITE, reason="the embedded SQ
 
 REQUEST = """mutation($input: RequestListingInput!) { requestListing(input: $input) {
     transfer { id } errors { field code message } } }"""
+HANDOVER = """mutation($input: ConfirmHandoverInput!) { confirmHandover(input: $input) {
+    transfer { status } errors { field code message } } }"""
 REGISTER = """mutation($input: RegisterAssetInput!) { registerAsset(input: $input) {
     asset { id } replayed errors { field code message } } }"""
 
@@ -39,7 +42,6 @@ def server(tmp_path_factory):
            "CELERY_BROKER_URL": "", "SQLITE_BUSY_TIMEOUT": "5"}
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT, timeout=300)
-    subprocess.run([*manage, "createcachetable"], env=env, check=True, cwd=ROOT, timeout=60)
     out = subprocess.run([*manage, "shell", "-c", "import tests.sqlite_race as s; s.main()"], env=env, check=True,
                          cwd=ROOT, capture_output=True, text=True, timeout=300).stdout
     scenario = json.loads(out.strip().splitlines()[-1])
@@ -112,6 +114,16 @@ def test_twenty_concurrent_requests_allocate_exactly_once(server):
     assert counts["ok"] == 1, counts
     assert set(counts) <= {"ok", "ALREADY_ALLOCATED", "INVALID_STATE"}, counts
     assert sum(1 for r in results if r.get("data", {}).get("requestListing", {}).get("transfer")) == 1
+
+
+def test_twenty_concurrent_handover_confirmations_complete_once(server):
+    base, scenario = server
+    data = {"transferId": to_global_id("Transfer", scenario["transfer"]), "receivedQuantity": 1,
+            "receivedCondition": "GOOD"}
+    results = race([lambda: post(base, scenario["receiver"], HANDOVER, {"input": data})] * 20)
+    counts = Counter(outcome(r, "confirmHandover") for r in results)
+    assert counts["ok"] == 1 and set(counts) <= {"ok", "INVALID_STATE"}, counts
+    assert len([r for r in results if (r["data"]["confirmHandover"]["transfer"] or {}).get("status")]) == 1
 
 
 def test_twenty_concurrent_registrations_with_one_idempotency_key_create_one_asset(server):
