@@ -84,3 +84,20 @@ def test_the_same_bounds_hold_at_every_door(world):
         f.AssetFactory(agency=world["agency_a"], acquired_on=timezone.localdate() + timedelta(days=1))
     assert exc.value.field == "acquired_on"
     assert not ex.Asset.objects.exists()
+
+
+def test_office_space_and_listing_edit_forms_use_the_model_bounds(client, world):
+    client.force_login(world["users"]["staff_a"])
+    response = client.post(reverse("web:office_space_new"), {
+        "agency": world["agency_a"].pk, "building": "楼" * 201, "floor": "9" * 21, "rooms": "a\x00b",
+        "area_m2": "1.005", "available_from": timezone.localdate().isoformat(), "available_to": ""})
+    errors = response.context["form"].errors
+    assert set(errors) == {"building", "floor", "rooms", "area_m2"}
+    assert errors["area_m2"] == ["最多 2 位小数。"] and errors["floor"] == ["最多 20 个字符（收到 21 个）。"]
+    assert not ex.OfficeSpace.objects.exists()
+    listing = fx.open_listing(world)
+    response = client.post(reverse("web:edit_listing", args=[listing.pk]),
+                           {"description": "长" * 301, "condition": "good"})
+    assert response.context["form"].errors["description"] == ["最多 300 个字符（收到 301 个）。"]
+    listing.asset.refresh_from_db()
+    assert listing.asset.description != "长" * 301

@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange import selectors
-from exchange.models import Condition, Listing
+from exchange.models import Asset, Condition, Listing, OfficeSpace
 from exchange.services import items
 from workbench.base import attempt, page
+from workbench.forms import BoundedForm
 from workbench.templatetags.workbench import local_name
 from workbench.views import my_agencies
 
@@ -25,13 +26,14 @@ def _date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class OfficeSpaceForm(forms.Form):
+class OfficeSpaceForm(BoundedForm):
+    bounded = dict.fromkeys(("building", "floor", "rooms", "area_m2"), OfficeSpace)
+
     agency = forms.TypedChoiceField(label=gettext_lazy("Agency"), coerce=int)
-    building = forms.CharField(label=gettext_lazy("Building"), max_length=200)
-    floor = forms.CharField(label=gettext_lazy("Floor"), max_length=20, required=False)
-    rooms = forms.CharField(label=gettext_lazy("Room(s)"), max_length=200, required=False)
-    area_m2 = forms.DecimalField(label=gettext_lazy("Usable area (m²)"), max_digits=8, decimal_places=2,
-                                 min_value=0.01)
+    building = forms.CharField(label=gettext_lazy("Building"))
+    floor = forms.CharField(label=gettext_lazy("Floor"), required=False)
+    rooms = forms.CharField(label=gettext_lazy("Room(s)"), required=False)
+    area_m2 = forms.DecimalField(label=gettext_lazy("Usable area (m²)"), min_value=0.01)
     available_from = forms.DateField(label=gettext_lazy("Available from"), widget=_date_input())
     available_to = forms.DateField(label=gettext_lazy("Available to (blank = open-ended)"), required=False,
                                    widget=_date_input())
@@ -43,8 +45,10 @@ class OfficeSpaceForm(forms.Form):
         self.fields["agency"].choices = [(a.pk, local_name(a)) for a in agencies]
 
 
-class EditForm(forms.Form):
-    description = forms.CharField(label=gettext_lazy("Description"), max_length=300)
+class EditForm(BoundedForm):
+    bounded = {"description": Asset}
+
+    description = forms.CharField(label=gettext_lazy("Description"))
     condition = forms.ChoiceField(label=gettext_lazy("Condition"), choices=Condition.choices)
 
 
