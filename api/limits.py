@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.core.cache import caches
+from django.db import DatabaseError, connection
 from graphql.type import GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
 from graphql.validation import specified_rules
 
@@ -42,6 +43,7 @@ from graphql import (
     VariableNode,
     get_named_type,
     is_introspection_type,
+    parse,
 )
 
 PAGE_ARGUMENTS = ("first", "last")
@@ -196,8 +198,6 @@ def check_document_size(query):
     """Refuse, before the standard validation rules (some are quadratic in the number of fields, e.g.
     overlapping-field checks over 1000 aliases), a document with more than GRAPHQL_MAX_FIELDS selections
     or GRAPHQL_MAX_TOKENS tokens. Returns None or the limit error."""
-    from graphql import parse
-
     if not isinstance(query, str):
         return None
     try:
@@ -294,8 +294,6 @@ def budget_error(nodes=None, path=None):
 def time_budget(seconds=None):
     """Run the block within `seconds` of wall time (settings.GRAPHQL_TIME_BUDGET): the database stops a
     statement that would run past it, and TimeBudgetMiddleware stops resolving fields after it."""
-    from django.db import connection
-
     seconds = settings.GRAPHQL_TIME_BUDGET if seconds is None else seconds
     deadline = time.monotonic() + seconds
     _deadline.at = deadline
@@ -363,8 +361,6 @@ def caller_key(request):
 def rate_headers(caller: str, now=None) -> dict:
     """`X-RateLimit-Limit/Remaining/Reset` (Reset: Unix time the current window ends) for the caller's sliding
     window, sent on every response, not only on 429."""
-    from django.core.cache import caches
-
     store = caches["ratelimit"]
     allowed, period = parse_rate(settings.GRAPHQL_TOKEN_RATE)
     now = time.time() if now is None else now
@@ -392,8 +388,6 @@ def charge(caller: str, operations: int = 1, now=None, rate=None) -> int | None:
     slides: the previous fixed window's count weighs by the share of it still inside the last `period`
     seconds, so a burst at a window boundary cannot pass twice the rate. Returns None when allowed, or the
     seconds to wait (Retry-After)."""
-    from django.core.cache import caches
-
     store = caches["ratelimit"]
     allowed, period = parse_rate(rate or settings.GRAPHQL_TOKEN_RATE)
     now = time.time() if now is None else now

@@ -28,11 +28,13 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.gis.db import models as gis_models
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models.signals import pre_save
 from django.utils.translation import gettext as _
 
 from kernel.errors import ValidationFailed
@@ -234,8 +236,6 @@ def _check_scalar(data, field, max_length):
 
 @functools.cache
 def _is_project_model(model):
-    from django.conf import settings
-
     if model._meta.app_config is None:  # a historical model (a data migration)
         return False
     path = Path(model._meta.app_config.path)
@@ -250,6 +250,4 @@ def check_before_save(sender, instance, raw=False, **kwargs):
 
 
 def connect():
-    from django.db.models.signals import pre_save
-
     pre_save.connect(check_before_save, dispatch_uid="kernel.bounds.check_before_save")

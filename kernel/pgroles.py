@@ -8,7 +8,7 @@ against it.
 run. After every migration the owner grants the application its privileges (`grant_app_role`).
 """
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 
 
 def _quote(name):
@@ -48,8 +48,6 @@ def create_app_role(using="default", password=None):
 
 
 def _set_user(user, password):
-    from django.db import connection
-
     for target in (connection.settings_dict, settings.DATABASES["default"]):
         target["USER"], target["PASSWORD"] = user, password
     connection.close()

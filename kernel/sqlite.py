@@ -10,6 +10,9 @@ SpatiaLite's own metadata triggers do not work with recursive_triggers: a new da
 once its metadata exists, and migrations (table rebuilds) run with it off; it is on again after them.
 """
 from django.conf import settings
+from django.db import connections
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 def configure(sender, connection, **kwargs):
@@ -37,8 +40,6 @@ def _statement_timeout(connection):
 
 
 def _recursive_triggers(using, on):
-    from django.db import connections
-
     connection = connections[using]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
@@ -54,9 +55,6 @@ def after_migrate(sender, using="default", **kwargs):
 
 
 def connect():
-    from django.db.backends.signals import connection_created
-    from django.db.models.signals import post_migrate, pre_migrate
-
     connection_created.connect(configure, dispatch_uid="kernel.sqlite.configure")
     pre_migrate.connect(before_migrate, dispatch_uid="kernel.sqlite.before_migrate")
     post_migrate.connect(after_migrate, dispatch_uid="kernel.sqlite.after_migrate")

@@ -487,8 +487,6 @@ class EmergencyStop(models.Model):
         return f"{self.jurisdiction} · {self.started_at:%Y-%m-%d %H:%M:%S}"
 
     def permission_scope(self):
-        from .permissions import Scope
-
         return Scope(jurisdiction_id=self.jurisdiction_id)
 
 
@@ -562,8 +560,6 @@ class Duty(models.Model):
 
     @property
     def light(self):
-        from kernel import deadlines
-
         if self.closed_at is not None:
             return None
         return getattr(self, "light_now", None) or deadlines.light(self.yellow_at, self.due_at)

@@ -13,6 +13,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from kernel import audit
 from regions.models import ExternalIdentity
+from regions.services.emergency import is_locked_out
 
 USERNAME_MAX = 150
 
@@ -30,7 +31,6 @@ class UnifiedIdentityBackend(OIDCAuthenticationBackend):
     def authenticate(self, request, **kwargs):
         if not enabled():
             return None
-        from regions.services.emergency import is_locked_out
 
         user = super().authenticate(request, **kwargs)
         return None if user is not None and is_locked_out(user) else user

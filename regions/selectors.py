@@ -2,6 +2,7 @@
 reference data that every signed-in principal may read; private data is scoped elsewhere."""
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db.models import Case, Q, Value, When
@@ -13,6 +14,7 @@ from regions.models import (
     AccessRequest,
     Agency,
     ApiToken,
+    Duty,
     Jurisdiction,
     Region,
     RoleBinding,
@@ -189,9 +191,6 @@ def access_requests_for(user):
 def duty_queue(user):
     """The open stages the user may see (their bureau's, their region's as coordinator, those they are
     responsible for), most urgent first, the light computed in SQL."""
-    from kernel import deadlines
-    from regions.models import Duty
-
     open_q = Q(closed_at__isnull=True)
     return (restrict(Duty.objects.filter(open_q), user)
             .annotate(light_now=deadlines.light_expression(open_q))
@@ -201,10 +200,6 @@ def duty_queue(user):
 
 def duties_of(objects):
     """{(model class, pk): duty} for these objects (stages the caller already sees), in one query."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from regions.models import Duty
-
     q = Q(pk__in=[])
     for obj in objects:
         q |= Q(subject_type=ContentType.objects.get_for_model(obj), subject_id=obj.pk)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from exchange.models import Asset, Transfer
 from kernel.errors import InvalidState
+from kernel.models import AuditCheckpoint
 from ledger import selectors as ledger
 from ledger.models import (
     SAVINGS_DEFINITION,
@@ -252,8 +253,6 @@ def build_settlement_statement(region, jurisdiction=None, period_from=None, peri
 def audit_anchor(closed_periods):
     """The audit checkpoint written when the last of the periods closed: printed on the statement, so that
     a copy of the trail's head hash and count lives outside the database (see `verify_audit`)."""
-    from kernel.models import AuditCheckpoint
-
     if not closed_periods:
         return ""
     point = AuditCheckpoint.objects.filter(kind=AuditCheckpoint.Kind.SETTLEMENT_CLOSE,

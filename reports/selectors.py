@@ -10,7 +10,7 @@ from kernel.errors import NotFound
 from kernel.models import AuditEvent
 from regions.permissions import restrict
 
-from .models import ReportJob
+from .models import ReportJob, ReportKind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -95,8 +95,6 @@ def jobs_for(user):
 
 def issued_certificates(transfer):
     """The certificate PDFs generated for a transfer (data checksum, when), oldest first."""
-    from .models import ReportJob, ReportKind
-
     return (ReportJob.objects.filter(transfer=transfer, kind=ReportKind.TRANSFER_CERTIFICATE,
                                      status=ReportJob.Status.SUCCEEDED).exclude(data_sha256="")
             .order_by("finished_at", "id").values_list("data_sha256", "finished_at"))

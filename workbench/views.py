@@ -16,16 +16,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange import selectors
-from exchange.media import photo_file
+from exchange.media import photo_file, protected_file
 from exchange.models import ApprovalStep, Transfer, TransferRequest
 from exchange.services import allocation, handover, items, occupancy, screening, transfer_requests
 from exchange.services.approvals import decide_step
 from kernel.errors import DomainError
+from ledger import selectors as ledger_selectors
+from ledger.selectors import compensation_estimates
 from regions.permissions import allows, get_principal
 from regions.scope import Scope
 from regions.selectors import agencies_for, duties_of, jurisdictions_for, regions_for
-from workbench import forms
+from reports import selectors as report_selectors
+from reports import services as report_services
+from reports.models import ReportKind
+from workbench import exports, forms
 from workbench.base import add_domain_error, attempt, page
+from workbench.duties import annotate
 from workbench.templatetags.workbench import local_name
 
 PAGE_SIZE = 20
@@ -226,10 +232,7 @@ def _queue(user):
 
 
 def _queue_page(request, failed=None, status=200):
-    from ledger.selectors import compensation_estimates
-
     rows = Paginator(_queue(request.user), PAGE_SIZE).get_page(1 if failed else request.GET.get("page"))
-    from workbench.duties import annotate
 
     estimates = compensation_estimates([step.transfer for step in rows])
     found = duties_of(rows)
@@ -301,8 +304,6 @@ def transfer_list(request):
 
 @login_required
 def transfer_export(request, fmt):
-    from workbench import exports
-
     if fmt not in ("csv", "xlsx"):
         raise Http404
     form, qs = _transfer_search(request)
@@ -334,8 +335,6 @@ def _open_occupancy(request, transfer):
 
 
 def _transfer_page(request, transfer, handover=None, cancel=None, decision=None, status=200, end_form=None):
-    from ledger.selectors import compensation_estimates
-
     principal = get_principal(request.user)
     receiver = Scope(jurisdiction_id=transfer.receiver_jurisdiction_id, agency_id=transfer.receiver_id)
     can_confirm = transfer.status == Transfer.Status.HANDOVER and allows(principal, "handover.confirm", receiver)
@@ -365,8 +364,6 @@ def _transfer_page(request, transfer, handover=None, cancel=None, decision=None,
 def _stages(user, transfer, steps):
     """Every stage of the transfer with its duty (responsible person, deadline, light): the request pending
     allocation, each approval step, the handover."""
-    from workbench.duties import annotate
-
     request_obj = transfer.request
     found = duties_of([request_obj, *steps, transfer])
     rows = [(_("Request pending allocation"), found.get((TransferRequest, request_obj.pk)))]
@@ -379,7 +376,6 @@ def _stages(user, transfer, steps):
 def _compensation(request, transfer):
     if transfer.status != Transfer.Status.COMPLETED:
         return None
-    from ledger import selectors as ledger_selectors
 
     try:
         return ledger_selectors.compensation_for(request.user, transfer.pk)
@@ -423,8 +419,6 @@ def transfer_detail(request, pk):
 
 # --- reports: request, progress, download -----------------------------------------------------------
 def _report_form(request, data=None):
-    from reports.models import ReportKind
-
     principal = get_principal(request.user)
     kinds = [(k, label) for k, label in ReportKind.choices if k != ReportKind.TRANSFER_CERTIFICATE]
     regions = regions_for(request.user).filter(pk__in=principal.regions)
@@ -436,9 +430,6 @@ def _report_form(request, data=None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def reports(request):
-    from reports import selectors as report_selectors
-    from reports import services as report_services
-
     form = _report_form(request, request.POST or None)
     if request.method == "POST" and "transfer" in request.POST:  # "certificate" button of a transfer page
         transfer_id = request.POST["transfer"]
@@ -468,9 +459,6 @@ def reports(request):
 
 @login_required
 def report_download(request, pk):
-    from exchange.media import protected_file
-    from reports import services as report_services
-
     job = _or_404(report_services.job_for_download, request.user, pk)
     return protected_file(job.file, "application/pdf", filename=job.filename, as_attachment=True)
 
@@ -478,8 +466,6 @@ def report_download(request, pk):
 # --- ledger balances ----------------------------------------------------------------------------------
 @login_required
 def ledger(request):
-    from ledger import selectors as ledger_selectors
-
     accounts = list(ledger_selectors.accounts_for(request.user).order_by("region_id", "kind", "code"))
     legs = ledger_selectors.legs_for(request.user).order_by("-transaction__date", "-transaction_id", "-id")
     rows = Paginator(legs, PAGE_SIZE).get_page(request.GET.get("page"))

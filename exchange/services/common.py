@@ -1,11 +1,13 @@
 """Helpers shared by the exchange services: locking, region membership, messages, the needed-by rule (bounds on
 stored values are declared on the model fields and applied by kernel.bounds)."""
+from django.contrib.gis.db.models import Extent
 from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kernel.errors import NotFound, ValidationFailed
 from regions.membership import members, regions_of
+from regions.models import Jurisdiction
 
 
 def locked(queryset):
@@ -30,10 +32,6 @@ def region_for(jurisdiction, region_id=None):
 def region_extent(jurisdiction, on=None):
     """(xmin, ymin, xmax, ymax) of the boundaries of every region the jurisdiction belongs to, or None
     when the members have no boundaries."""
-    from django.contrib.gis.db.models import Extent
-
-    from regions.models import Jurisdiction
-
     region_ids = regions_of([jurisdiction.pk], on)
     if not region_ids:
         return None

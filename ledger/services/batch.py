@@ -12,6 +12,7 @@ transaction open.
 """
 from kernel import audit
 from kernel.errors import NotFound
+from kernel.money import cny
 from ledger.models import SAVINGS_DEFINITION, CompensationBreakdown, JournalTransaction, Leg
 from regions.services.standards import standard_in_force
 
@@ -101,8 +102,6 @@ def _norms(standard_set):
 
 def _savings(transfer, class_norms, total):
     """compensation.savings with the standard set's norms already loaded."""
-    from kernel.money import cny
-
     asset = transfer.listing.asset
     if asset is None:
         return None, None

@@ -3,6 +3,7 @@
 requests), the queue of open stages (`stageQueue`), and `claimStage` / `assignStage`. A stage is named by the
 global ID of its object, so what a caller may reach is what the permission layer lets it see of that object."""
 import graphene
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from graphql_relay import from_global_id, to_global_id
 
@@ -63,8 +64,6 @@ def duty_field(description):
 
 def _stage_duty(info, stage_id):
     """The duty of the object the caller may see under this global ID; NotFound otherwise."""
-    from django.apps import apps
-
     try:
         type_name, pk = from_global_id(str(stage_id))
     except Exception:  # noqa: BLE001 - malformed base64 is just a bad id

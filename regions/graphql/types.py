@@ -1,8 +1,11 @@
+import math
+
 import graphene
 
 from api.connection import CountableConnection
-from api.scalars import Money, km
+from api.scalars import Money, km, shaped_geojson
 from api.scoped import PublicObjectType, ScopedObjectType
+from kernel.errors import ValidationFailed
 from regions import models
 from regions.graphql import enums
 from regions.permissions import restrict
@@ -37,11 +40,6 @@ class JurisdictionType(PublicObjectType):
         description="The boundary, simplified by default; prefer boundarySimplified for maps.")
 
     def resolve_boundary(root, info, simplify, precision):
-        import math
-
-        from api.scalars import shaped_geojson
-        from kernel.errors import ValidationFailed
-
         if not math.isfinite(simplify) or not 0 <= simplify <= 1:
             raise ValidationFailed("simplify is a tolerance in degrees between 0 and 1.", field="simplify")
         if not 0 <= precision <= 8:

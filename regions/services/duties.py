@@ -15,6 +15,7 @@ from kernel.errors import InvalidState, NotAuthenticated, NotFound, PermissionDe
 from notifications.services import notify
 from regions.models import Duty, Role, RoleBinding, StandardSet
 from regions.permissions import allows, get_principal, may_delegate
+from regions.services.standards import standard_in_force
 
 Stage = Duty.Stage
 
@@ -26,8 +27,6 @@ def _subject_q(subject):
 def standard_days(region, field):
     """The working days the standard set in force today gives the stage (`field` of StandardSet); the
     field's default where the region has no set in force."""
-    from regions.services.standards import standard_in_force
-
     try:
         return getattr(standard_in_force(region, timezone.localdate()), field)
     except NotFound:

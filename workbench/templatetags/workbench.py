@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kernel.workdays import working_days_between
+from regions.oidc import enabled
 from workbench.events import event_label
 
 register = template.Library()
@@ -65,6 +66,4 @@ def event_label_filter(action):
 @register.simple_tag
 def sso_enabled():
     """Whether the sign-in page offers the unified identity service (OpenID Connect)."""
-    from regions.oidc import enabled
-
     return enabled()

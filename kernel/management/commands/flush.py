@@ -20,7 +20,7 @@ class Command(DjangoFlush):
             return self.flush_sqlite_test_database(connection, options)
         if connection.vendor != "postgresql" or not settings.DATABASE_OWNER or not name.startswith("test_"):
             return super().handle(**options)
-        import psycopg
+        import psycopg  # noqa: PLC0415 - the PostgreSQL driver, needed only on PostgreSQL
 
         statements = sql_flush(self.style, connection, reset_sequences=options.get("reset_sequences", True),
                                allow_cascade=options.get("allow_cascade", False))
