@@ -4,7 +4,6 @@ from django.urls import include, path
 
 from config.graphql_view import ExchangeGraphQLView
 from config.healthz import healthz
-from exchange import media
 from workbench import two_factor
 
 urlpatterns = [
@@ -18,7 +17,6 @@ urlpatterns = [
     path("graphql/", ExchangeGraphQLView.as_view(graphiql=settings.GRAPHIQL), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("reports/", include("reports.urls")),
-    path("imports/<int:pk>/file", media.import_file, name="import_file"),
     path("notifications/", include("notifications.urls")),
     path("lifecycle/", include("lifecycle.urls")),
     path("", include("workbench.urls")),

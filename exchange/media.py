@@ -1,19 +1,18 @@
 """Uploaded files are never served by path: nothing under MEDIA_ROOT has a URL. Photos (workbench
-`web:photo`), import files (here) and report PDFs (reports) are answered by views that find the row
+`web:photo`) and report PDFs (reports) are answered by views that find the row
 through the permission layer first, so an id the caller may not see is a 404 (ids cannot be probed),
-and a signed-out caller a 401.
+and a signed-out caller a 401. Uploaded import files are never served back at all (the job's row errors
+are its answer).
 
 `protected_file` streams the file through Django, or — when `PROTECTED_MEDIA_ACCEL` names an internal
 location of the front web server (nginx `internal;`, e.g. `/protected-media/`) — answers an empty response
 with `X-Accel-Redirect`, so the server sends the bytes after Django has checked access. Every answer has
-`nosniff`; photos and import files also a sandboxing Content-Security-Policy, so that even a file a browser
+`nosniff`; photos also a sandboxing Content-Security-Policy, so that even a file a browser
 would misread cannot run script in the application's origin (report PDFs go without: browsers' PDF viewers
 do not open in a sandbox)."""
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
 
-from exchange.models import ImportJob
 from kernel.errors import NotAuthenticated
 from regions.permissions import restrict
 from regions.services.tokens import request_user
@@ -60,9 +59,3 @@ def _visible(request, queryset, pk):
     return (found, None) if found is not None else (None, _refusal("not_found", 404))
 
 
-@require_GET
-def import_file(request, pk):
-    """The CSV uploaded for an import job, for those who may see the job."""
-    found, refusal = _visible(request, ImportJob.objects.all(), pk)
-    return refusal or protected_file(found.file, "text/csv; charset=utf-8", filename=f"import-{found.pk}.csv",
-                                     as_attachment=True, sandbox=True)

@@ -122,5 +122,6 @@ def test_import_files_are_never_served(gql, region_world, settings, tmp_path, cl
     assert "errors" not in result, result
     job = ImportJob.objects.get()
     assert job.file.name.endswith(".csv") and "evil" not in job.file.name
-    for url in (f"/media/{job.file.name}", "/media/imports/", "/media/"):
+    client.force_login(region_world["users"]["staff_a"])  # not even to the uploader
+    for url in (f"/media/{job.file.name}", "/media/imports/", "/media/", f"/imports/{job.pk}/file"):
         assert client.get(url).status_code == 404
