@@ -27,19 +27,20 @@ def render_allocation_report(data: AllocationReport, generated_at=None) -> bytes
     story.append(Paragraph("一、图表 Charts", s["h2"]))
     if data.months:
         story.append(kit.bar_chart("各月调拨笔数 Transfers per month", [m.month for m in data.months],
-                                [[m.transfers for m in data.months]], fmt=lambda v: f"{v:,.0f}"))
+                                   [[m.transfers for m in data.months]], fmt=lambda v: f"{v:,.0f}"))
         story.append(Spacer(1, 3 * mm))
         story.append(kit.bar_chart("各月平均办结天数 Average turnaround (days) per month",
-                                [m.month for m in data.months],
-                                [[m.avg_turnaround_days or 0 for m in data.months]], fmt=lambda v: f"{v:.1f}"))
+                                   [m.month for m in data.months],
+                                   [[m.avg_turnaround_days or 0 for m in data.months]], fmt=lambda v: f"{v:.1f}"))
     if data.jurisdictions:
         top = sorted(data.jurisdictions, key=lambda j: j.value_out + j.value_in, reverse=True)[:12]
         height = max(50 * mm, (len(top) * 11 + 40))
         story.append(Spacer(1, 3 * mm))
         story.append(kit.bar_chart("各地区调拨原值 Value moved per jurisdiction (CNY)",
-                                [j.jurisdiction for j in reversed(top)],
-                                [[j.value_out for j in reversed(top)], [j.value_in for j in reversed(top)]],
-                                names=("调出 given", "调入 received"), horizontal=True, height=height, fmt=kit.short))
+                                   [j.jurisdiction for j in reversed(top)],
+                                   [[j.value_out for j in reversed(top)], [j.value_in for j in reversed(top)]],
+                                   names=("调出 given", "调入 received"), horizontal=True, height=height,
+                                   fmt=kit.short))
     if not data.months:
         story.append(kit.empty(s))
 
@@ -49,14 +50,14 @@ def render_allocation_report(data: AllocationReport, generated_at=None) -> bytes
                        s)]
     rows += [[f.giver_jurisdiction, f.receiver_jurisdiction, f"{f.transfers:,}", money(f.value)] for f in data.flows]
     story.append(kit.table(rows, [WIDTH * 0.32, WIDTH * 0.32, WIDTH * 0.14, WIDTH * 0.22], numeric_cols=(2, 3),
-                        long=True) if data.flows else kit.empty(s))
+                           long=True) if data.flows else kit.empty(s))
     story.append(Paragraph("三、各地区汇总 Per jurisdiction", s["h2"]))
     rows = [kit.header([("地区", "Jurisdiction"), ("调出笔数", "Out"), ("调出原值 (元)", "Value out CNY"),
                      ("调入笔数", "In"), ("调入原值 (元)", "Value in CNY")], s)]
     rows += [[j.jurisdiction, f"{j.transfers_out:,}", money(j.value_out), f"{j.transfers_in:,}", money(j.value_in)]
              for j in data.jurisdictions]
     story.append(kit.table(rows, [WIDTH * 0.32, WIDTH * 0.12, WIDTH * 0.22, WIDTH * 0.12, WIDTH * 0.22],
-                        numeric_cols=(1, 2, 3, 4), long=True) if data.jurisdictions else kit.empty(s))
+                           numeric_cols=(1, 2, 3, 4), long=True) if data.jurisdictions else kit.empty(s))
 
     story.append(CondPageBreak(40 * mm))
     story.append(Paragraph(f"四、调拨明细 All transfers in the period ({len(data.rows):,})", s["h2"]))
@@ -72,5 +73,5 @@ def render_allocation_report(data: AllocationReport, generated_at=None) -> bytes
         story.append(kit.empty(s))
     for start in range(0, len(body), ROWS_PER_TABLE):
         story.append(kit.table([header] + body[start:start + ROWS_PER_TABLE], widths, numeric_cols=(0, 7, 8, 10),
-                            long=True, font_size=6.5))
+                               long=True, font_size=6.5))
     return kit.build(data, story, "公物仓调剂调拨情况报告", "Period Allocation Report", generated_at)

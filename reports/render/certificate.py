@@ -45,7 +45,7 @@ def render_transfer_certificate(data: TransferCertificate, generated_at=None) ->
     story = [ident_table, Spacer(1, 3 * mm),
              Paragraph("一、调拨双方 Parties", s["h2"]),
              kit.side_by_side(party(data.giver, "调出单位", "Giving agency"),
-                           party(data.receiver, "调入单位", "Receiving agency")),
+                              party(data.receiver, "调入单位", "Receiving agency")),
              Paragraph("二、调拨物品 Items", s["h2"])]
     rows = [kit.header([("名称", "Description"), ("分类", "Class"), ("数量", "Qty"), ("单位", "Unit"),
                      ("原值单价 (元)", "Unit value CNY"), ("原值合计 (元)", "Value CNY"), ("状况", "Condition")], s)]
@@ -55,7 +55,7 @@ def render_transfer_certificate(data: TransferCertificate, generated_at=None) ->
     rows.append([Paragraph("合计 Total", s["cell"]), "", str(sum(i.quantity for i in data.items)), "", "",
                  money(data.total_value), ""])
     items = kit.table(rows, [52 * mm, 34 * mm, 12 * mm, 12 * mm, 24 * mm, 24 * mm, WIDTH - 158 * mm],
-                   numeric_cols=(2, 4, 5), zebra=False)
+                      numeric_cols=(2, 4, 5), zebra=False)
     items.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), HEAD_BG)]))
     story += [items, Spacer(1, 2 * mm), Paragraph(
         f"分配时间 Allocated: {when(data.allocated_at)}　　审批通过 Approved: {when(data.approved_at)}　　"

@@ -32,7 +32,7 @@ def render_settlement_statement(data: SettlementStatement, generated_at=None) ->
                  if data.balances else kit.empty(s))
     story.append(Paragraph("二、轧差支付指令 Netted payment instructions", s["h2"]))
     rows = [kit.header([("付款方", "Payer"), ("收款方", "Payee"), ("金额 (元)", "Amount CNY"), ("状态", "Status")], s,
-                    right=(2,))]
+                       right=(2,))]
     rows += [[Paragraph(p.payer, s["cell"]), Paragraph(p.payee, s["cell"]), money(p.amount),
               Paragraph(p.status_zh, s["cell"])] for p in data.payments]
     story.append(kit.table(rows, [WIDTH * 0.26, WIDTH * 0.26, WIDTH * 0.18, WIDTH * 0.30], numeric_cols=(2,))
@@ -46,7 +46,7 @@ def render_settlement_statement(data: SettlementStatement, generated_at=None) ->
         chunk = [rows[0]] + rows[start:start + ROWS_PER_TABLE]
         if len(chunk) > 1:
             story.append(kit.table(chunk, [20 * mm, 24 * mm, 30 * mm, WIDTH - 122 * mm, 24 * mm, 24 * mm],
-                                numeric_cols=(4, 5), long=True, font_size=7))
+                                   numeric_cols=(4, 5), long=True, font_size=7))
     if not data.postings:
         story.append(kit.empty(s))
     return kit.build(data, story, "区域利益补偿结算单", "Settlement Statement", generated_at)
