@@ -33,25 +33,36 @@ def _jsonable(data):
     return None if data is None else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def record(user, action, obj, *, before=None, after=None, transfer=None, region=None, jurisdiction=None,
-           role=""):
-    """Append one event. A transaction-scoped advisory lock (PostgreSQL; SQLite serializes writers
-    itself) makes concurrent writers chain one after another instead of forking the chain."""
-    assert transaction.get_connection().in_atomic_block, "audit.record must run inside the service transaction"
-    principal = getattr(user, "_principal", None)
-    token = getattr(principal, "token", None)
+def _chain_head():
+    """The hash the next event links to, under a transaction-scoped advisory lock (PostgreSQL; SQLite
+    serializes writers itself), so that concurrent writers chain one after another instead of forking."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
     last = AuditEvent.objects.order_by("-id").only("hash").first()
-    prev = last.hash if last else GENESIS
+    return last.hash if last else GENESIS
+
+
+def _event(user, principal, prev, action, obj, *, before=None, after=None, transfer=None, region=None,
+           jurisdiction=None, role=""):
     event = AuditEvent(
-        actor=user if getattr(user, "pk", None) else None, via_token=token, role=role or _roles(principal),
-        action=action, object_type=obj._meta.label_lower if hasattr(obj, "_meta") else str(type(obj).__name__),
+        actor=user if getattr(user, "pk", None) else None, via_token=getattr(principal, "token", None),
+        role=role or _roles(principal), action=action,
+        object_type=obj._meta.label_lower if hasattr(obj, "_meta") else str(type(obj).__name__),
         object_id=str(getattr(obj, "pk", obj)), transfer=transfer, region=region, jurisdiction=jurisdiction,
         before=_jsonable(before), after=_jsonable(after), prev_hash=prev,
     )
     event.hash = event_hash(prev, event)
+    return event
+
+
+def record(user, action, obj, *, before=None, after=None, transfer=None, region=None, jurisdiction=None,
+           role=""):
+    """Append one event to the chain (saved one by one, so post_save listeners such as notices and webhooks
+    hear of it)."""
+    assert transaction.get_connection().in_atomic_block, "audit.record must run inside the service transaction"
+    event = _event(user, getattr(user, "_principal", None), _chain_head(), action, obj, before=before,
+                   after=after, transfer=transfer, region=region, jurisdiction=jurisdiction, role=role)
     event.save(force_insert=True)
     return event
 
@@ -59,28 +70,18 @@ def record(user, action, obj, *, before=None, after=None, transfer=None, region=
 def record_many(user, entries):
     """Append several events in one statement, chained in order under one lock: the set-based twin of
     `record` for batch services (posting runs, imports). `entries`: dicts of `record`'s arguments
-    (action, obj, and optionally before, after, transfer, region, jurisdiction, role)."""
+    (action, obj, and optionally before, after, transfer, region, jurisdiction, role). Being one bulk
+    INSERT, it sends no post_save."""
     assert transaction.get_connection().in_atomic_block, "audit.record_many must run inside the service transaction"
     if not entries:
         return []
     principal = getattr(user, "_principal", None)
-    token = getattr(principal, "token", None)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-    last = AuditEvent.objects.order_by("-id").only("hash").first()
-    prev = last.hash if last else GENESIS
-    actor = user if getattr(user, "pk", None) else None
+    prev = _chain_head()
     events = []
-    for e in entries:
-        obj = e["obj"]
-        event = AuditEvent(
-            actor=actor, via_token=token, role=e.get("role") or _roles(principal), action=e["action"],
-            object_type=obj._meta.label_lower if hasattr(obj, "_meta") else str(type(obj).__name__),
-            object_id=str(getattr(obj, "pk", obj)), transfer=e.get("transfer"), region=e.get("region"),
-            jurisdiction=e.get("jurisdiction"), before=_jsonable(e.get("before")), after=_jsonable(e.get("after")),
-            prev_hash=prev)
-        event.hash = prev = event_hash(prev, event)
+    for entry in entries:
+        entry = dict(entry)
+        event = _event(user, principal, prev, entry.pop("action"), entry.pop("obj"), **entry)
+        prev = event.hash
         events.append(event)
     return AuditEvent.objects.bulk_create(events)
 
