@@ -1,7 +1,5 @@
 """Helpers shared by the workbench views: render with the principal, run one service call in one
 transaction and put its typed errors on the form fields where the user typed."""
-import re
-
 from django.db import transaction
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -33,17 +31,12 @@ def page(request, template, context=None, status=200):
     return render(request, template, context, status=status)
 
 
-def snake(name):
-    """`receivedQuantity` (the GraphQL/service field name) -> `received_quantity` (the form field)."""
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name or "").lower()
-
-
 def add_domain_error(form, exc: DomainError, aliases=None):
     """Attach every message of a DomainError to its form field (or to the form as a whole)."""
     aliases = aliases or {}
     details = exc.details or [{"field": exc.field, "message": exc.message}]
     for detail in details:
-        name = snake(detail.get("field"))
+        name = detail.get("field")  # services name it as their argument, in snake_case like the form's
         name = aliases.get(name, name)
         form.add_error(name if name in form.fields else None, str(detail["message"]))
 
