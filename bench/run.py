@@ -54,6 +54,8 @@ KNN_SAMPLES = 40
 LEDGER_BATCH = 1000
 LEDGER_SINGLE = 100
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", 4))
+# BENCH_ONLY=ledger,pdf runs only those steps (for working on one figure) and writes var/bench-partial.json
+ONLY = {s for s in os.environ.get("BENCH_ONLY", "").split(",") if s}
 
 # key -> (comparison, target); None: reported, no target. These are issue 18's targets.
 TARGETS = {
@@ -829,6 +831,8 @@ def bench_concurrency(region):
 
 # --- run -----------------------------------------------------------------------------------------------
 def run_step(name, fn, *args, keys=()):
+    if ONLY and name not in ONLY:
+        return
     log(f"{name} …")
     try:
         seconds, _ = timed(fn, *args)
@@ -867,6 +871,8 @@ def main():
     region, users = setup_world()
     results["machine"] = machine()
     durable()
+    if ONLY and "growth" not in ONLY:  # the other steps draw on the generated listings
+        generate_points(region, N_POINTS)
     run_step("growth", bench_growth, region, users,
              keys=["knn_ms_median", "knn_ratio_same_filter", "knn_ratio_ids_only", "listing_page_ms_1m"])
     run_step("endpoint", bench_endpoint, users, keys=["endpoint_nearby_p50_ms", "endpoint_nearby_share_of_healthz"])
@@ -885,9 +891,11 @@ def main():
     results["rounds"] = ROUNDS
     results["targets"] = targets()
     results["notes"] = notes
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    out = RESULTS if not ONLY else Path(settings.BASE_DIR) / "var" / "bench-partial.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(table())
-    print(f"\nwrote {RESULTS}")
+    print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":
