@@ -8,19 +8,25 @@ is one-to-one with its request), so each tier is solved as a small 0/1 programme
 
     minimise   Σ (km_sd − B·q_d)·x_sd    B = UNIT_BONUS_FACTOR × the largest candidate km + 1, so that serving
                                          one more unit of this tier is worth more than any one shipment's km
-    s.t.     Σ_s x_sd ≤ 1 for each request, Σ_d q_d·x_sd ≤ remaining_s for each listing, x binary.
+    s.t.     Σ_s x_sd ≤ 1 for each request, Σ_d q_d·x_sd ≤ remaining_s for each listing, x binary
+             (and Σ_d ⌊q_d/2⌋·x_sd ≤ ⌊remaining_s/2⌋, implied by the latter for binaries; see `_programme`).
 
 Tiers are solved in order (1 = highest) on the supply the previous tiers left. To keep the programme
 small each request only considers its `CANDIDATES` nearest allowed listings (exact whenever a request
-has no more allowed listings than that; more candidates let a scarce tier serve a few more units at the
-cost of solve time). With unit requests the constraint matrix is a transportation problem, so HiGHS solves
-it at the LP root; requests of several units make it a small knapsack-like MILP. 1,000 × 2,000 takes about
-5 s on 2 cores; TIME_BUDGET_S bounds the whole solve.
+has no more allowed listings than that). Those are found without measuring every pair: great-circle km on
+a sphere (one matrix product) pre-selects, and the WGS84 geodesic measures only the pairs within the
+sphere's error of a request's k-th nearest, so the candidates and every km are the geodesic's.
+
+Each tier's LP relaxation is solved first (it bounds every plan: `stats` reports the gap to it). With
+unit requests the constraint matrix is a transportation problem and the LP's vertex is the integral
+optimum; requests of several units make it knapsack-like, and the MILP is then solved on the
+neighbourhood of the LP's fractions (see `_fix_and_solve`). 1,000 listings × 2,000 requests take about
+1 s on 2 cores; TIME_BUDGET_S bounds the solving.
 
 Distance counts once per transfer (one shipment, as the compensation rule charges km × rate per transfer).
 """
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.utils import timezone
@@ -31,10 +37,11 @@ from exchange.models import Listing, TransferRequest
 from kernel.geo import geodesic_m_array
 
 CANDIDATES = 12
-TIME_BUDGET_S = 8.0  # solving, after the distances: shared out between the tiers (LP, then MILP, then the better plan)
+TIME_BUDGET_S = 2.0  # solving, after the distances: shared out between the tiers
 MIP_GAP = 1e-4
-MIP_TIME_S = 1.0  # per tier; the LP relaxation's rounded plan stands in when the MILP needs longer
 UNIT_BONUS_FACTOR = 2.0
+EARTH_KM = 6371.0088  # mean radius: the sphere that only pre-selects candidate pairs
+SPHERE_ERROR = 0.01  # the sphere's distance is within 1% of the WGS84 geodesic (at most 0.56%)
 
 
 @dataclass(frozen=True)
@@ -69,22 +76,84 @@ def _always(supply, demand):
     return True
 
 
+@dataclass(frozen=True)
+class Substitution:
+    """Which listings may serve which requests: the listing a request named, or another listing of the asset
+    class it asks for (a request without one, e.g. office space, only by the listing it named); never a listing
+    of the requesting agency. Called on one pair, or `matrix` for all pairs at once (numpy: what keeps
+    1,000 × 2,000 pairs fast)."""
+    listing_class: dict  # listing id → asset class id
+    request_class: dict  # request id → the asset class it asks for (None: only the listing it named)
+    listing_agency: dict = field(default_factory=dict)  # listing id → giving agency id
+    request_agency: dict = field(default_factory=dict)  # request id → requesting agency id
+
+    def __call__(self, supply, demand):
+        giver = self.listing_agency.get(supply.listing_id)
+        if giver is not None and giver == self.request_agency.get(demand.request_id):
+            return False
+        if supply.listing_id == demand.listing_id:
+            return True
+        wanted = self.request_class.get(demand.request_id)
+        return wanted is not None and self.listing_class.get(supply.listing_id) == wanted
+
+    def matrix(self, supplies, demands):
+        def codes(values, vocabulary, missing):  # equal values → equal ints; None → `missing`, equal to nothing
+            return np.array([missing if v is None else vocabulary.setdefault(v, len(vocabulary)) for v in values])
+
+        classes, agencies = {}, {}
+        s_class = codes([self.listing_class.get(s.listing_id) for s in supplies], classes, -1)
+        d_class = codes([self.request_class.get(d.request_id) for d in demands], classes, -2)
+        s_agency = codes([self.listing_agency.get(s.listing_id) for s in supplies], agencies, -1)
+        d_agency = codes([self.request_agency.get(d.request_id) for d in demands], agencies, -2)
+        s_id = np.array([s.listing_id for s in supplies])
+        d_listing = np.array([-1 if d.listing_id is None else d.listing_id for d in demands])
+        same = (s_class[:, None] == d_class[None, :]) | (s_id[:, None] == d_listing[None, :])
+        return same & (s_agency[:, None] != d_agency[None, :])
+
+
 def geodesic_km(lon1, lat1, lon2, lat2):
     """The product's one WGS84 geodesic (kernel.geo.geodesic_m_array), in km; numpy-broadcasting."""
     return geodesic_m_array(lon1, lat1, lon2, lat2) / 1000
 
 
-def _distances(supplies, demands):
-    s_lon = np.array([s.lon for s in supplies])[:, None]
-    s_lat = np.array([s.lat for s in supplies])[:, None]
-    d_lon = np.array([d.lon for d in demands])[None, :]
-    d_lat = np.array([d.lat for d in demands])[None, :]
-    return geodesic_km(s_lon, s_lat, d_lon, d_lat)
+class _Points:
+    """Supplies × demands: great-circle km on the sphere for every pair (haversine, numerically stable at
+    short range; only to pre-select), the WGS84 geodesic for the pairs that may be among a demand's nearest."""
+
+    def __init__(self, supplies, demands):
+        self.s_lon, self.s_lat = (np.array([getattr(s, a) for s in supplies], dtype=float) for a in ("lon", "lat"))
+        self.d_lon, self.d_lat = (np.array([getattr(d, a) for d in demands], dtype=float) for a in ("lon", "lat"))
+        s_lon, s_lat, d_lon, d_lat = (np.radians(v) for v in (self.s_lon, self.s_lat, self.d_lon, self.d_lat))
+        h = (np.sin((d_lat[None, :] - s_lat[:, None]) / 2) ** 2
+             + np.outer(np.cos(s_lat), np.cos(d_lat)) * np.sin((d_lon[None, :] - s_lon[:, None]) / 2) ** 2)
+        self.sphere = 2 * EARTH_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+    def km(self, rows, cols):
+        return geodesic_km(self.s_lon[rows], self.s_lat[rows], self.d_lon[cols], self.d_lat[cols])
+
+    def nearest(self, feasible, k, columns=None):
+        """Edges (rows, cols, km) from each demand (of `columns`, default all; cols index into them) to its `k`
+        nearest feasible supplies by the geodesic, ties to the lower supply index: exact, because every pair
+        whose sphere distance is within the sphere's error of the k-th nearest is measured."""
+        sphere = self.sphere if columns is None else self.sphere[:, columns]
+        cost = np.where(feasible, sphere, np.inf)
+        k = min(k, len(cost))
+        kth = np.partition(cost, k - 1, axis=0)[k - 1]
+        limit = kth * (1 + SPHERE_ERROR) / (1 - SPHERE_ERROR) + 1e-3
+        rows, cols = np.nonzero(np.isfinite(cost) & (cost <= limit))  # every feasible pair if fewer than k
+        km = self.km(rows, cols if columns is None else np.asarray(columns)[cols])
+        order = np.lexsort((rows, km, cols))
+        rows, cols, km = rows[order], cols[order], km[order]
+        rank = np.arange(len(cols)) - np.searchsorted(cols, cols)
+        keep = rank < k
+        return rows[keep], cols[keep], km[keep]
 
 
 def _allowed_mask(supplies, demands, allowed):
     if allowed is _always:
         return np.ones((len(supplies), len(demands)), dtype=bool)
+    if hasattr(allowed, "matrix"):
+        return np.asarray(allowed.matrix(supplies, demands), dtype=bool).reshape(len(supplies), len(demands))
     return np.array([[bool(allowed(s, d)) for d in demands] for s in supplies], dtype=bool).reshape(
         len(supplies), len(demands))
 
@@ -97,28 +166,39 @@ def _reason(km, tier, nearest_km, mode):
     return text
 
 
+def _programme(rows, cols, units, remaining, n_demands):
+    """Each request served at most once, each listing's units not exceeded, and the Chvátal–Gomory cut of
+    the latter with multiplier ½ (Σ ⌊q/2⌋·x ≤ ⌊remaining/2⌋: e.g. a listing of 3 serves one request of 2,
+    not one and a half): valid for every plan, it makes the LP relaxation much tighter."""
+    edge = np.arange(len(rows))
+    per_demand = csr_array((np.ones(len(rows)), (cols, edge)), shape=(n_demands, len(rows)))
+    per_supply = csr_array((units, (rows, edge)), shape=(len(remaining), len(rows)))
+    halves = csr_array((units // 2, (rows, edge)), shape=(len(remaining), len(rows)))
+    return [LinearConstraint(per_demand, 0, 1), LinearConstraint(per_supply, 0, remaining),
+            LinearConstraint(halves, 0, remaining // 2)]
+
+
 def _solve_tier(rows, cols, q, km, remaining, n_demands, time_limit):
-    """One tier's programme over candidate edges (rows = supply index, cols = local demand index): the LP
-    relaxation (fast; its optimum bounds any plan from below), then the MILP within MIP_TIME_S; the better of
-    the MILP's plan and the LP's plan rounded down and completed greedily (nearest edge first) is kept.
-    Returns (chosen edges, stats of the tier)."""
-    n = len(rows)
+    """One tier's programme over candidate edges (rows = supply index, cols = local demand index). The LP
+    relaxation first: its optimum bounds any plan from below, and HiGHS's simplex returns a vertex, integral
+    when every request is of one unit. When it is fractional, the MILP is solved on the part the fractions
+    touch (`_fix_and_solve`), and the better of that plan and the LP's whole edges completed greedily
+    (nearest edge first) is kept. Returns (chosen edges, stats of the tier)."""
+    started = time.monotonic()
     units = q[cols].astype(float)
-    edge = np.arange(n)
-    per_demand = csr_array((np.ones(n), (cols, edge)), shape=(n_demands, n))
-    per_supply = csr_array((units, (rows, edge)), shape=(len(remaining), n))
-    constraints = [LinearConstraint(per_demand, 0, 1), LinearConstraint(per_supply, 0, remaining)]
     bonus = UNIT_BONUS_FACTOR * (float(km.max()) + 1.0)  # a served unit outweighs any one shipment's km
     cost = km - bonus * units
-    lp = milp(cost, constraints=constraints, integrality=np.zeros(n), bounds=Bounds(0, 1),
+    lp = milp(cost, constraints=_programme(rows, cols, units, remaining, n_demands),
+              integrality=np.zeros(len(rows)), bounds=Bounds(0, 1),
               options={"time_limit": max(time_limit, 0.5), "disp": False})
-    # Without an LP solution in time, the greedy completion from nothing (nearest edges first) still plans.
-    plans = [_round_and_complete(lp.x if lp.x is not None else np.zeros(n), rows, cols, units, km, remaining,
-                                 n_demands)]
-    mip = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
-               options={"time_limit": max(min(MIP_TIME_S, time_limit), 0.2), "disp": False, "mip_rel_gap": MIP_GAP})
-    if mip.x is not None:
-        plans.append(np.round(mip.x) > 0.5)
+    x = lp.x if lp.x is not None else np.zeros(len(rows))  # without an LP in time, greedy from nothing
+    whole = x > 1 - 1e-6
+    plans = [_complete(whole.copy(), rows, cols, units, km, remaining, n_demands)]
+    fractional = (x > 1e-6) & ~whole
+    if fractional.any():
+        plans.append(_complete(_fix_and_solve(whole, fractional, rows, cols, units, cost, remaining, n_demands,
+                                              time_limit - (time.monotonic() - started)),
+                               rows, cols, units, km, remaining, n_demands))
     chosen = min(plans, key=lambda plan: float(cost[plan].sum()))
     stats = {}
     if lp.x is not None:
@@ -128,10 +208,30 @@ def _solve_tier(rows, cols, q, km, remaining, n_demands, time_limit):
     return chosen, stats
 
 
-def _round_and_complete(x, rows, cols, units, km, remaining, n_demands):
-    """An integral plan from an LP solution: its whole edges, then the remaining demands greedily over their
-    nearest edges that still fit."""
-    chosen = x > 1 - 1e-6
+def _fix_and_solve(whole, fractional, rows, cols, units, cost, remaining, n_demands, time_limit):
+    """The LP's whole edges kept, except at the listings its fractions share; the MILP over the requests
+    left open (those and the ones not wholly served) and the supply left to them. A neighbourhood of the LP
+    small enough to solve exactly in a fraction of a second, and near the bound (the fractions mark where
+    the LP cheats: it splits a request of 2 units, or fills a listing of 3 with one and a half of them)."""
+    contested = np.zeros(len(remaining), dtype=bool)
+    contested[rows[fractional]] = True
+    kept = whole & ~contested[rows]
+    open_demand = np.ones(n_demands, dtype=bool)
+    open_demand[cols[kept]] = False
+    left = remaining - np.bincount(rows[kept], weights=units[kept], minlength=len(remaining))
+    open_edges = np.flatnonzero(open_demand[cols] & (left[rows] >= units))
+    chosen = kept.copy()
+    sub = milp(cost[open_edges], constraints=_programme(rows[open_edges], cols[open_edges], units[open_edges],
+                                                        left, n_demands),
+               integrality=np.ones(len(open_edges)), bounds=Bounds(0, 1),
+               options={"time_limit": max(time_limit, 0.2), "disp": False, "mip_rel_gap": MIP_GAP})
+    if sub.x is not None:
+        chosen[open_edges[sub.x > 0.5]] = True
+    return chosen
+
+
+def _complete(chosen, rows, cols, units, km, remaining, n_demands):
+    """`chosen` completed greedily: the demands it leaves over their nearest edges that still fit."""
     left = remaining - np.bincount(rows[chosen], weights=units[chosen], minlength=len(remaining))
     served = np.zeros(n_demands, dtype=bool)
     served[cols[chosen]] = True
@@ -144,50 +244,44 @@ def _round_and_complete(x, rows, cols, units, km, remaining, n_demands):
 
 
 def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES, stats=None) -> list[Assignment]:
-    """Minimum total km, higher tiers (smaller number) served as fully as possible first. Deterministic:
-    inputs are sorted by id and HiGHS is deterministic for a given model (a MILP stopped by its time limit
-    is not: then the rounded LP plan usually wins). `stats` (a dict), when given, receives the plan's km and
-    units and the LP relaxation's (`lp_km`, `lp_units`: a bound no plan can beat), and `gap_max`, the
-    worst tier's relative gap of the objective to that bound."""
+    """Minimum total km, higher tiers (smaller number) served as fully as possible first. `allowed(supply,
+    demand)` says which pairs may be used; one with a `matrix(supplies, demands)` method (`Substitution`) is
+    asked once for all pairs. Deterministic: inputs are sorted by id and HiGHS is deterministic for a given
+    model (a MILP stopped by its time limit is not). `stats` (a dict), when given, receives the plan's km and
+    units and the LP relaxation's (`lp_km`, `lp_units`: a bound no plan can beat), and `gap_max`, the worst
+    tier's relative gap of the objective to that bound."""
     supplies = sorted(supplies, key=lambda s: s.listing_id)
     demands = sorted(demands, key=lambda d: (d.tier, d.created_order, d.request_id))
     if not supplies or not demands:
         return []
-    dist = _distances(supplies, demands)
+    points = _Points(supplies, demands)
     mask = _allowed_mask(supplies, demands, allowed)
     deadline = time.monotonic() + TIME_BUDGET_S  # the solving budget, shared out between the tiers
     remaining = np.array([s.quantity for s in supplies], dtype=float)
     qty = np.array([d.quantity for d in demands], dtype=int)
     tiers = np.array([d.tier for d in demands])
-    result = []
+    pairs = []  # (supply index, demand index, km)
     tier_list = sorted(set(tiers.tolist()))
     for done, tier in enumerate(tier_list):
         members = np.flatnonzero(tiers == tier)
         feasible = mask[:, members] & (remaining[:, None] >= qty[members][None, :])
-        cost = np.where(feasible, dist[:, members], np.inf)
-        k = min(candidates, len(supplies))
-        order = np.argsort(cost, axis=0, kind="stable")[:k]  # k nearest supplies per demand
-        rows = order.ravel(order="F")
-        cols = np.repeat(np.arange(len(members)), k)
-        keep = np.isfinite(cost[rows, cols])
-        rows, cols = rows[keep], cols[keep]
+        rows, cols, km = points.nearest(feasible, candidates, members)
         if not len(rows):
             continue
-        chosen, tier_stats = _solve_tier(rows, cols, qty[members], dist[rows, members[cols]], remaining.copy(),
-                                         len(members), (deadline - time.monotonic()) / (len(tier_list) - done))
+        chosen, tier_stats = _solve_tier(rows, cols, qty[members], km, remaining.copy(), len(members),
+                                         (deadline - time.monotonic()) / (len(tier_list) - done))
         if stats is not None and tier_stats:
             for key in ("lp_km", "lp_units", "km", "units"):
                 stats[key] = stats.get(key, 0.0) + tier_stats[key]
             stats["gap_max"] = max(stats.get("gap_max", 0.0), tier_stats["gap"])
-        for s_idx, local in zip(rows[chosen], cols[chosen], strict=True):
-            d_idx = members[local]
-            demand, supply = demands[d_idx], supplies[s_idx]
-            remaining[s_idx] -= demand.quantity
-            km = float(dist[s_idx, d_idx])
-            nearest = float(np.min(np.where(mask[:, d_idx], dist[:, d_idx], np.inf)))
-            result.append(Assignment(supply.listing_id, demand.request_id, demand.quantity, round(km, 2),
-                                     _reason(km, demand.tier, nearest, "optimized")))
+        np.subtract.at(remaining, rows[chosen], qty[members[cols[chosen]]])
+        pairs += zip(rows[chosen].tolist(), members[cols[chosen]].tolist(), km[chosen].tolist(), strict=True)
     assert (remaining >= 0).all(), "optimizer over-allocated a listing"
+    served = np.array([d for _, d, _ in pairs], dtype=int)
+    _, near_cols, near_km = points.nearest(mask[:, served], 1, served)
+    nearest = dict(zip(served[near_cols].tolist(), near_km.tolist(), strict=True))
+    result = [Assignment(supplies[s].listing_id, demands[d].request_id, demands[d].quantity, round(km, 2),
+                         _reason(km, demands[d].tier, nearest[d], "optimized")) for s, d, km in pairs]
     return sorted(result, key=lambda a: (a.listing_id, a.request_id))
 
 
@@ -198,7 +292,7 @@ def first_come(supplies, demands, allowed=_always) -> list[Assignment]:
     demands = sorted(demands, key=lambda d: (d.created_order, d.request_id))
     if not supplies or not demands:
         return []
-    dist = _distances(supplies, demands)
+    points = _Points(supplies, demands)
     mask = _allowed_mask(supplies, demands, allowed)
     index = {s.listing_id: i for i, s in enumerate(supplies)}
     remaining = np.array([s.quantity for s in supplies])
@@ -210,8 +304,8 @@ def first_come(supplies, demands, allowed=_always) -> list[Assignment]:
         named = index.get(demand.listing_id)
         s_idx = named if named is not None and named in options else int(options[0])
         remaining[s_idx] -= demand.quantity
-        km = float(dist[s_idx, d_idx])
-        nearest = float(np.min(np.where(mask[:, d_idx], dist[:, d_idx], np.inf)))
+        km = float(points.km(s_idx, d_idx))
+        nearest = float(points.nearest(mask[:, [d_idx]], 1, [d_idx])[2][0])
         result.append(Assignment(supplies[s_idx].listing_id, demand.request_id, demand.quantity, round(km, 2),
                                  _reason(km, demand.tier, nearest, "first_come")))
     return sorted(result, key=lambda a: (a.listing_id, a.request_id))
@@ -224,17 +318,16 @@ def nearest_first_come(supplies, demands, allowed=_always) -> list[Assignment]:
     demands = sorted(demands, key=lambda d: (d.created_order, d.request_id))
     if not supplies or not demands:
         return []
-    dist = _distances(supplies, demands)
+    points = _Points(supplies, demands)
     mask = _allowed_mask(supplies, demands, allowed)
     remaining = np.array([s.quantity for s in supplies])
     result = []
     for d_idx, demand in enumerate(demands):
-        cost = np.where(mask[:, d_idx] & (remaining >= demand.quantity), dist[:, d_idx], np.inf)
-        s_idx = int(np.argmin(cost))
-        if not np.isfinite(cost[s_idx]):
+        rows, _, km = points.nearest((mask[:, d_idx] & (remaining >= demand.quantity))[:, None], 1, [d_idx])
+        if not len(rows):
             continue
+        s_idx, km = int(rows[0]), float(km[0])
         remaining[s_idx] -= demand.quantity
-        km = float(dist[s_idx, d_idx])
         result.append(Assignment(supplies[s_idx].listing_id, demand.request_id, demand.quantity, round(km, 2),
                                  _reason(km, demand.tier, km, "first_come")))
     return sorted(result, key=lambda a: (a.listing_id, a.request_id))
@@ -246,19 +339,6 @@ def total_km(assignments):
 
 
 # --- adapter: models → dataclasses ------------------------------------------------------------------
-def _substitutable(listing_class, request_class):
-    """Pairs the optimizer may use: a request may be served by its own listing or by another listing of
-    the same asset class (office space only by the listing it named), never by its own agency."""
-
-    def allowed(supply, demand):
-        if supply.listing_id == demand.listing_id:
-            return True
-        wanted = request_class.get(demand.request_id)
-        return wanted is not None and listing_class.get(supply.listing_id) == wanted
-
-    return allowed
-
-
 def _model_inputs(listings, requests):
     """Supplies, demands and the `allowed` test from Listing and TransferRequest rows (listings with their
     asset, requests with their agency and listing.asset loaded)."""
@@ -275,12 +355,7 @@ def _model_inputs(listings, requests):
     listing_class = {x.pk: x.asset.asset_class_id for x in listings if x.asset_id}
     request_class = {r.pk: listing_class.get(r.listing_id) if r.listing_id in giver_of else
                      (r.listing.asset.asset_class_id if r.listing.asset_id else None) for r in requests}
-    same_class = _substitutable(listing_class, request_class)
-
-    def allowed(supply, demand):
-        return giver_of[supply.listing_id] != requester[demand.request_id] and same_class(supply, demand)
-
-    return supplies, demands, allowed
+    return supplies, demands, Substitution(listing_class, request_class, giver_of, requester)
 
 
 def plan(listings, requests):
