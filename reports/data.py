@@ -247,18 +247,28 @@ def _mean(values):
     return (sum(values) / len(values)).quantize(Decimal("0.1"), ROUND_HALF_UP) if values else None
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _plain(value):
+    """What json cannot encode itself: a dataclass as the dict of its fields (what `dataclasses.asdict` gives,
+    without its deep copy of every value), Decimal as its exact string, dates in ISO 8601."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES.get(type(value))
+        if names is None:
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        return {name: getattr(value, name) for name in names}
     raise TypeError(f"not serializable: {type(value).__name__}")
 
 
 def canonical_json(data) -> str:
     """Sorted keys, no spaces, Decimal as its exact string, dates in ISO 8601; the document kind first."""
-    return json.dumps({"kind": data.kind, "data": dataclasses.asdict(data)}, default=_plain, sort_keys=True,
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps({"kind": data.kind, "data": data}, default=_plain, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 def data_sha256(data) -> str:

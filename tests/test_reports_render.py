@@ -123,3 +123,34 @@ def test_missing_font_fails_with_a_clear_message(monkeypatch):
     monkeypatch.setattr(render.kit, "FONT_PATH", "/nonexistent/font.ttc")
     with pytest.raises(render.FontMissing, match="fonts-wqy-zenhei"):
         render.render(samples.certificate())
+
+
+def test_canonical_json_is_that_of_the_dataclass_dict():
+    # checksums already recorded on jobs must stay valid: the same JSON as json.dumps of dataclasses.asdict
+    import json
+
+    from reports.data import _plain
+
+    for kind, make in samples.SAMPLES.items():
+        data = make()
+        expected = json.dumps({"kind": data.kind, "data": dataclasses.asdict(data)}, default=_plain, sort_keys=True,
+                              ensure_ascii=False, separators=(",", ":"))
+        assert canonical_json(data) == expected, kind
+
+
+def test_kit_table_refuses_per_cell_style_commands():
+    from reportlab.platypus import TableStyle
+
+    table = render.kit.table([["a", "b"], ["1", "2"], ["3", "4"]], [40, 40], numeric_cols=(1,))
+    table.setStyle(TableStyle([("BACKGROUND", (0, 1), (-1, 1), render.kit.HEAD_BG)]))  # not per cell: fine
+    with pytest.raises(TypeError, match="share their style"):
+        table.setStyle(TableStyle([("TEXTCOLOR", (1, 2), (1, 2), render.kit.ACCENT)]))
+
+
+def test_kit_table_rows_grow_with_their_lines():
+    render.register_font()
+    one = render.kit.table([["h"], ["x"], ["y"]], [40])
+    two = render.kit.table([["h"], ["x\nx"], ["y"]], [40])
+    para = render.kit.table([["h"], [render.kit.Paragraph("x<br/>x<br/>x", render.kit.styles()["cell"])], ["y"]], [40])
+    heights = [t.wrap(100, 1000)[1] for t in (one, two, para)]
+    assert heights[0] < heights[1] < heights[2], heights

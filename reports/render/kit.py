@@ -26,6 +26,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.tables import CellStyle
 
 from ..data import data_sha256
 
@@ -170,26 +171,48 @@ def build(data, story, title_zh, title_en, generated_at):
 
 
 # --- building blocks ------------------------------------------------------------------------------
+class _SharedCellStyle(CellStyle):
+    """A cell style that many cells hold at once (the Table's `cellStyles`), frozen once made: a per-cell
+    TableStyle command (FONT, ALIGN, TEXTCOLOR, ...) on a kit table would restyle every cell sharing it, so it
+    raises instead."""
+
+    def __init__(self, font_size, alignment):
+        super().__init__(f"kit-{font_size}-{alignment}")
+        self.fontname, self.fontsize, self.leading = FONT, font_size, font_size * 1.2
+        self.color, self.alignment, self.valign = INK, alignment, "MIDDLE"
+        self.topPadding, self.bottomPadding, self.leftPadding, self.rightPadding = 1.5, 2, 3, 3
+        self._frozen = True
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_frozen", False):
+            raise TypeError("kit.table cells share their style: style them through kit.table's arguments, "
+                            "not with per-cell TableStyle commands")
+        super().__setattr__(name, value)
+
+
 def table(rows, widths, *, header_rows=1, numeric_cols=(), long=False, zebra=True, font_size=8):
-    """A grid table; header rows shaded and repeated on every page; numeric columns right-aligned."""
+    """A grid table; header rows shaded and repeated on every page; numeric columns right-aligned.
+
+    The cells' font, colour, padding and alignment are set by handing reportlab one shared style per kind of
+    cell (header, body left, body right) rather than by per-cell commands, which reportlab applies cell by
+    cell (8 commands × 11 columns × 10,000 rows for the allocation report's detail)."""
     cls = LongTable if long else Table
-    table = cls(rows, colWidths=widths, repeatRows=header_rows)
+    left, right = _SharedCellStyle(font_size, "LEFT"), _SharedCellStyle(font_size, "RIGHT")
+    body = [right if col in numeric_cols else left for col in range(len(widths))]
+    cell_styles = [[left] * len(widths) for _ in range(header_rows)] + [body] * (len(rows) - header_rows)
+    heights = None
+    if all(isinstance(cell, str) and "\n" not in cell for row in rows[header_rows:] for cell in row):
+        # one line of text in every body cell: every body row is as high, so reportlab need not measure them
+        line = left.leading + left.topPadding + left.bottomPadding
+        heights = [None] * header_rows + [line] * (len(rows) - header_rows)
+    table = cls(rows, colWidths=widths, rowHeights=heights, repeatRows=header_rows, cellStyles=cell_styles)
     style = [
-        ("FONT", (0, 0), (-1, -1), FONT, font_size),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("GRID", (0, 0), (-1, -1), 0.4, RULE),
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEAD_BG),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
-    for col in numeric_cols:
-        style.append(("ALIGN", (col, header_rows), (col, -1), "RIGHT"))
     if zebra:
         # One command for every body row (not one BACKGROUND per row: reportlab applies each to each row).
-        style.append(("ROWBACKGROUNDS", (0, header_rows), (-1, -1), [colors.white, ZEBRA]))
+        style.append(("ROWBACKGROUNDS", (0, header_rows), (-1, -1), [None, ZEBRA]))
     table.setStyle(TableStyle(style))
     return table
 
