@@ -31,14 +31,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.utils import timezone
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_array
+from scipy.sparse import coo_array, csr_array
+from scipy.sparse.csgraph import connected_components
 
 from exchange.models import Listing, TransferRequest
 from kernel.geo import geodesic_m_array
 
 CANDIDATES = 12
-TIME_BUDGET_S = 2.0  # solving, after the distances: shared out between the tiers
+TIME_BUDGET_S = 3.0  # solving, after the distances: shared out between the tiers by their requests
 MIP_GAP = 1e-4
+PIECE_EDGES = 200  # small independent parts of the MILP are solved together, up to this many edges
 UNIT_BONUS_FACTOR = 2.0
 EARTH_KM = 6371.0088  # mean radius: the sphere that only pre-selects candidate pairs
 SPHERE_ERROR = 0.01  # the sphere's distance is within 1% of the WGS84 geodesic (at most 0.56%)
@@ -212,7 +214,10 @@ def _fix_and_solve(whole, fractional, rows, cols, units, cost, remaining, n_dema
     """The LP's whole edges kept, except at the listings its fractions share; the MILP over the requests
     left open (those and the ones not wholly served) and the supply left to them. A neighbourhood of the LP
     small enough to solve exactly in a fraction of a second, and near the bound (the fractions mark where
-    the LP cheats: it splits a request of 2 units, or fills a listing of 3 with one and a half of them)."""
+    the LP cheats: it splits a request of 2 units, or fills a listing of 3 with one and a half of them).
+    The neighbourhood falls apart into independent pieces (one per asset class at least); each is solved on
+    its own, small pieces together, which keeps HiGHS far from its time limit on a busy machine."""
+    started = time.monotonic()
     contested = np.zeros(len(remaining), dtype=bool)
     contested[rows[fractional]] = True
     kept = whole & ~contested[rows]
@@ -221,13 +226,37 @@ def _fix_and_solve(whole, fractional, rows, cols, units, cost, remaining, n_dema
     left = remaining - np.bincount(rows[kept], weights=units[kept], minlength=len(remaining))
     open_edges = np.flatnonzero(open_demand[cols] & (left[rows] >= units))
     chosen = kept.copy()
-    sub = milp(cost[open_edges], constraints=_programme(rows[open_edges], cols[open_edges], units[open_edges],
-                                                        left, n_demands),
-               integrality=np.ones(len(open_edges)), bounds=Bounds(0, 1),
-               options={"time_limit": max(time_limit, 0.2), "disp": False, "mip_rel_gap": MIP_GAP})
-    if sub.x is not None:
-        chosen[open_edges[sub.x > 0.5]] = True
+    groups = _pieces(rows[open_edges], cols[open_edges], len(remaining), n_demands)
+    for done, group in enumerate(groups):
+        edges = open_edges[group]
+        supply, s_local = np.unique(rows[edges], return_inverse=True)
+        demand, d_local = np.unique(cols[edges], return_inverse=True)
+        share = len(group) / sum(map(len, groups[done:]))  # of the time left, by size
+        budget = (time_limit - (time.monotonic() - started)) * share
+        sub = milp(cost[edges], constraints=_programme(s_local, d_local, units[edges], left[supply], len(demand)),
+                   integrality=np.ones(len(edges)), bounds=Bounds(0, 1),
+                   options={"time_limit": max(budget, 0.1), "disp": False, "mip_rel_gap": MIP_GAP})
+        if sub.x is not None:
+            chosen[edges[sub.x > 0.5]] = True
     return chosen
+
+
+def _pieces(rows, cols, n_supplies, n_demands):
+    """Edge indices grouped by connected component of the supply–demand graph, small components
+    together up to PIECE_EDGES edges (one HiGHS call each)."""
+    graph = coo_array((np.ones(len(rows)), (rows, n_supplies + cols)), shape=(n_supplies + n_demands,) * 2)
+    component = connected_components(graph, directed=False)[1][rows]
+    order = np.argsort(component, kind="stable")
+    starts = np.flatnonzero(np.diff(component[order], prepend=-1))
+    groups, current = [], []
+    for piece in np.split(order, starts[1:]):
+        current.append(piece)
+        if sum(map(len, current)) >= PIECE_EDGES:
+            groups.append(np.concatenate(current))
+            current = []
+    if current:
+        groups.append(np.concatenate(current))
+    return groups
 
 
 def _complete(chosen, rows, cols, units, km, remaining, n_demands):
@@ -268,8 +297,9 @@ def optimize(supplies, demands, allowed=_always, candidates=CANDIDATES, stats=No
         rows, cols, km = points.nearest(feasible, candidates, members)
         if not len(rows):
             continue
+        share = len(members) / np.isin(tiers, tier_list[done:]).sum()  # of the time left, by requests
         chosen, tier_stats = _solve_tier(rows, cols, qty[members], km, remaining.copy(), len(members),
-                                         (deadline - time.monotonic()) / (len(tier_list) - done))
+                                         (deadline - time.monotonic()) * share)
         if stats is not None and tier_stats:
             for key in ("lp_km", "lp_units", "km", "units"):
                 stats[key] = stats.get(key, 0.0) + tier_stats[key]
