@@ -15,6 +15,7 @@ from exchange.services.optimizer import (
     Substitution,
     Supply,
     _Points,
+    _polish,
     allocate_window_optimized,
     first_come,
     geodesic_km,
@@ -355,3 +356,17 @@ def test_a_scarce_tier_of_two_unit_requests_is_solved_close_to_its_lp_bound(clas
     assert abs(stats["km"] - sum(a.km for a in result)) < 0.01 * len(result)
     assert 0 <= stats["gap_max"] <= 5e-3
     assert sum(a.quantity for a in result) >= stats["lp_units"] - 2
+
+
+def test_polish_moves_requests_of_one_size_to_fewer_km_serving_the_same_ones():
+    # listings 0 (2 units) and 1 (2 units); requests 0 and 1 of 1 unit, request 2 of 2 units at listing 0
+    rows = np.array([0, 1, 0, 1, 0, 1])
+    cols = np.array([0, 0, 1, 1, 2, 2])
+    units = np.array([1.0, 1, 1, 1, 2, 2])
+    km = np.array([10.0, 1, 1, 10, 5, 50])
+    crossed = np.array([False, False, False, True, True, False])  # request 1 far away, request 0 unserved
+    polished = _polish(crossed, rows, cols, units, km, np.array([3.0, 2.0]), 3, 1.0)
+    assert polished.tolist() == [False, False, True, False, True, False]  # request 1 to listing 0, which has room
+    assert units[polished].sum() == units[crossed].sum() and km[polished].sum() < km[crossed].sum()
+    full = np.array([False, True, True, False, True, False])
+    assert _polish(full, rows, cols, units, km, np.array([3.0, 2.0]), 3, 1.0).tolist() == full.tolist()

@@ -20,8 +20,9 @@ sphere's error of a request's k-th nearest, so the candidates and every km are t
 Each tier's LP relaxation is solved first (it bounds every plan: `stats` reports the gap to it). With
 unit requests the constraint matrix is a transportation problem and the LP's vertex is the integral
 optimum; requests of several units make it knapsack-like, and the MILP is then solved on the
-neighbourhood of the LP's fractions (see `_fix_and_solve`). 1,000 listings × 2,000 requests take about
-1 s on 2 cores; TIME_BUDGET_S bounds the solving.
+neighbourhood of the LP's fractions (see `_fix_and_solve`), and the plan's km polished by exact moves of
+one request size at a time (`_polish`). 1,000 listings × 2,000 requests take 1–2 s on 2 busy cores;
+TIME_BUDGET_S bounds the solving.
 
 Distance counts once per transfer (one shipment, as the compensation rule charges km × rate per transfer).
 """
@@ -185,7 +186,7 @@ def _solve_tier(rows, cols, q, km, remaining, n_demands, time_limit):
     relaxation first: its optimum bounds any plan from below, and HiGHS's simplex returns a vertex, integral
     when every request is of one unit. When it is fractional, the MILP is solved on the part the fractions
     touch (`_fix_and_solve`), and the better of that plan and the LP's whole edges completed greedily
-    (nearest edge first) is kept. Returns (chosen edges, stats of the tier)."""
+    (nearest edge first) is kept, and then `_polish`ed. Returns (chosen edges, stats of the tier)."""
     started = time.monotonic()
     units = q[cols].astype(float)
     bonus = UNIT_BONUS_FACTOR * (float(km.max()) + 1.0)  # a served unit outweighs any one shipment's km
@@ -202,6 +203,8 @@ def _solve_tier(rows, cols, q, km, remaining, n_demands, time_limit):
                                               time_limit - (time.monotonic() - started)),
                                rows, cols, units, km, remaining, n_demands))
     chosen = min(plans, key=lambda plan: float(cost[plan].sum()))
+    chosen = _polish(chosen, rows, cols, units, km, remaining, n_demands,
+                     max(time_limit - (time.monotonic() - started), 0.2))
     stats = {}
     if lp.x is not None:
         stats = {"lp_km": float(km @ lp.x), "lp_units": float(units @ lp.x), "km": float(km[chosen].sum()),
@@ -238,6 +241,32 @@ def _fix_and_solve(whole, fractional, rows, cols, units, cost, remaining, n_dema
                    options={"time_limit": max(budget, 0.1), "disp": False, "mip_rel_gap": MIP_GAP})
         if sub.x is not None:
             chosen[edges[sub.x > 0.5]] = True
+    return chosen
+
+
+def _polish(chosen, rows, cols, units, km, remaining, n_demands, time_limit):
+    """Fewer km for the same requests served: the requests of one size at a time move, the others stay.
+    Each listing then has ⌊left / size⌋ slots and each moving request takes one: a transportation problem,
+    whose LP vertex is integral (its matrix is totally unimodular), so the LP is the exact optimum of the move."""
+    served = np.zeros(n_demands, dtype=bool)
+    served[cols[chosen]] = True
+    for size in np.unique(units[chosen]):
+        moving = served[cols] & (units == size)
+        stay = chosen & ~moving
+        slots = np.floor((remaining - np.bincount(rows[stay], weights=units[stay], minlength=len(remaining))) / size)
+        edges = np.flatnonzero(moving & (slots[rows] >= 1))
+        edge = np.arange(len(edges))
+        need = np.zeros(n_demands)
+        need[cols[chosen & moving]] = 1
+        lp = milp(km[edges], integrality=np.zeros(len(edges)), bounds=Bounds(0, 1),
+                  constraints=[LinearConstraint(csr_array((np.ones(len(edges)), (cols[edges], edge)),
+                                                          shape=(n_demands, len(edges))), need, need),
+                               LinearConstraint(csr_array((np.ones(len(edges)), (rows[edges], edge)),
+                                                          shape=(len(remaining), len(edges))), 0, slots)],
+                  options={"time_limit": time_limit, "disp": False})
+        if lp.x is not None and lp.status == 0 and np.all((lp.x < 1e-6) | (lp.x > 1 - 1e-6)):
+            chosen = stay.copy()
+            chosen[edges[lp.x > 0.5]] = True
     return chosen
 
 
