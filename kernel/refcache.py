@@ -42,3 +42,25 @@ def attach(instances, relation, cache):
     rows = cache.get_many({getattr(i, field.attname) for i in instances})
     for instance in instances:
         field.set_cached_value(instance, rows.get(getattr(instance, field.attname)))
+
+
+class Memo:
+    """A per-process memo of values derived from rows of `models` (any key → value), emptied, like RowCache,
+    when one of those models is saved or deleted in this process and `ttl` seconds after it was filled."""
+
+    def __init__(self, *models, ttl=300.0):
+        self.ttl, self.values, self.loaded_at = ttl, {}, time.monotonic()
+        for model in models:
+            for signal in (post_save, post_delete):
+                signal.connect(self.clear, sender=model, weak=False,
+                               dispatch_uid=f"refcache-memo-{model._meta.label}-{id(self)}")
+
+    def clear(self, **_):
+        self.values, self.loaded_at = {}, time.monotonic()
+
+    def get(self, key, make, *args):
+        if time.monotonic() - self.loaded_at > self.ttl:
+            self.clear()
+        if key not in self.values:
+            self.values[key] = make(*args)
+        return self.values[key]

@@ -1,16 +1,22 @@
 """Who settles compensation in a region on a date (区域利益补偿机制): the region's settling level
 (`SettlingLevel`, effective-dated; YRD demo: prefecture cities) applied to the jurisdiction tree, with
 membership as `regions.membership` says (one predicate for every use)."""
-from regions.membership import ancestors, descendants, members
-from regions.models import Jurisdiction, SettlingLevel
+from django.db.models import Subquery
+
+from regions.membership import ancestors, descendants, in_force, members
+from regions.models import Jurisdiction, Membership, SettlingLevel
+from regions.reference import JURISDICTIONS
 
 LEVEL_RANK = {"province": 0, "city": 1, "county": 2}
 
 
+def _level_in_force(region, on):
+    return SettlingLevel.objects.filter(region=region, effective_from__lte=on).order_by("-effective_from")
+
+
 def settling_level(region, on):
     """The region's settling level on `on` (province/city/county), or None: then members settle themselves."""
-    return (SettlingLevel.objects.filter(region=region, effective_from__lte=on).order_by("-effective_from")
-            .values_list("level", flat=True).first())
+    return _level_in_force(region, on).values_list("level", flat=True).first()
 
 
 def _chain(jurisdiction):
@@ -37,6 +43,25 @@ def settling_jurisdiction(region, jurisdiction, on):
     belong to the region that day). YRD demo: the prefecture city (Suzhou for an agency of a Suzhou
     district); a province-level municipality such as Shanghai settles itself."""
     return _settler(_chain(jurisdiction), members([region.pk], on), settling_level(region, on))
+
+
+def _cached_chain(jurisdiction):
+    """`_chain` from the per-process cache of the jurisdiction tree (regions.reference)."""
+    chain = [jurisdiction]
+    while chain[-1].parent_id:
+        parent = chain[-1].parent_id
+        chain.append(JURISDICTIONS.get_many([parent])[parent])
+    return chain
+
+
+def settlers_on(region, jurisdictions, on):
+    """{jurisdiction id: `settling_jurisdiction`} for several jurisdictions on one day: the region's members
+    and its settling level in one query (no member: nobody settles, whatever the level), the tree from the
+    per-process cache."""
+    rows = list(Membership.objects.filter(in_force(on), region=region).annotate(
+        level=Subquery(_level_in_force(region, on).values("level")[:1])).values_list("jurisdiction_id", "level"))
+    member_ids, level = frozenset(m for m, _ in rows), rows[0][1] if rows else None
+    return {j.pk: _settler(_cached_chain(j), member_ids, level) for j in jurisdictions}
 
 
 def settling_jurisdictions(region, on):

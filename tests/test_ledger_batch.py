@@ -3,19 +3,22 @@ figures as the one-at-a-time rule, balanced legs, every invariant on, the audit 
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection, transaction
+import pytest
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from exchange.models import Transfer
 from exchange.signals import transfer_completed
+from kernel import bulk
 from kernel.audit import verify_chain
 from kernel.models import AuditEvent
-from ledger.models import CompensationBreakdown, JournalTransaction, Leg
-from ledger.services import batch, compensation
+from ledger import selectors
+from ledger.models import CompensationBreakdown, JournalTransaction, Leg, SettlementPeriod
+from ledger.services import batch, compensation, posting
 from regions.services.standards import standard_in_force
 from tests import factories_exchange as fx
-from tests.test_ledger import complete, world  # noqa: F401 - fixture
+from tests.test_ledger import accounts, complete, world  # noqa: F401 - fixtures
 
 
 def _completed_unposted(world, n):  # noqa: F811
@@ -61,3 +64,63 @@ def test_the_batch_statement_count_does_not_grow_with_its_size(world):  # noqa: 
 
     run(1)  # accounts and the period created
     assert run(2) == run(6) <= 20
+
+
+def _drafts(region, a, b, amounts, prefix):
+    """Unposted transactions [(debit, credit)] dated 2026-01-05, their legs inserted in one statement (COPY on
+    PostgreSQL once there are enough of them)."""
+    period, _ = posting.period_for(region, date(2026, 1, 5))
+    txns = bulk.insert(JournalTransaction, [
+        JournalTransaction(region=region, period=period, date=date(2026, 1, 5), kind="compensation",
+                           description="d", key=f"{prefix}:{i}") for i in range(len(amounts))])
+    bulk.insert(Leg, [Leg(transaction=t, account=account, side=side, amount=amount)
+                      for t, (debit, credit) in zip(txns, amounts, strict=True)
+                      for account, side, amount in ((a, "debit", debit), (b, "credit", credit)) if amount],
+                with_pk=False)
+    return txns
+
+
+def _post_all(txns):
+    return JournalTransaction.objects.filter(pk__in=[t.pk for t in txns]).update(posted=True)
+
+
+@pytest.mark.parametrize("n", [2, bulk.COPY_FROM + 5])  # one INSERT, and COPY on PostgreSQL
+def test_one_bad_transaction_refuses_the_whole_posting_statement(accounts, n):  # noqa: F811
+    region, a, b = accounts
+    good = [(Decimal("1.00"), Decimal("1.00"))] * (n - 1)
+    for bad in ((Decimal("2.00"), Decimal("1.99")), (Decimal("2.00"), None)):  # unbalanced; a single leg
+        with transaction.atomic():
+            txns = _drafts(region, a, b, good + [bad], f"bad{n}{bad[1]}")
+            with pytest.raises(DatabaseError), transaction.atomic():
+                _post_all(txns)
+            assert not JournalTransaction.objects.filter(pk__in=[t.pk for t in txns], posted=True).exists()
+            transaction.set_rollback(True)  # PostgreSQL would refuse the unbalanced draft at commit anyway
+    with transaction.atomic():
+        txns = _drafts(region, a, b, good, f"good{n}")
+        assert _post_all(txns) == n - 1
+    assert selectors.balance_of(a) == Decimal(n - 1)
+    with pytest.raises(DatabaseError), transaction.atomic():  # no leg into a posted transaction, in bulk too
+        bulk.insert(Leg, [Leg(transaction=t, account=a, side="debit", amount=Decimal(1)) for t in txns],
+                    with_pk=False)
+
+
+@pytest.mark.parametrize("n", [2, bulk.COPY_FROM + 5])
+def test_bulk_inserts_into_a_closed_period_are_refused(accounts, n):  # noqa: F811
+    region, a, b = accounts
+    period, _ = posting.period_for(region, date(2026, 1, 5))
+    SettlementPeriod.objects.filter(pk=period.pk).update(status="closed")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        _drafts(region, a, b, [(Decimal(1), Decimal(1))] * n, f"closed{n}")
+    assert not JournalTransaction.objects.filter(key__startswith=f"closed{n}:").exists()
+
+
+def test_bulk_insert_gives_ascending_keys_in_row_order(accounts):  # noqa: F811
+    region, a, b = accounts
+    with transaction.atomic():
+        txns = _drafts(region, a, b, [(Decimal(i + 1), Decimal(i + 1)) for i in range(bulk.COPY_FROM + 5)], "order")
+        _post_all(txns)
+    pks = [t.pk for t in txns]
+    assert pks == sorted(pks) and None not in pks
+    stored = dict(JournalTransaction.objects.filter(pk__in=pks).values_list("pk", "key"))
+    assert [stored[pk] for pk in pks] == [t.key for t in txns]
+    assert [selectors.balance_of(a), selectors.balance_of(b)] == [Decimal(325), Decimal(-325)]

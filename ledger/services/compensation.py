@@ -11,14 +11,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from kernel import audit
-from kernel.errors import NotFound
 from kernel.geo import geodesic_m
 from kernel.money import cny
-from ledger.models import SAVINGS_DEFINITION, CompensationBreakdown, JournalTransaction
-from regions.services.standards import YEARS_IN_USE_RULE, residual_share, standard_in_force, years_in_use
-
-from .posting import compensation_account, post, settler
+from ledger.models import CompensationBreakdown
+from regions.services.standards import YEARS_IN_USE_RULE, residual_share, years_in_use
 
 SHOW = Decimal("0.000001")
 
@@ -27,18 +23,21 @@ def _local_date(moment):
     return timezone.localdate(moment) if moment else timezone.localdate()
 
 
-def compute(transfer, standard_set, norms=None):
+def compute(transfer, standard_set, norms=None, metres=None):
     """(details, residual_amount, handling, transport, total) of an asset or office-space transfer.
     `norms` ({class code: ClassNorm} of `standard_set`) saves the per-transfer norm query for lists.
     The distance is the unrounded WGS84 geodesic between the agencies (the same function as every
-    `distanceKm`); only the total is rounded. A building is not transported: no transport fee."""
+    `distanceKm`; `metres` when the caller computed it for many at once); only the total is rounded. A
+    building is not transported: no transport fee."""
     handling, rate_km = standard_set.handling_fee, standard_set.transport_rate_per_km
     asset = transfer.listing.asset
     details = {"standard_set": standard_set.pk, "standard_title": standard_set.title,
                "effective_from": standard_set.effective_from.isoformat(), "handover_date": None,
                "handling_fee": str(handling)}
     if asset is not None:
-        km = Decimal(repr(geodesic_m(transfer.giver.location, transfer.receiver.location))) / 1000
+        if metres is None:
+            metres = geodesic_m(transfer.giver.location, transfer.receiver.location)
+        km = Decimal(repr(metres)) / 1000
         transport = km * rate_km
         details.update({"distance_km": str(km.quantize(SHOW)), "distance_source": "geodesic WGS84, unrounded",
                         "transport_rate_per_km": str(rate_km), "transport": str(transport.quantize(SHOW))})
@@ -91,47 +90,15 @@ def savings(transfer, standard_set, total):
 
 
 def on_transfer_completed(transfer, user):
-    """Post the completed transfer's compensation, inside the caller's transaction. The handover passes
-    the transfer it has locked, with its region, parties and item loaded. Idempotent: a second call
-    returns the existing breakdown (unique per transfer in the database)."""
-    existing = CompensationBreakdown.objects.filter(transfer_id=transfer.pk).first()
-    if existing is not None:
-        return existing
-    on = _local_date(transfer.completed_at)
-    try:
-        standard_set = standard_in_force(transfer.region, on)
-    except NotFound:
-        audit.record(user, "ledger.compensation_skipped", transfer, after={"reason": "no standard set in force"},
-                     transfer=transfer, region=transfer.region)
-        return None
-    details, residual_amount, handling, transport, total = compute(transfer, standard_set)
-    details["handover_date"] = on.isoformat()
-    region = transfer.region
-    giver = settler(region, transfer.giver_jurisdiction, on)
-    receiver = settler(region, transfer.receiver_jurisdiction, on)
-    txn = None
-    if giver is None or receiver is None:
-        details["posting"] = "A party is not inside a member of the region on the handover date: nothing posted."
-        giver, receiver = giver or transfer.giver_jurisdiction, receiver or transfer.receiver_jurisdiction
-    elif giver.pk == receiver.pk:
-        details["posting"] = "Giver and receiver settle in the same account: nothing posted."
-    elif total > 0:
-        txn, _ = post(region, on=on, kind=JournalTransaction.Kind.COMPENSATION, key=f"compensation:{transfer.pk}",
-                      description=f"调剂补偿 compensation, transfer #{transfer.pk} {transfer.listing.title}",
-                      transfer=transfer, legs=[(compensation_account(region, receiver), "debit", total),
-                                               (compensation_account(region, giver), "credit", total)])
-        details["posting"] = {"transaction": txn.pk, "date": txn.date.isoformat(),
-                              "debit": receiver.code, "credit": giver.code}
-    not_bought, saved = savings(transfer, standard_set, total)
-    if not_bought is not None:
-        details.update({"value_not_bought": str(not_bought), "savings": str(saved), "savings_rule": SAVINGS_DEFINITION})
-    breakdown = CompensationBreakdown.objects.create(
-        transfer=transfer, transaction=txn, standard_set=standard_set, giver_jurisdiction=giver,
-        receiver_jurisdiction=receiver, residual_amount=residual_amount, handling_fee=handling,
-        transport=transport, total=total, value_not_bought=not_bought, savings=saved, details=details)
-    audit.record(user, "ledger.compensation_posted", breakdown, after={"total": total, "transaction": txn and txn.pk},
-                 transfer=transfer, region=region, jurisdiction=receiver)
-    return breakdown
+    """Post the completed transfer's compensation, inside the caller's transaction: `batch.post_compensations`
+    of one transfer, its audit event saved as `audit.record` saves one (post_save listeners hear of it). The
+    handover passes the transfer it has locked, with its region, parties and item loaded. Idempotent: a
+    second call returns the existing breakdown (unique per transfer in the database); None when no standard
+    set was in force on the handover date (the skip is audited)."""
+    from .batch import post_compensations  # batch builds on this module's rule
+
+    made = post_compensations([transfer], user, signal=True)
+    return made[0] if made else CompensationBreakdown.objects.filter(transfer_id=transfer.pk).first()
 
 
 def post_completed_transfer(sender, *, transfer, user, **kwargs):
