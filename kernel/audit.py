@@ -1,14 +1,25 @@
-"""Append-only, hash-chained audit trail. `record` must be called inside the service's transaction."""
+"""Append-only, hash-chained audit trail. `record` must be called inside the service's transaction.
+
+One chain per region (and a global chain, `chain` null, for events of no region and every event written
+before chains per region): each event links to the previous event of its chain. Appending takes the chain's
+lock until commit (PostgreSQL: a transaction-scoped advisory lock; SQLite serializes writers itself), so
+writers of one region append one after another while writers of different regions never wait for each
+other; a national deployment has one chain per province. A transaction appends to one chain only, the
+first it locked (so no transaction waits for two chain locks): an event of another region in it joins
+that chain. `verify_chain` walks every chain.
+"""
 import hashlib
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import Count, Max
 
+from kernel import bulk
 from kernel.models import AuditCheckpoint, AuditEvent
 
 GENESIS = "0" * 64
-CHAIN_LOCK = 7_140_001  # pg advisory lock key that serializes appends to the chain
+CHAIN_LOCK = 7_140_001  # pg advisory lock class: the lock (CHAIN_LOCK, chain or 0) serializes appends to a chain
 
 
 def _canonical(event):
@@ -33,19 +44,22 @@ def _jsonable(data):
     return None if data is None else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def _chain_head():
-    """The hash the next event links to, under a transaction-scoped advisory lock (PostgreSQL; SQLite
-    serializes writers itself), so that concurrent writers chain one after another instead of forking."""
+def _chain_head(region):
+    """(chain, hash the next event links to) under the chain's lock: the region's chain, or on PostgreSQL
+    the chain this transaction already appends to (kernel migration 0005: lock and head in one round trip)."""
+    wanted = getattr(region, "pk", region)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-    last = AuditEvent.objects.order_by("-id").only("hash").first()
-    return last.hash if last else GENESIS
+            cursor.execute("SELECT chain, head FROM audit_chain_head(%s)", [wanted])
+            chain, head = cursor.fetchone()
+        return chain, head or GENESIS
+    last = AuditEvent.objects.filter(chain=wanted).order_by("-id").values_list("hash", flat=True).first()
+    return wanted, last or GENESIS
 
 
-def _event(user, principal, prev, action, obj, *, before=None, after=None, transfer=None, region=None,
+def _event(user, principal, chain, prev, action, obj, *, before=None, after=None, transfer=None, region=None,
            jurisdiction=None, role=""):
-    event = AuditEvent(
+    event = AuditEvent(chain=chain,
         actor=user if getattr(user, "pk", None) else None, via_token=getattr(principal, "token", None),
         role=role or _roles(principal), action=action,
         object_type=obj._meta.label_lower if hasattr(obj, "_meta") else str(type(obj).__name__),
@@ -61,29 +75,30 @@ def record(user, action, obj, *, before=None, after=None, transfer=None, region=
     """Append one event to the chain (saved one by one, so post_save listeners such as notices and webhooks
     hear of it)."""
     assert transaction.get_connection().in_atomic_block, "audit.record must run inside the service transaction"
-    event = _event(user, getattr(user, "_principal", None), _chain_head(), action, obj, before=before,
+    chain, prev = _chain_head(region)
+    event = _event(user, getattr(user, "_principal", None), chain, prev, action, obj, before=before,
                    after=after, transfer=transfer, region=region, jurisdiction=jurisdiction, role=role)
     event.save(force_insert=True)
     return event
 
 
 def record_many(user, entries):
-    """Append several events in one statement, chained in order under one lock: the set-based twin of
-    `record` for batch services (posting runs, imports). `entries`: dicts of `record`'s arguments
-    (action, obj, and optionally before, after, transfer, region, jurisdiction, role). Being one bulk
-    INSERT, it sends no post_save."""
+    """Append several events in one statement, chained in order under one lock (the chain of the first
+    entry's region): the set-based twin of `record` for batch services (posting runs, imports). `entries`:
+    dicts of `record`'s arguments (action, obj, and optionally before, after, transfer, region, jurisdiction,
+    role). Being one bulk insert, it sends no post_save."""
     assert transaction.get_connection().in_atomic_block, "audit.record_many must run inside the service transaction"
     if not entries:
         return []
     principal = getattr(user, "_principal", None)
-    prev = _chain_head()
+    chain, prev = _chain_head(entries[0].get("region"))
     events = []
     for entry in entries:
         entry = dict(entry)
-        event = _event(user, principal, prev, entry.pop("action"), entry.pop("obj"), **entry)
+        event = _event(user, principal, chain, prev, entry.pop("action"), entry.pop("obj"), **entry)
         prev = event.hash
         events.append(event)
-    return AuditEvent.objects.bulk_create(events)
+    return bulk.insert(AuditEvent, events)
 
 
 def _roles(principal):
@@ -91,26 +106,27 @@ def _roles(principal):
 
 
 def verify_chain(events=None):
-    """Return the first event whose link is broken, or None when the whole chain verifies."""
-    prev = GENESIS
-    for event in events if events is not None else AuditEvent.objects.order_by("id").iterator():
+    """Return the first event (in id order) whose link is broken, or None when every chain verifies: each
+    event links to the previous event of its chain (the first to GENESIS) and its hash is its own."""
+    heads = {}
+    for event in events if events is not None else AuditEvent.objects.order_by("id").iterator(chunk_size=5000):
+        prev = heads.get(event.chain, GENESIS)
         if event.prev_hash != prev or event.hash != event_hash(prev, event):
             return event
-        prev = event.hash
+        heads[event.chain] = event.hash
     return None
 
 
 def checkpoint(kind, reference=""):
-    """Anchor the trail: write the head event's id and hash and the number of events (under the chain lock,
-    so no event slips in between)."""
+    """Anchor the trail: write the newest event's id and hash and the number of events, read in one
+    statement (one snapshot: no event slips in between; an event of a transaction still open then has a
+    smaller id and is counted later, which `verify_trail` allows)."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-        head = AuditEvent.objects.order_by("-id").only("id", "hash").first()
+        seen = AuditEvent.objects.aggregate(head=Max("id"), n=Count("id"))
+        head = AuditEvent.objects.filter(pk=seen["head"]).only("id", "hash").first() if seen["head"] else None
         return AuditCheckpoint.objects.create(
             kind=kind, reference=reference[:80], head_event_id=head.pk if head else None,
-            head_hash=head.hash if head else GENESIS, event_count=AuditEvent.objects.count())
+            head_hash=head.hash if head else GENESIS, event_count=seen["n"])
 
 
 def checkpoint_if_moved(kind, reference=""):

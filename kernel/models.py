@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 class AuditEvent(models.Model):
     """Append-only, hash-chained trace of every change of state (database triggers refuse UPDATE and
-    DELETE). `hash` = SHA-256 of the previous hash and this event's canonical JSON."""
+    DELETE). `hash` = SHA-256 of the previous hash in its chain and this event's canonical JSON."""
 
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
@@ -25,6 +25,8 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # The chain the event links into (kernel.audit): a region's id, or null for the global chain.
+    chain = models.IntegerField(null=True, blank=True)
 
     # The parties of the object (both sides of a transfer), the region's coordinators and auditors.
     SCOPE_LOOKUPS = {"jurisdiction": ["jurisdiction_id", "transfer__giver_jurisdiction_id",
@@ -36,6 +38,7 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["id"]
+        indexes = [models.Index(fields=["chain", "id"], name="audit_chain_head")]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
