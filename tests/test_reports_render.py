@@ -154,3 +154,45 @@ def test_kit_table_rows_grow_with_their_lines():
     para = render.kit.table([["h"], [render.kit.Paragraph("x<br/>x<br/>x", render.kit.styles()["cell"])], ["y"]], [40])
     heights = [t.wrap(100, 1000)[1] for t in (one, two, para)]
     assert heights[0] < heights[1] < heights[2], heights
+
+
+def test_detail_cells_fit_their_columns_at_the_largest_values():
+    from datetime import date
+
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from reports.data import TransferRow
+    from reports.render import allocation, kit
+
+    render.register_font()
+    widths = allocation.DETAIL_WIDTHS
+    row = TransferRow(
+        transfer_id=9_999_999, allocated_on=date(2026, 12, 28), completed_on=date(2026, 12, 31),
+        giver_jurisdiction="黄山风景区管理委员会", receiver_jurisdiction="WWWWWWWWWWWW",
+        giver="黄山风景区管理委员会机关事务管理局", receiver="Municipal Bureau of Statistics and Everything Else",
+        item="MacBook Pro 16 M3 Max 联想启天 M430 台式计算机", quantity=10_000, value=Decimal("999999999.99"),
+        status_zh="awaiting handover", turnaround_days=Decimal(9999))
+    cells = allocation._detail_row(row, widths, 6.5)
+    for cell, width in zip(cells, widths, strict=True):
+        assert stringWidth(cell, kit.FONT, 6.5) + 2 * kit.PADDING <= width, cell
+    assert cells[0] == "9999999" and cells[7] == "10000" and cells[8] == "999,999,999.99"
+    assert cells[5].startswith("机关事务管理局") and "→Municipal" in cells[5] and cells[5].endswith("…")
+    short = dataclasses.replace(row, giver="上海市统计局", giver_jurisdiction="上海市", receiver="杭州市教育局",
+                                receiver_jurisdiction="杭州市", item="台式计算机")
+    cells = allocation._detail_row(short, widths, 6.5)
+    assert cells[3:7] == ["上海市", "杭州市", "统计局→教育局", "台式计算机"]  # whole when they fit
+
+
+def test_fit_cuts_with_an_ellipsis_only_what_does_not_fit():
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    kit = render.kit
+    render.register_font()
+    for text in ("短", "台式计算机", "上海市机关事务管理局", "W" * 20, "i" * 20, "联想 M430 台式"):
+        for width in (20, 40, 60, 120):
+            out = kit.fit(text, width, 7)
+            assert stringWidth(out, kit.FONT, 7) <= width - 2 * kit.PADDING, (text, width)
+            if stringWidth(text, kit.FONT, 7) <= width - 2 * kit.PADDING:
+                assert out == text
+            else:
+                assert out.endswith("…") and text.startswith(out[:-1])

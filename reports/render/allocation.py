@@ -11,6 +11,11 @@ from ..data import AllocationReport
 from . import kit
 from .kit import ROWS_PER_TABLE, WIDTH, money, number, period, register_font
 
+# The detail's columns hold the largest figures a transfer can have (id to 9,999,999, quantity to 10,000, value
+# to 999,999,999.99, days to 9,999); names are fitted to their columns, an agency without its jurisdiction's name
+# when it starts with it (the From and To columns show it).
+DETAIL_WIDTHS = [12 * mm, 15 * mm, 15 * mm, 14 * mm, 14 * mm, 37 * mm, 22 * mm, 9 * mm, 20 * mm, 11 * mm, 9 * mm]
+
 
 def render_allocation_report(data: AllocationReport, generated_at=None) -> bytes:
     register_font()
@@ -60,18 +65,31 @@ def render_allocation_report(data: AllocationReport, generated_at=None) -> bytes
                            numeric_cols=(1, 2, 3, 4), long=True) if data.jurisdictions else kit.empty(s))
 
     story.append(CondPageBreak(40 * mm))
-    story.append(Paragraph(f"四、调拨明细 All transfers in the period ({len(data.rows):,})", s["h2"]))
+    story.append(Paragraph(f"四、调拨明细 All transfers in the period ({len(data.rows):,})", s["h2_long"]))
     header = ["编号\nNo.", "分配日期\nAllocated", "完成日期\nCompleted", "调出地区\nFrom", "调入地区\nTo",
               "调出单位 → 调入单位\nGiver → receiver", "物品\nItem", "数量\nQty", "原值(元)\nValue CNY",
               "状态\nStatus", "天数\nDays"]
-    widths = [11 * mm, 16 * mm, 16 * mm, 14 * mm, 14 * mm, 40 * mm, 22 * mm, 8 * mm, 18 * mm, 11 * mm, 8 * mm]
-    body = [[str(r.transfer_id), r.allocated_on.isoformat(), r.completed_on.isoformat() if r.completed_on else "—",
-             kit.clip(r.giver_jurisdiction, 5), kit.clip(r.receiver_jurisdiction, 5),
-             kit.clip(f"{r.giver}→{r.receiver}", 15), kit.clip(r.item, 8), str(r.quantity), money(r.value),
-             r.status_zh.split(" ")[0], number(r.turnaround_days, 0)] for r in data.rows]
+    widths = DETAIL_WIDTHS
+    size = 6.5
+    body = [_detail_row(r, widths, size) for r in data.rows]
     if not body:
         story.append(kit.empty(s))
     for start in range(0, len(body), ROWS_PER_TABLE):
         story.append(kit.table([header] + body[start:start + ROWS_PER_TABLE], widths, numeric_cols=(0, 7, 8, 10),
-                               long=True, font_size=6.5))
+                               long=True, font_size=size))
     return kit.build(data, story, "公物仓调剂调拨情况报告", "Period Allocation Report", generated_at)
+
+
+def _detail_row(r, widths, size):
+    fit = kit.fit
+    parties = kit.fit_pair(_agency(r.giver, r.giver_jurisdiction), _agency(r.receiver, r.receiver_jurisdiction),
+                           widths[5], size)
+    return [str(r.transfer_id), r.allocated_on.isoformat(), r.completed_on.isoformat() if r.completed_on else "—",
+            fit(r.giver_jurisdiction, widths[3], size), fit(r.receiver_jurisdiction, widths[4], size), parties,
+            fit(r.item, widths[6], size), str(r.quantity), money(r.value),
+            fit(r.status_zh.split(" ")[0], widths[9], size), number(r.turnaround_days, 0)]
+
+
+def _agency(name, jurisdiction):
+    """上海市统计局 in 上海市 → 统计局."""
+    return name[len(jurisdiction):] if jurisdiction and name.startswith(jurisdiction) and name != jurisdiction else name

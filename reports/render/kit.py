@@ -42,6 +42,7 @@ HEAD_BG = colors.HexColor("#e4eaf1")
 ZEBRA = colors.HexColor("#f6f8fa")
 ACCENT = colors.HexColor("#b22222")
 BARS = [colors.HexColor("#2f6690"), colors.HexColor("#d9822b"), colors.HexColor("#3a7d44")]
+PADDING = 3  # points left and right of a table cell's text
 ROWS_PER_TABLE = 400  # long tables are split in chunks so that reportlab never re-splits 10,000 rows
 
 
@@ -70,6 +71,9 @@ def styles():
         "subtitle": ParagraphStyle("subtitle", base, fontSize=10, leading=14, alignment=TA_CENTER,
                                    textColor=RULE),
         "h2": ParagraphStyle("h2", base, fontSize=11.5, leading=16, spaceBefore=6, spaceAfter=3, keepWithNext=1),
+        # before a long table, after a CondPageBreak: kept with the table, the heading would take the whole first
+        # chunk of rows to the next page and leave this one blank
+        "h2_long": ParagraphStyle("h2_long", base, fontSize=11.5, leading=16, spaceBefore=6, spaceAfter=3),
         "small": ParagraphStyle("small", base, fontSize=7.5, leading=10, textColor=RULE),
         "cell": ParagraphStyle("cell", base, fontSize=8, leading=9.5),
         "num": ParagraphStyle("num", base, fontSize=8, leading=10.5, alignment=TA_RIGHT),
@@ -180,7 +184,8 @@ class _SharedCellStyle(CellStyle):
         super().__init__(f"kit-{font_size}-{alignment}")
         self.fontname, self.fontsize, self.leading = FONT, font_size, font_size * 1.2
         self.color, self.alignment, self.valign = INK, alignment, "MIDDLE"
-        self.topPadding, self.bottomPadding, self.leftPadding, self.rightPadding = 1.5, 2, 3, 3
+        self.topPadding, self.bottomPadding = 1.5, 2
+        self.leftPadding = self.rightPadding = PADDING
         self._frozen = True
 
     def __setattr__(self, name, value):
@@ -305,11 +310,29 @@ def empty(s, text="本期无数据 No data for this period."):
 
 
 
-def clip(text, n):
-    """Cut text to n characters (East Asian characters count double width budget) for fixed columns."""
-    width = 0
+def fit(text, width, font_size):
+    """`text` as it fits a column `width` points wide (padding included) in the kit font at `font_size`:
+    whole, or cut with "…" so that it never runs over into the next cell."""
+    font = pdfmetrics.getFont(FONT)
+    room = width - 2 * PADDING
+    if font.stringWidth(text, font_size) <= room:
+        return text
+    room -= font.stringWidth("…", font_size)
     for i, ch in enumerate(text):
-        width += 2 if ord(ch) > 0x2E80 else 1
-        if width > 2 * n:
+        room -= font.stringWidth(ch, font_size)
+        if room < 0:
             return text[:i] + "…"
     return text
+
+
+def fit_pair(first, second, width, font_size, arrow="→"):
+    """"first→second" fitted to a column, each side keeping at least half of it when both must be cut."""
+    whole = f"{first}{arrow}{second}"
+    font = pdfmetrics.getFont(FONT)
+    room = width - 2 * PADDING
+    if font.stringWidth(whole, font_size) <= room:
+        return whole
+    side = (width - font.stringWidth(arrow, font_size)) / 2 + PADDING
+    first = fit(first, side, font_size)
+    rest = width - font.stringWidth(first + arrow, font_size)
+    return f"{first}{arrow}{fit(second, rest, font_size)}"

@@ -1,9 +1,7 @@
 """结算单 The settlement statement: balances, netting and payment instructions of a period."""
 
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    Paragraph,
-)
+from reportlab.platypus import CondPageBreak, Paragraph
 
 from ..data import SettlementStatement
 from . import kit
@@ -37,16 +35,18 @@ def render_settlement_statement(data: SettlementStatement, generated_at=None) ->
               Paragraph(p.status_zh, s["cell"])] for p in data.payments]
     story.append(kit.table(rows, [WIDTH * 0.26, WIDTH * 0.26, WIDTH * 0.18, WIDTH * 0.30], numeric_cols=(2,))
                  if data.payments else kit.empty(s, "无需支付 No payments are due."))
-    story.append(Paragraph(f"三、记账明细 Postings ({len(data.postings):,})", s["h2"]))
+    story.append(CondPageBreak(40 * mm))
+    story.append(Paragraph(f"三、记账明细 Postings ({len(data.postings):,})", s["h2_long"]))
     rows = [kit.header([("日期", "Date"), ("凭证", "Reference"), ("账户", "Account"), ("摘要", "Description"),
                      ("借方 (元)", "Debit"), ("贷方 (元)", "Credit")], s, right=(4, 5))]
-    rows += [[p.posted_on.isoformat(), kit.clip(p.reference, 8), kit.clip(p.account, 10), kit.clip(p.description, 18),
-              money(p.debit) if p.debit else "", money(p.credit) if p.credit else ""] for p in data.postings]
+    widths = [20 * mm, 24 * mm, 30 * mm, WIDTH - 122 * mm, 24 * mm, 24 * mm]
+    rows += [[p.posted_on.isoformat(), kit.fit(p.reference, widths[1], 7), kit.fit(p.account, widths[2], 7),
+              kit.fit(p.description, widths[3], 7), money(p.debit) if p.debit else "",
+              money(p.credit) if p.credit else ""] for p in data.postings]
     for start in range(1, max(len(rows), 2), ROWS_PER_TABLE):
         chunk = [rows[0]] + rows[start:start + ROWS_PER_TABLE]
         if len(chunk) > 1:
-            story.append(kit.table(chunk, [20 * mm, 24 * mm, 30 * mm, WIDTH - 122 * mm, 24 * mm, 24 * mm],
-                                   numeric_cols=(4, 5), long=True, font_size=7))
+            story.append(kit.table(chunk, widths, numeric_cols=(4, 5), long=True, font_size=7))
     if not data.postings:
         story.append(kit.empty(s))
     return kit.build(data, story, "区域利益补偿结算单", "Settlement Statement", generated_at)
