@@ -10,6 +10,7 @@
 import datetime
 import hashlib
 import json
+import time
 from decimal import Decimal
 from functools import reduce
 
@@ -31,6 +32,7 @@ from kernel.errors import InvalidCursor, ValidationFailed
 DEFAULT_PAGE_SIZE = 50
 CURSOR_SALT = "gwc.cursor"
 TOTAL_COUNT_EXACT = 10_000
+ESTIMATE_TRUSTED = 100_000  # planner estimates above this are answered without counting
 
 
 def max_page_size():
@@ -43,8 +45,9 @@ class CountableConnection(graphene.relay.Connection):
 
     total_count = graphene.Int(required=True, description=(
         f"Number of items matching the filters, counted only when selected. Exact up to {TOTAL_COUNT_EXACT:,}; "
-        f"above that an estimate (PostgreSQL's planner estimate, never below {TOTAL_COUNT_EXACT + 1:,}), so a "
-        f"count of a huge list costs no full scan."))
+        f"above that an estimate (PostgreSQL's planner estimate, never below {TOTAL_COUNT_EXACT + 1:,}), and the "
+        f"estimate alone, without counting, where the planner expects more than {ESTIMATE_TRUSTED:,} items, so a "
+        f"count of a huge list costs no scan."))
 
     def resolve_total_count(root, info):
         return total_count(root.iterable)
@@ -52,14 +55,39 @@ class CountableConnection(graphene.relay.Connection):
 
 def total_count(queryset):
     """The exact count up to TOTAL_COUNT_EXACT (a bounded `COUNT(*)` over a LIMIT subquery); above it the
-    planner's row estimate on PostgreSQL (at least TOTAL_COUNT_EXACT + 1), TOTAL_COUNT_EXACT + 1 elsewhere."""
-    bounded = queryset.order_by()[:TOTAL_COUNT_EXACT + 1].count()
-    if bounded <= TOTAL_COUNT_EXACT:
+    planner's row estimate on PostgreSQL (at least TOTAL_COUNT_EXACT + 1), TOTAL_COUNT_EXACT + 1 elsewhere.
+    On a PostgreSQL table of more than ESTIMATE_TRUSTED rows the planner is asked first, and when it expects
+    more than ESTIMATE_TRUSTED matches its estimate is the answer (one planning, no count)."""
+    rows = queryset.order_by().values("pk")
+    postgres = queryset.db is not None and connections[queryset.db].vendor == "postgresql"
+    estimate = None
+    if postgres and table_rows(queryset.model, queryset.db) > ESTIMATE_TRUSTED:
+        estimate = planner_rows(rows)
+        if estimate > ESTIMATE_TRUSTED:
+            return estimate
+    bounded = rows[:TOTAL_COUNT_EXACT + 1].count()
+    if bounded <= TOTAL_COUNT_EXACT or not postgres:
         return bounded
-    if queryset.db and connections[queryset.db].vendor == "postgresql":
-        plan = json.loads(queryset.order_by().explain(format="json"))
-        return max(bounded, int(plan[0]["Plan"]["Plan Rows"]))
-    return bounded
+    return max(bounded, planner_rows(rows) if estimate is None else estimate)
+
+
+def planner_rows(queryset):
+    return int(json.loads(queryset.explain(format="json"))[0]["Plan"]["Plan Rows"])
+
+
+_table_rows: dict = {}
+
+
+def table_rows(model, db):
+    """PostgreSQL's row estimate of the model's table (pg_class.reltuples), read at most once a minute."""
+    key = (db, model._meta.db_table)
+    found = _table_rows.get(key)
+    if found is None or time.monotonic() - found[1] > 60:
+        with connections[db].cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+            row = cursor.fetchone()
+        found = _table_rows[key] = (max(0, int(row[0])) if row else 0, time.monotonic())
+    return found[0]
 
 
 # --- order keys -------------------------------------------------------------------------------------------

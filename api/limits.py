@@ -9,7 +9,8 @@
   FIELD_COSTS; a geometry field its size
   (GEOMETRY_COSTS: a point 1, a simplified outline 50, a full-resolution boundary 5000 unless `simplify`
   is given). Children cost as many times as their parent list may repeat them;
-- size: at most GRAPHQL_MAX_FIELDS field selections (aliases included) and GRAPHQL_MAX_TOKENS tokens,
+- size: at most GRAPHQL_MAX_FIELDS field selections (aliases included) and GRAPHQL_MAX_TOKENS tokens
+  (api.documents.size_error),
   checked before the standard validation rules, some of which are quadratic in the number of fields;
 - introspection: refused unless `settings.GRAPHQL_INTROSPECTION`;
 - time: a request may run for GRAPHQL_TIME_BUDGET seconds (`time_budget`: statement_timeout on
@@ -43,7 +44,6 @@ from graphql import (
     VariableNode,
     get_named_type,
     is_introspection_type,
-    parse,
 )
 
 PAGE_ARGUMENTS = ("first", "last")
@@ -192,25 +192,6 @@ def count_fields(document):
             elif hasattr(value, "keys") and not isinstance(value, str):
                 stack.append(value)
     return count
-
-
-def check_document_size(query):
-    """Refuse, before the standard validation rules (some are quadratic in the number of fields, e.g.
-    overlapping-field checks over 1000 aliases), a document with more than GRAPHQL_MAX_FIELDS selections
-    or GRAPHQL_MAX_TOKENS tokens. Returns None or the limit error."""
-    if not isinstance(query, str):
-        return None
-    try:
-        document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
-    except GraphQLError as exc:
-        if "Parsing aborted" in exc.message or "token" in exc.message.lower():
-            return limit_error(exc.message, None, "tokens", settings.GRAPHQL_MAX_TOKENS, None)
-        return None  # a syntax error: the normal path reports it
-    fields = count_fields(document)
-    if fields > settings.GRAPHQL_MAX_FIELDS:
-        return limit_error(f"The query selects {fields} fields (aliases included); the maximum is "
-                           f"{settings.GRAPHQL_MAX_FIELDS}.", None, "fields", settings.GRAPHQL_MAX_FIELDS, fields)
-    return None
 
 
 def limit_error(message, nodes, limit, maximum, actual):

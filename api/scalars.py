@@ -24,6 +24,8 @@ class Geometry(graphene.Scalar):
     def serialize(geometry):
         if geometry is None or isinstance(geometry, dict):  # a dict: already shaped (see `shaped_geojson`)
             return geometry
+        if geometry.geom_typeid == 0:  # a point (every listing, asset and agency): no round trip through GDAL
+            return {"type": "Point", "coordinates": list(geometry.coords)}
         return json.loads(geometry.geojson)
 
     @classmethod

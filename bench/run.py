@@ -14,6 +14,7 @@ import os
 import platform
 import random
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -199,11 +200,14 @@ def generate_points(region, n):
 
 # --- search and the listing page ------------------------------------------------------------------------
 def knn_variants(user):
-    """Our selector, the same filter and columns in hand-written SQL, and the ids-only `<->` query."""
+    """Our selector; the same filter and columns in hand-written SQL, prepared by PostgreSQL as ours is
+    (raw_same_filter) and through Django's plain cursor, planned every time (raw_same_filter_unprepared); and
+    the ids-only `<->` query (prepared)."""
     from django.contrib.gis.geos import Point
 
     from exchange import selectors
     from exchange.models import Asset, Listing, OfficeSpace
+    from exchange.selectors.nearest import _PreparedCursor
     from regions.models import Agency
     from regions.permissions import get_principal
 
@@ -215,27 +219,37 @@ def knn_variants(user):
             f"JOIN {Agency._meta.db_table} a ON a.id = l.agency_id "
             f"LEFT JOIN {Asset._meta.db_table} s ON s.id = l.asset_id "
             f"LEFT JOIN {OfficeSpace._meta.db_table} o ON o.id = l.office_space_id "
-            "WHERE l.jurisdiction_id = ANY(%s) OR (l.own_window_ends_at <= %s "
+            "WHERE l.jurisdiction_id = ANY(%s) OR (l.own_window_ends_at <= now() "
             "AND l.region_id = ANY(%s) AND l.status = 'open') ORDER BY l.location <-> p.g LIMIT 20")
     ids_only = (f"SELECT id FROM {Listing._meta.db_table} "
                 "ORDER BY location <-> ST_SetSRID(ST_MakePoint(%s, %s), 4326) LIMIT 20")
     readable = sorted(principal.readable_jurisdictions)
     regions = sorted(principal.regions)
 
+    def prepared():
+        connection.ensure_connection()
+        return connection._prepare_cursor(_PreparedCursor(connection.connection))
+
     def ours(lon, lat):
-        return [x.pk for x in selectors.listings_for(user, near=Point(lon, lat, srid=4326))[:20]]
+        return [x.pk for x in selectors.nearest_listings(user, Point(lon, lat, srid=4326), limit=20)]
 
     def raw_same(lon, lat):
+        with prepared() as cursor:
+            cursor.execute(same, [lon, lat, readable, regions])
+            return [r[0] for r in cursor.fetchall()]
+
+    def raw_same_unprepared(lon, lat):
         with connection.cursor() as cursor:
-            cursor.execute(same, [lon, lat, readable, timezone.now(), regions])
+            cursor.execute(same, [lon, lat, readable, regions])
             return [r[0] for r in cursor.fetchall()]
 
     def raw_ids(lon, lat):
-        with connection.cursor() as cursor:
+        with prepared() as cursor:
             cursor.execute(ids_only, [lon, lat])
             return [r[0] for r in cursor.fetchall()]
 
-    return {"ours": ours, "raw_same_filter": raw_same, "raw_ids_only": raw_ids}
+    return {"ours": ours, "raw_same_filter": raw_same, "raw_same_filter_unprepared": raw_same_unprepared,
+            "raw_ids_only": raw_ids}
 
 
 def knn_points(n):
@@ -320,8 +334,18 @@ def _free_port():
 
 
 def _session_for(user):
+    """A signed-in session cookie that has passed the second factor where the region asks for one (the
+    coordinator enrols a TOTP device through the real setup page)."""
+    from django_otp.oath import totp
+
+    from regions import two_factor
+
     client = Client()
     client.force_login(user)
+    if client.get("/").status_code == 302 and two_factor.step_after_password(user) == "enrol":
+        device = two_factor.pending_device(user)
+        code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+        client.post("/accounts/two-factor/setup/", {"token": code})
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
@@ -336,6 +360,14 @@ def bench_endpoint(users):
            "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "False",
            "WEB_CONCURRENCY": str(workers), "GUNICORN_ACCESS_LOG": "/dev/null", "GUNICORN_LOG_LEVEL": "warning",
            "GRAPHQL_TOKEN_RATE": "100000/m", "LOG_LEVEL": "WARNING"}
+    redis = None
+    if shutil.which("redis-server"):  # rate-limit counters shared by the workers, as in production
+        redis_port = _free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env["RATELIMIT_CACHE_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+    else:
+        notes["endpoint_rate_limit_store"] = "no redis-server: rate-limit counters in the database cache"
     server = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=settings.BASE_DIR, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     session = _session_for(users["coordinator"])
@@ -428,6 +460,9 @@ def bench_endpoint(users):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=30)
 
 
 # --- list query counts with realistic data -------------------------------------------------------------

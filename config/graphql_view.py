@@ -14,16 +14,19 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse
+from django.db import connection, transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene.utils.str_converters import to_camel_case
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 
-from api import limits, persisted
+from api import documents, limits, persisted
 from api.limits import caller_key
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, validate_schema
 from kernel.errors import DomainError, NotAuthenticated, public_code
 from regions.services.tokens import authenticate
 
@@ -143,15 +146,56 @@ class ExchangeGraphQLView(GraphQLView):
     # --- execution --------------------------------------------------------------------------------------
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
-        self.validation_rules = limits.validation_rules(variables if isinstance(variables, dict) else None)
-        too_big = limits.check_document_size(query)
-        if too_big is not None:
-            return ExecutionResult(data=None, errors=[too_big])
         with limits.time_budget():
-            result = super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+            result = self.run_document(request, query, variables if isinstance(variables, dict) else None,
+                                       operation_name, show_graphiql)
         if result is not None and result.errors:
             result.errors = [self.typed_error(request, error) for error in result.errors]
         return result
+
+    def run_document(self, request, query, variables, operation_name, show_graphiql):
+        """graphene-django's execution with the document parsed and validated once per process
+        (api.documents) instead of on every request."""
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        too_big = documents.size_error(query) if isinstance(query, str) else None
+        if too_big is not None:
+            return ExecutionResult(data=None, errors=[too_big])
+        schema = self.schema.graphql_schema
+        schema_errors = validate_schema(schema)
+        if schema_errors:
+            return ExecutionResult(data=None, errors=schema_errors)
+        document, syntax_error = documents.parse_document(query)
+        if syntax_error is not None:
+            return ExecutionResult(errors=[syntax_error])
+        operation = get_operation_ast(document, operation_name)
+        if request.method.lower() == "get" and operation is not None and operation.operation != OperationType.QUERY:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseNotAllowed(
+                ["POST"], f"Can only perform a {operation.operation.value} operation from a POST request."))
+        errors = documents.validation_errors(schema, query, variables)
+        if errors:
+            return ExecutionResult(data=None, errors=errors)
+        options = {"root_value": self.get_root_value(request), "context_value": self.get_context(request),
+                   "variable_values": variables, "operation_name": operation_name,
+                   "middleware": self.get_middleware(request)}
+        if self.execution_context_class:
+            options["execution_context_class"] = self.execution_context_class
+        try:
+            if operation is not None and operation.operation == OperationType.MUTATION and (
+                    graphene_settings.ATOMIC_MUTATIONS is True
+                    or connection.settings_dict.get("ATOMIC_MUTATIONS", False) is True):
+                with transaction.atomic():
+                    result = execute(schema, document, **options)
+                    if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                        transaction.set_rollback(True)
+                return result
+            return execute(schema, document, **options)
+        except Exception as exc:  # noqa: BLE001 - graphene-django's contract: reported as a GraphQL error
+            return ExecutionResult(errors=[exc])
 
     @staticmethod
     def typed_error(request, error):

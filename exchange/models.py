@@ -10,6 +10,7 @@ from django.contrib.gis.db import models
 from django.contrib.gis.geos import Point
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -329,7 +330,7 @@ class Listing(models.Model):
         """Open listings are visible region-wide once the own-jurisdiction window has passed, and to
         every agency of the listing's jurisdiction during it; a listing stays visible to those who
         requested it (the edge TransferRequest.listing)."""
-        now = timezone.now()
+        now = Now()  # the database's clock: the SQL stays the same from one moment to the next
         own = principal.staff_agency_jurisdictions | principal.bureau_jurisdictions
         requested = TransferRequest.objects.filter(
             Q(agency_id__in=principal.staff_agencies) | Q(agency__jurisdiction_id__in=principal.bureau_jurisdictions))
@@ -349,8 +350,8 @@ class Listing(models.Model):
         """km from the point a search measured from (set by `listings_for`), by the WGS84 geodesic; else None."""
         if getattr(self, "near_lon", None) is None:
             return None
-
-
+        if "search_m" in self.__dict__:  # a page's distances, computed together (selectors.ListingIterable)
+            return self.__dict__["search_m"] / 1000
         return geodesic_m(Point(self.near_lon, self.near_lat, srid=4326), self.location) / 1000
 
     def window_at(self, when=None):

@@ -23,11 +23,14 @@ from exchange.models import (
     TransferRequest,
 )
 from kernel.errors import NotFound, ValidationFailed
+from kernel.geo import geodesic_m_array
 from kernel.models import AuditEvent
 from kernel.refcache import RowCache, attach
 from regions.models import Agency, Jurisdiction
 from regions.permissions import get_principal, restrict
 from regions.reference import JURISDICTIONS, REGIONS
+
+from . import nearest
 
 # Joined in SQL: the rows that vary. Regions, jurisdictions and asset classes come from per-process caches
 # (kernel.refcache): an 8-table join costs PostgreSQL tens of ms to plan, this one under 1 ms.
@@ -40,13 +43,24 @@ class ListingIterable(ModelIterable):
     reference caches (no query, no join once cached)."""
 
     def __iter__(self):
-        rows = list(super().__iter__())
-        JURISDICTIONS.get_many({r.jurisdiction_id for r in rows} | {r.agency.jurisdiction_id for r in rows})
-        attach(rows, "region", REGIONS)
-        attach(rows, "jurisdiction", JURISDICTIONS)
-        attach([r.agency for r in rows], "jurisdiction", JURISDICTIONS)
-        attach([r.asset for r in rows if r.asset_id], "asset_class", ASSET_CLASSES)
-        yield from rows
+        yield from with_reference(list(super().__iter__()))
+
+
+def with_reference(rows):
+    """Listings (agency, asset and office space joined) with their region, jurisdiction, agency's
+    jurisdiction and asset class attached from the reference caches, and, after a search from a point,
+    their geodesic distances computed together."""
+    JURISDICTIONS.get_many({r.jurisdiction_id for r in rows} | {r.agency.jurisdiction_id for r in rows})
+    attach(rows, "region", REGIONS)
+    attach(rows, "jurisdiction", JURISDICTIONS)
+    attach([r.agency for r in rows], "jurisdiction", JURISDICTIONS)
+    attach([r.asset for r in rows if r.asset_id], "asset_class", ASSET_CLASSES)
+    if rows and getattr(rows[0], "near_lon", None) is not None:
+        lon, lat = zip(*(r.location.coords for r in rows), strict=True)
+        metres = geodesic_m_array(rows[0].near_lon, rows[0].near_lat, lon, lat)
+        for row, m in zip(rows, metres.tolist(), strict=True):
+            row.search_m = m
+    return rows
 
 
 def listings_base():
@@ -142,6 +156,16 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
         # KNN `<->` alone (no tie-break column) lets PostgreSQL walk the GiST index in distance order.
         return qs.order_by(GeometryDistance("location", point))
     return qs.order_by("distance_m", "id")
+
+
+def nearest_listings(user, point, *, limit=20, **filters):
+    """The `limit` listings visible to the user nearest `point` (`filters`: Listing field lookups), as
+    `listings_for(user, near=point).filter(**filters)[:limit]` gives them; on PostGIS from a statement compiled
+    once per principal and prepared (exchange.selectors.nearest)."""
+    if connection.vendor != "postgresql":
+        return list(listings_for(user, near=point).filter(**filters)[:limit])
+    return with_reference(nearest.nearest(user, point, limit, lambda p: listings_for(user, near=p).filter(**filters),
+                                          sorted(filters.items())))
 
 
 def my_listings(user):
