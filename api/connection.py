@@ -27,7 +27,9 @@ from django.db.models.expressions import ExpressionWrapper
 from graphene_django.filter import DjangoFilterConnectionField
 
 from graphql import GraphQLError
+from kernel import prepared
 from kernel.errors import InvalidCursor, ValidationFailed
+from regions.permissions import get_principal, scope_key
 
 DEFAULT_PAGE_SIZE = 50
 CURSOR_SALT = "gwc.cursor"
@@ -251,13 +253,15 @@ def beyond(keys, values, forward):
     return reduce(lambda a, b: a | b, terms)
 
 
-def keyset_page(connection, queryset, info, args):
-    """One page of `queryset` as a `connection` (Relay arguments first/after/last/before)."""
+def keyset_page(connection, queryset, info, args, rebuild=None):
+    """One page of `queryset` as a `connection` (Relay arguments first/after/last/before). `rebuild(point)`,
+    given for a connection searched from a point (`near`), makes the same queryset near another point: the
+    first page is then read from a statement compiled once (kernel.prepared)."""
     if not isinstance(queryset, QuerySet):
         raise TypeError(f"{info.field_name}: keyset paging needs a QuerySet, got {type(queryset).__name__}")
     keys = order_keys(queryset)
     tag = connection_tag(info, keys)
-    rows = queryset.annotate(**{k.alias: k.expression for k in keys})
+    rows = _annotated(queryset, keys)
     after, before = args.get("after"), args.get("before")
     if after:
         rows = rows.filter(beyond(keys, decode_cursor(after, tag, keys, "after"), True))
@@ -266,7 +270,10 @@ def keyset_page(connection, queryset, info, args):
     first, last = args.get("first"), args.get("last")
     if first is not None or last is None:
         size = DEFAULT_PAGE_SIZE if first is None else first
-        page = _knn_page(rows, keys, size + 1)
+        prepared_page = None
+        if rebuild is not None and not after and not before:
+            prepared_page = (_statement_key(info, args, size + 1), rebuild, args["near"])
+        page = _knn_page(rows, keys, size + 1, prepared_page)
         if page is None:
             page = list(rows.order_by(*(k.order() for k in keys))[:size + 1])
         has_next, has_previous = len(page) > size, bool(after)
@@ -290,7 +297,26 @@ def keyset_page(connection, queryset, info, args):
 KNN_TIE_PAD = 20
 
 
-def _knn_page(rows, keys, n):
+def _annotated(queryset, keys):
+    return queryset.annotate(**{k.alias: k.expression for k in keys})
+
+
+def _statement_key(info, args, n):
+    """What a connection's first page query is made of: the field, the caller's scope, the arguments but the
+    point, and the page size."""
+    others = json.dumps({k: v for k, v in args.items() if k != "near"}, sort_keys=True, default=str)
+    return ("page", info.parent_type.name, info.field_name, scope_key(get_principal(info.context.user)),
+            others, n)
+
+
+def _knn_rows(queryset, n):
+    """The queryset's first n + KNN_TIE_PAD rows in KNN order, with its order keys annotated (near its own
+    point: a statement compiled from it must carry no other search's point)."""
+    keys = order_keys(queryset)
+    return _annotated(queryset, keys).order_by(keys[0].order())[:n + KNN_TIE_PAD]
+
+
+def _knn_page(rows, keys, n, prepared_page=None):
     """The first `n` rows in (distance, pk) order when the order is a PostGIS KNN distance: PostgreSQL walks
     the GiST index only for `ORDER BY location <-> point` alone (with `, id` it sorts every row), so the page
     is read in distance order with KNN_TIE_PAD rows more and ordered by (distance, pk) here. Exact when fewer
@@ -298,7 +324,11 @@ def _knn_page(rows, keys, n):
     if (len(keys) != 2 or keys[1].signature != "pk" or keys[0].descending or rows.db is None
             or connections[rows.db].vendor != "postgresql" or not isinstance(keys[0].expression, GeometryDistance)):
         return None
-    fetched = list(rows.order_by(keys[0].order())[:n + KNN_TIE_PAD])
+    found = None
+    if prepared_page is not None:
+        key, rebuild, point = prepared_page
+        found = prepared.statement(key, lambda p: _knn_rows(rebuild(p), n))
+    fetched = found.run(point) if found else list(rows.order_by(keys[0].order())[:n + KNN_TIE_PAD])
     distance = keys[0].alias
     fetched.sort(key=lambda row: (getattr(row, distance), row.pk))
     if len(fetched) == n + KNN_TIE_PAD and len(fetched) > n and \
@@ -338,4 +368,10 @@ class PagedConnectionField(DjangoFilterConnectionField):
             queryset = queryset_resolver(connection, iterable, info, args)
         except ValidationError as exc:  # a filter value the filterset refused
             raise ValidationFailed(" ".join(exc.messages)) from exc
-        return keyset_page(connection, queryset, info, args)
+        rebuild = None
+        if args.get("near") is not None:
+            def rebuild(point):
+                changed = {**args, "near": point}
+                again = resolver(root, info, **changed)
+                return queryset_resolver(connection, default_manager if again is None else again, info, changed)
+        return keyset_page(connection, queryset, info, args, rebuild)

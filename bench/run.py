@@ -207,7 +207,7 @@ def knn_variants(user):
 
     from exchange import selectors
     from exchange.models import Asset, Listing, OfficeSpace
-    from exchange.selectors.nearest import _PreparedCursor
+    from kernel.prepared import PreparedCursor
     from regions.models import Agency
     from regions.permissions import get_principal
 
@@ -228,7 +228,7 @@ def knn_variants(user):
 
     def prepared():
         connection.ensure_connection()
-        return connection._prepare_cursor(_PreparedCursor(connection.connection))
+        return connection._prepare_cursor(PreparedCursor(connection.connection))
 
     def ours(lon, lat):
         return [x.pk for x in selectors.nearest_listings(user, Point(lon, lat, srid=4326), limit=20)]

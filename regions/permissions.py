@@ -8,7 +8,7 @@ force count: revoked ones and those past their end date are ignored. An API toke
 manager of its jurisdiction, read-only unless it has the write scope, and only while its creator is
 active and still holds a bureau role covering that jurisdiction (checked each time the token authenticates).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -91,6 +91,13 @@ class Principal:
 
     def has_role(self, role):
         return role in self.roles
+
+
+def scope_key(principal):
+    """What the permission filters of a principal are made of (its sets and roles, not who it is), hashable:
+    the key of statements compiled once per scope (kernel.prepared)."""
+    return tuple((f.name, getattr(getattr(principal, f.name), "pk", getattr(principal, f.name)))
+                 for f in fields(principal) if f.name != "user_id")
 
 
 def principal_for_token(token):

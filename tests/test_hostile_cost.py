@@ -133,3 +133,19 @@ def test_a_runaway_mutation_ends_with_a_typed_time_limit(client, region_world, s
     assert body["data"]["withdrawListing"]["errors"] == [{"code": "LIMIT_EXCEEDED"}], body
     listing.refresh_from_db()
     assert listing.status == "open"  # rolled back
+
+
+def test_a_cached_document_is_judged_again_for_each_page_size(coordinator, settings):
+    """Documents are parsed and validated once per process (api.documents), but the cost depends on the
+    variables: the same document passes with a small page and is refused with a large one, in any order."""
+    settings.GRAPHQL_MAX_COST = 60
+    query = ("query Page($first: Int) { a: listings(first: $first) { totalCount } "
+             "b: listings(first: $first) { totalCount } }")
+    for first, allowed in ((5, True), (40, False), (5, True), (40, False)):
+        status, body = post(coordinator, query, {"first": first})
+        assert (status == 200 and "errors" not in body) is allowed, body
+        if not allowed:
+            assert body["errors"][0]["extensions"]["limit"] == "cost"
+    settings.GRAPHQL_MAX_COST = 10_000  # a setting changed at run time applies to cached documents too
+    status, body = post(coordinator, query, {"first": 40})
+    assert status == 200 and "errors" not in body, body

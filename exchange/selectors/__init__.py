@@ -22,15 +22,14 @@ from exchange.models import (
     Transfer,
     TransferRequest,
 )
+from kernel import prepared
 from kernel.errors import NotFound, ValidationFailed
 from kernel.geo import geodesic_m_array
 from kernel.models import AuditEvent
 from kernel.refcache import RowCache, attach
 from regions.models import Agency, Jurisdiction
-from regions.permissions import get_principal, restrict
+from regions.permissions import get_principal, restrict, scope_key
 from regions.reference import JURISDICTIONS, REGIONS
-
-from . import nearest
 
 # Joined in SQL: the rows that vary. Regions, jurisdictions and asset classes come from per-process caches
 # (kernel.refcache): an 8-table join costs PostgreSQL tens of ms to plan, this one under 1 ms.
@@ -43,7 +42,11 @@ class ListingIterable(ModelIterable):
     reference caches (no query, no join once cached)."""
 
     def __iter__(self):
-        yield from with_reference(list(super().__iter__()))
+        yield from self.finish(list(super().__iter__()))
+
+    @staticmethod
+    def finish(rows):
+        return with_reference(rows)
 
 
 def with_reference(rows):
@@ -161,11 +164,12 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
 def nearest_listings(user, point, *, limit=20, **filters):
     """The `limit` listings visible to the user nearest `point` (`filters`: Listing field lookups), as
     `listings_for(user, near=point).filter(**filters)[:limit]` gives them; on PostGIS from a statement compiled
-    once per principal and prepared (exchange.selectors.nearest)."""
+    once per scope and prepared (kernel.prepared)."""
     if connection.vendor != "postgresql":
         return list(listings_for(user, near=point).filter(**filters)[:limit])
-    return with_reference(nearest.nearest(user, point, limit, lambda p: listings_for(user, near=p).filter(**filters),
-                                          sorted(filters.items())))
+    key = ("nearest_listings", scope_key(get_principal(user)), connection.alias, tuple(sorted(filters.items())), limit)
+    found = prepared.statement(key, lambda p: listings_for(user, near=p).filter(**filters)[:limit])
+    return found.run(point) if found else list(listings_for(user, near=point).filter(**filters)[:limit])
 
 
 def my_listings(user):

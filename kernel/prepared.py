@@ -1,0 +1,115 @@
+"""Statements compiled once and prepared by PostgreSQL: the nearest-first searches.
+
+Building and compiling a nearest-first listing query through the ORM (permission filter, joins, KNN order)
+costs more than PostgreSQL takes to plan and run it. A `Statement` is the queryset compiled once, near a
+stand-in point; the point's parameters are found in the compiled SQL, and each search runs the statement with
+the real point, as a server-side prepared statement (PostgreSQL plans it once per connection). Callers key
+statements by what the SQL is made of (the principal's scope, the filters, the limit), and build them with the
+time left to the database (`now()`), so that nothing else in the parameters changes from one search to the next.
+Rows become the model instances Django's ModelIterable makes, finished as the queryset's iterable class
+finishes them (its `finish(rows)`, when it has one).
+
+Prepared statements live on the connection: behind a transaction-mode connection pooler (PgBouncer) they
+need its prepared-statement support.
+"""
+from collections import OrderedDict
+from threading import Lock
+
+import psycopg
+from django.contrib.gis.db.backends.postgis.adapter import PostGISAdapter
+from django.contrib.gis.geos import Point
+from django.db import connection
+from django.db.models.query import get_related_populators
+
+STATEMENTS = 256  # compiled statements kept per process (least recently used dropped)
+# points no search sends, to find the point's parameters in the compiled SQL
+STAND_IN, OTHER_STAND_IN = (179.000123456789, -89.000987654321), (-179.000567891234, 10.000345678912)
+
+
+def _slots(params, point):
+    """For each parameter: "point" (the point's geometry), "lon", "lat" (its coordinates) or None."""
+    geometry = PostGISAdapter(Point(*point, srid=4326))
+    return [("point" if p == geometry else "lon" if p == point[0] else "lat" if p == point[1] else None)
+            for p in params]
+
+
+class PreparedCursor(psycopg.Cursor):
+    """A server-side-binding cursor whose statements PostgreSQL prepares (Django's cursors bind client-side
+    and never prepare)."""
+
+    def execute(self, query, params=None, **kwargs):
+        kwargs.setdefault("prepare", True)
+        return super().execute(query, params, **kwargs)
+
+
+class NotPreparable(Exception):
+    """The point shapes more of the query than its own parameters (e.g. a distance prefilter in degrees)."""
+
+
+class Statement:
+    """One query compiled near a stand-in point: SQL, its parameters with the point's slots marked, and how
+    its rows become model instances (as Django's ModelIterable makes them). `build(point)` is compiled near
+    two stand-ins: where anything but the point's own parameters differs, the query is NotPreparable."""
+
+    def __init__(self, build):
+        queryset = build(Point(*STAND_IN, srid=4326))
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        self.sql, params = compiler.as_sql()
+        self.slots = _slots(params, STAND_IN)
+        other_sql, other = build(Point(*OTHER_STAND_IN, srid=4326)).query.get_compiler(using=queryset.db).as_sql()
+        other_slots = _slots(other, OTHER_STAND_IN)
+        if ("point" not in self.slots or other_sql != self.sql or other_slots != self.slots
+                or any(slot is None and a != b for slot, a, b in zip(self.slots, params, other, strict=True))):
+            raise NotPreparable(self.sql[:200])
+        self.params, self.db, self.compiler = list(params), queryset.db, compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        self.converters = compiler.get_converters([s[0] for s in select])
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start:self.end]]
+        self.populators = get_related_populators(klass_info, select, self.db)
+        self.annotations = list(compiler.annotation_col_map.items())
+        self.finish = getattr(queryset._iterable_class, "finish", None)
+
+    def run(self, point):
+        point = Point(point.x, point.y, srid=4326)
+        values = {"point": PostGISAdapter(point), "lon": point.x, "lat": point.y, None: None}
+        params = [values[slot] if slot else p for slot, p in zip(self.slots, self.params, strict=True)]
+        connection.ensure_connection()
+        with connection._prepare_cursor(PreparedCursor(connection.connection)) as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        found = []
+        for row in rows:
+            obj = self.model.from_db(self.db, self.init_list, row[self.start:self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return self.finish(found) if self.finish else found
+
+
+_statements: OrderedDict = OrderedDict()
+_lock = Lock()
+
+
+def statement(key, build):
+    """The statement for `key`, compiled once from `build(point)` (a queryset near the point), or None when
+    the query is not preparable (also remembered); the least recently used are dropped beyond STATEMENTS."""
+    with _lock:
+        if key in _statements:
+            _statements.move_to_end(key)
+            return _statements[key]
+    try:
+        found = Statement(build)
+    except NotPreparable:
+        found = None
+    with _lock:
+        _statements[key] = found
+        while len(_statements) > STATEMENTS:
+            _statements.popitem(last=False)
+    return found

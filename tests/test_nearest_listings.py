@@ -1,0 +1,120 @@
+"""Nearest-first listings from the compiled statement (exchange.selectors.nearest_listings) are the listings
+`listings_for(user, near=point)` gives, in the same order, for every role; the statement is compiled once per
+scope and runs as one query; what changes in the data is seen at once."""
+import random
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.db import connection
+
+from exchange import selectors
+from exchange.models import Listing
+from exchange.services import items
+from kernel import prepared
+from kernel.geo import geodesic_m
+from tests import factories_exchange as fx
+from tests.factories import pk_of
+
+ROLES = ["coordinator", "auditor", "bureau_a", "bureau_b", "staff_a", "staff_b"]
+
+
+@pytest.fixture
+def spread(region_world):
+    """Listings of both cities at seeded points: city A's in their own-jurisdiction window (seen in city A
+    only), city B's past it (seen region-wide), and one withdrawn."""
+    fx.standard_set(region_world["region"], own_window_days=5)
+    rng = random.Random(7)
+    made = []
+    for i in range(24):
+        city = "a" if i % 2 else "b"
+        point = Point(120.0 + rng.random() * 1.6, 30.0 + rng.random() * 1.4, srid=4326)
+        item = fx.asset(region_world[f"agency_{city}"], location=point)
+        made.append(items.mark_idle(region_world["users"][f"staff_{city}"], asset=item))
+    Listing.objects.filter(agency=region_world["agency_b"]).update(
+        own_window_ends_at=Listing.objects.get(pk=made[0].pk).opened_at)
+    made[3].status = Listing.Status.WITHDRAWN
+    made[3].save(update_fields=["status"])
+    return region_world
+
+
+def points():
+    rng = random.Random(11)
+    return [Point(119.8 + rng.random() * 2, 29.8 + rng.random() * 1.8, srid=4326) for _ in range(4)]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_same_listings_in_the_same_order_as_listings_for(spread, role):
+    user = spread["users"][role]
+    for point in points():
+        expected = list(selectors.listings_for(user, near=point)[:7])
+        found = selectors.nearest_listings(user, point, limit=7)
+        assert [x.pk for x in found] == [x.pk for x in expected]
+        assert [x.agency.name_zh for x in found] == [x.agency.name_zh for x in expected]
+        assert [x.asset.asset_class.code for x in found] == [x.asset.asset_class.code for x in expected]
+        assert [x.jurisdiction.code for x in found] == [x.jurisdiction.code for x in expected]
+        for x in found:
+            assert x.search_km == pytest.approx(geodesic_m(point, x.location) / 1000, abs=1e-9)
+
+
+def test_scopes_see_their_own_listings(spread):
+    point = points()[0]
+    seen = {role: {x.agency_id for x in selectors.nearest_listings(spread["users"][role], point, limit=30)}
+            for role in ("staff_a", "staff_b")}
+    assert seen["staff_a"] == {spread["agency_a"].pk, spread["agency_b"].pk}  # B's are past their own window
+    assert seen["staff_b"] == {spread["agency_b"].pk}  # A's are still in theirs
+
+
+def test_filters_apply(spread):
+    point = points()[1]
+    user = spread["users"]["coordinator"]
+    found = selectors.nearest_listings(user, point, limit=30, status=Listing.Status.OPEN)
+    assert found and all(x.status == Listing.Status.OPEN for x in found)
+    assert len(found) == Listing.objects.filter(status=Listing.Status.OPEN).count()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled statement is PostGIS-only")
+def test_compiled_once_per_scope_one_query_each_and_data_changes_seen(spread, django_assert_num_queries):
+    prepared._statements.clear()
+    user = spread["users"]["coordinator"]
+    first, second = points()[:2]
+    selectors.nearest_listings(user, first, limit=5)
+    assert len(prepared._statements) == 1
+    with django_assert_num_queries(1):
+        found = selectors.nearest_listings(user, second, limit=5)
+    Listing.objects.filter(pk=found[0].pk).update(status=Listing.Status.WITHDRAWN)
+    again = selectors.nearest_listings(user, second, limit=5, status=Listing.Status.OPEN)
+    assert found[0].pk not in {x.pk for x in again}
+    selectors.nearest_listings(spread["users"]["staff_b"], first, limit=5)
+    assert len(prepared._statements) == 3  # another filter, another scope
+
+
+def test_the_graphql_search_pages_through_the_compiled_statement(spread, gql):
+    """SearchNearbyListings' first page (read from the compiled statement on PostGIS) and the pages after it
+    are the listings_for order, whatever the point; a distance limit, which the point shapes, still works."""
+    prepared._statements.clear()
+    user = spread["users"]["coordinator"]
+    gql.login(user)
+    for point in points()[:2]:
+        near = {"type": "Point", "coordinates": [point.x, point.y]}
+        shown, after = [], None
+        while True:
+            data = gql.operation("SearchNearbyListings", {"near": near, "first": 5, "after": after})
+            assert "errors" not in data, data
+            connection_ = data["data"]["listings"]
+            shown += [pk_of(edge["node"]["id"]) for edge in connection_["edges"]]
+            if not connection_["pageInfo"]["hasNextPage"]:
+                break
+            after = connection_["pageInfo"]["endCursor"]
+        # the connection's order: distance (on PostGIS the index's planar `<->`), then pk
+        found = selectors.listings_for(user, near=point).filter(status=Listing.Status.OPEN)
+        expected = (sorted(found, key=lambda x: (x.location.distance(point), x.pk))
+                    if connection.vendor == "postgresql" else list(found.order_by("distance_m", "pk")))
+        assert shown == [x.pk for x in expected]
+        limited = gql.operation("SearchNearbyListings", {"near": near, "first": 50, "withinKm": 40})
+        assert {pk_of(e["node"]["id"]) for e in limited["data"]["listings"]["edges"]} == {
+            x.pk for x in expected if x.search_km <= 40}
+    if connection.vendor == "postgresql":
+        pages = {key[4]: found for key, found in prepared._statements.items() if key[0] == "page"}
+        assert all(found is not None for args, found in pages.items() if "within_km" not in args)
+        # the distance limit (a prefilter in degrees that the point shapes): not preparable, read the usual way
+        assert [found for args, found in pages.items() if "within_km" in args] == [None]
