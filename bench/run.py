@@ -155,10 +155,11 @@ def setup_world():
 def durable():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('fsync'), current_setting('synchronous_commit'), "
-                       "current_setting('full_page_writes')")
-        fsync, sync, fpw = cursor.fetchone()
+                       "current_setting('full_page_writes'), current_setting('shared_buffers')")
+        fsync, sync, fpw, buffers = cursor.fetchone()
     results["durable_commits"] = fsync == "on" and sync == "on"
-    notes["durable_commits"] = f"fsync={fsync}, synchronous_commit={sync}, full_page_writes={fpw}"
+    notes["durable_commits"] = (f"fsync={fsync}, synchronous_commit={sync}, full_page_writes={fpw}, "
+                                f"shared_buffers={buffers}")
 
 
 def generate_points(region, n):
