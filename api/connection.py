@@ -35,6 +35,7 @@ DEFAULT_PAGE_SIZE = 50
 CURSOR_SALT = "gwc.cursor"
 TOTAL_COUNT_EXACT = 10_000
 ESTIMATE_TRUSTED = 100_000  # planner estimates above this are answered without counting
+ESTIMATE_TTL = 30.0  # seconds a huge list's estimate is reused for the same search (any point)
 
 
 def max_page_size():
@@ -48,24 +49,35 @@ class CountableConnection(graphene.relay.Connection):
     total_count = graphene.Int(required=True, description=(
         f"Number of items matching the filters, counted only when selected. Exact up to {TOTAL_COUNT_EXACT:,}; "
         f"above that an estimate (PostgreSQL's planner estimate, never below {TOTAL_COUNT_EXACT + 1:,}), and the "
-        f"estimate alone, without counting, where the planner expects more than {ESTIMATE_TRUSTED:,} items, so a "
-        f"count of a huge list costs no scan."))
+        f"estimate alone, without counting, where the planner expects more than {ESTIMATE_TRUSTED:,} items (the "
+        f"same search's estimate is reused for {ESTIMATE_TTL:g} s), so a count of a huge list costs no scan."))
 
     def resolve_total_count(root, info):
-        return total_count(root.iterable)
+        return total_count(root.iterable, getattr(root, "count_key", None))
 
 
-def total_count(queryset):
+_estimates: dict = {}
+
+
+def total_count(queryset, key=None):
     """The exact count up to TOTAL_COUNT_EXACT (a bounded `COUNT(*)` over a LIMIT subquery); above it the
     planner's row estimate on PostgreSQL (at least TOTAL_COUNT_EXACT + 1), TOTAL_COUNT_EXACT + 1 elsewhere.
     On a PostgreSQL table of more than ESTIMATE_TRUSTED rows the planner is asked first, and when it expects
-    more than ESTIMATE_TRUSTED matches its estimate is the answer (one planning, no count)."""
+    more than ESTIMATE_TRUSTED matches its estimate is the answer (one planning, no count), reused for
+    ESTIMATE_TTL seconds under `key` (a search whose count does not depend on its point, see keyset_page)."""
     rows = queryset.order_by().values("pk")
     postgres = queryset.db is not None and connections[queryset.db].vendor == "postgresql"
     estimate = None
     if postgres and table_rows(queryset.model, queryset.db) > ESTIMATE_TRUSTED:
+        found = _estimates.get(key) if key is not None else None
+        if found is not None and time.monotonic() - found[1] < ESTIMATE_TTL:
+            return found[0]
         estimate = planner_rows(rows)
         if estimate > ESTIMATE_TRUSTED:
+            if key is not None:
+                if len(_estimates) > 1024:
+                    _estimates.clear()
+                _estimates[key] = (estimate, time.monotonic())
             return estimate
     bounded = rows[:TOTAL_COUNT_EXACT + 1].count()
     if bounded <= TOTAL_COUNT_EXACT or not postgres:
@@ -268,9 +280,9 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
     if before:
         rows = rows.filter(beyond(keys, decode_cursor(before, tag, keys, "before"), False))
     first, last = args.get("first"), args.get("last")
+    prepared_page = None
     if first is not None or last is None:
         size = DEFAULT_PAGE_SIZE if first is None else first
-        prepared_page = None
         if rebuild is not None and not after and not before:
             prepared_page = (_statement_key(info, args, size + 1), rebuild, args["near"])
         page = _knn_page(rows, keys, size + 1, prepared_page)
@@ -291,6 +303,10 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
                                         has_previous_page=has_previous, has_next_page=has_next)
     result = connection(edges=edges, page_info=page_info)
     result.iterable = queryset
+    if prepared_page is not None and prepared.statement_for(prepared_page[0]) is not None:
+        # the point enters the compiled page only through its own parameters, which counting drops: the count
+        # is the same from any point
+        result.count_key = ("count",) + prepared_page[0][1:-1]
     return result
 
 

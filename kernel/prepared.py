@@ -113,3 +113,8 @@ def statement(key, build):
         while len(_statements) > STATEMENTS:
             _statements.popitem(last=False)
     return found
+
+
+def statement_for(key):
+    """The statement compiled for `key` (None when none is, or when the query was not preparable)."""
+    return _statements.get(key)

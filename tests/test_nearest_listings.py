@@ -118,3 +118,33 @@ def test_the_graphql_search_pages_through_the_compiled_statement(spread, gql):
         assert all(found is not None for args, found in pages.items() if "within_km" not in args)
         # the distance limit (a prefilter in degrees that the point shapes): not preparable, read the usual way
         assert [found for args, found in pages.items() if "within_km" in args] == [None]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="estimates are PostgreSQL's planner's")
+def test_a_huge_searchs_estimate_is_reused_from_any_point(spread, gql, monkeypatch):
+    """Above ESTIMATE_TRUSTED the planner's estimate answers totalCount; the same search from another point
+    reuses it (its count does not depend on the point), a search with a distance limit does not."""
+    from api import connection as paging
+
+    asked = []
+
+    def planner_rows(queryset):  # the planner, as on a table of a million listings
+        asked.append(str(queryset.query))
+        return 10**6
+
+    monkeypatch.setattr(paging, "table_rows", lambda model, db: 10**7)
+    monkeypatch.setattr(paging, "planner_rows", planner_rows)
+    paging._estimates.clear()
+    gql.login(spread["users"]["coordinator"])
+
+    def estimates(variables):
+        before = len(asked)
+        data = gql.operation("SearchNearbyListings", variables)
+        assert "errors" not in data and data["data"]["listings"]["totalCount"] == 10**6, data
+        return len(asked) - before
+
+    near = [{"type": "Point", "coordinates": [p.x, p.y]} for p in points()[:3]]
+    assert estimates({"near": near[0], "first": 5}) == 1
+    assert estimates({"near": near[1], "first": 5}) == 0
+    assert estimates({"near": near[2], "first": 5, "withinKm": 500}) == 1
+    assert estimates({"near": near[1], "first": 5, "withinKm": 500}) == 1
