@@ -184,6 +184,7 @@ class ExchangeGraphQLView(GraphQLView):
                    "middleware": self.get_middleware(request)}
         if self.execution_context_class:
             options["execution_context_class"] = self.execution_context_class
+        options["is_awaitable"] = _synchronous
         try:
             if operation is not None and operation.operation == OperationType.MUTATION and (
                     graphene_settings.ATOMIC_MUTATIONS is True
@@ -238,6 +239,11 @@ class ExchangeGraphQLView(GraphQLView):
         if extensions.get("field"):
             extensions["field"] = to_camel_case(extensions["field"])
         return formatted
+
+
+def _synchronous(_value):
+    """Under WSGI every resolver returns a value, never an awaitable: graphql-core need not inspect each one."""
+    return False
 
 
 def _raised_by_relay_node(exc):
