@@ -245,6 +245,20 @@ def encode_cursor(tag, values):
     return signing.dumps({"t": tag, "k": [_dump(v) for v in values]}, salt=CURSOR_SALT, compress=True)
 
 
+class Cursor:
+    """A row's cursor, signed only when it is written out (most clients read only `pageInfo.endCursor`)."""
+
+    __slots__ = ("tag", "values", "_text")
+
+    def __init__(self, tag, values):
+        self.tag, self.values, self._text = tag, values, None
+
+    def __str__(self):
+        if self._text is None:
+            self._text = encode_cursor(self.tag, self.values)
+        return self._text
+
+
 def decode_cursor(cursor, tag, keys, argument):
     try:
         data = signing.loads(cursor, salt=CURSOR_SALT)
@@ -296,7 +310,7 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
         page = list(rows.order_by(*(k.order(reverse=True) for k in keys))[:last + 1])
         has_previous, has_next = len(page) > last, bool(before)
         page = page[:last][::-1]
-    edges = [connection.Edge(node=row, cursor=encode_cursor(tag, [getattr(row, k.alias) for k in keys]))
+    edges = [connection.Edge(node=row, cursor=Cursor(tag, [getattr(row, k.alias) for k in keys]))
              for row in page]
     page_info = graphene.relay.PageInfo(start_cursor=edges[0].cursor if edges else None,
                                         end_cursor=edges[-1].cursor if edges else None,
