@@ -46,3 +46,4 @@ lint: setup
 bench: setup
 	PG_DURABLE=1 PG_EXTRA_OPTIONS="-c shared_buffers=1GB" PG_COMMAND="GWC_DB_AS_OWNER=1 $(PY) -m bench.run" \
 	  bash scripts/test-postgis.sh
+	$(PY) -m bench.table --readme

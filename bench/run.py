@@ -278,6 +278,7 @@ def measure_search(users, size, samples, rounds):
     page = interleaved({"page": lambda: listing_page(user)}, [()] * max(5, samples // 4), rounds)["page"]
     return {"listings": size, "knn_ms": med(per_round["ours"]),
             "knn_raw_same_filter_ms": med(per_round["raw_same_filter"]),
+            "knn_raw_same_filter_unprepared_ms": med(per_round["raw_same_filter_unprepared"]),
             "knn_raw_ids_only_ms": med(per_round["raw_ids_only"]), "listing_page_ms": med(page),
             "knn_same_rows_of_10": same, "rounds": {k: [round(v, 3) for v in vs] for k, vs in per_round.items()}}
 
@@ -302,6 +303,7 @@ def bench_growth(region, users):
     results["knn_ms_median"] = last["knn_ms"]
     results["knn_raw_same_filter_ms"] = last["knn_raw_same_filter_ms"]
     results["knn_raw_ids_only_ms"] = last["knn_raw_ids_only_ms"]
+    results["knn_raw_same_filter_unprepared_ms"] = last["knn_raw_same_filter_unprepared_ms"]
     results["knn_ratio_same_filter"] = round(last["knn_ms"] / last["knn_raw_same_filter_ms"], 2)
     results["knn_ratio_ids_only"] = round(last["knn_ms"] / last["knn_raw_ids_only_ms"], 2)
     results["knn_points"] = last["listings"]
@@ -311,11 +313,13 @@ def bench_growth(region, users):
     results["growth"] = [{k: v for k, v in g.items() if k != "rounds"} for g in growth]
     results["knn_rounds"] = last["rounds"]
     notes["knn_ms_median"] = (
-        "exchange.selectors.listings_for(coordinator, near=point)[:20] evaluated to model instances (permission "
-        "filter, agency/asset/office joined, reference rows from the per-process caches, geodesic distance), "
-        f"median of {ROUNDS} rounds × {KNN_SAMPLES} seeded points, interleaved with the baselines: the same "
-        "filter and the same columns in hand-written SQL through the same cursor (raw_same_filter), and the "
-        "ids-only `ORDER BY location <-> point LIMIT 20` (raw_ids_only)")
+        "exchange.selectors.nearest_listings(coordinator, point, limit=20): model instances as listings_for gives "
+        "them (permission filter, agency/asset/office joined, reference rows from the per-process caches, the "
+        "page's geodesic distances), from the statement compiled once per scope and prepared by PostgreSQL "
+        f"(kernel.prepared); median of {ROUNDS} rounds × {KNN_SAMPLES} seeded points, interleaved with the "
+        "baselines: the same filter and the same columns in hand-written SQL, prepared the same way "
+        "(raw_same_filter, the ratio's denominator) and through Django's plain cursor, planned every time "
+        "(raw_same_filter_unprepared), and the ids-only `ORDER BY location <-> point LIMIT 20` (raw_ids_only)")
     notes["listing_page_ms_1m"] = ("listings_for(coordinator) newest first, a page of 50 (+1 probe row) as model "
                                    "instances, on the index listing_newest_first; at `listing_page_listings` rows")
     lon, lat = knn_points(1)[0]
@@ -324,7 +328,7 @@ def bench_growth(region, users):
     from exchange import selectors
 
     qs = selectors.listings_for(users["coordinator"], near=Point(lon, lat, srid=4326))[:20]
-    results["knn_explain_selector"] = qs.explain(analyze=True).splitlines()
+    results["knn_explain_selector"] = qs.explain(analyze=True).splitlines()  # the statement nearest_listings compiles
 
 
 # --- the endpoint under gunicorn --------------------------------------------------------------------------
@@ -925,6 +929,7 @@ def main():
     started = time.perf_counter()
     if connection.vendor != "postgresql":
         sys.exit("bench: run on PostGIS (`make bench`); DATABASE_URL is " + settings.DATABASE_URL.split(":")[0])
+    results["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
     region, users = setup_world()
     results["machine"] = machine()
     durable()

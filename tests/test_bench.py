@@ -56,3 +56,18 @@ def test_refuses_spatialite():
         pytest.skip("only meaningful on SpatiaLite")
     with pytest.raises(SystemExit, match="PostGIS"):
         run.main()
+
+
+def test_the_readme_block_shows_every_target_and_the_baselines():
+    from bench import table
+
+    run.results.update(knn_ms_median=3.1, knn_raw_same_filter_ms=1.9, knn_raw_same_filter_unprepared_ms=2.0,
+                       knn_raw_ids_only_ms=0.4, pdf_seconds=2.6, pdf_raw_seconds=2.9, total_seconds=600.0,
+                       git_commit="abc1234", knn_points=1_000_000)
+    results = {**run.results, "targets": run.targets()}
+    block = table.readme_block(results)
+    for key in run.TARGETS:
+        assert f"| `{key}` |" in block
+    assert "| `knn_ms_median` | 3.1 | <= 2 | **fail** |" in block
+    assert "3.1 ms against the same filter and columns in hand-written SQL 1.9 ms" in block
+    assert "2.6 s against 2.9 s" in block and "optimizer" not in block.split("Beside ours")[1]
