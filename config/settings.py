@@ -59,7 +59,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # The second factor is held by the session (SecondFactorMiddleware: a session that owes its code reaches
+    # only the two-factor pages); django-otp's OTPMiddleware, which would load the device on every request
+    # for `user.is_verified()`, is not installed: nothing asks it.
     "workbench.two_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

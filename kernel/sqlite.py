@@ -33,6 +33,11 @@ def _statement_timeout(connection):
     (api.limits.time_budget); the owner's (migrations) are not limited."""
     if connection.settings_dict.get("USER") == (settings.DATABASE_OWNER or {}).get("USER", object()):
         return
+    apply_time_budget(connection)
+
+
+def apply_time_budget(connection):
+    """statement_timeout = GRAPHQL_TIME_BUDGET on this PostgreSQL connection, remembered on it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('statement_timeout', %s, false)",
                        [f"{int(settings.GRAPHQL_TIME_BUDGET * 1000)}ms"])
