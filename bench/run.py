@@ -636,7 +636,7 @@ def bench_ledger(region, users):
     notes["ledger_batch_posts_per_s"] = (
         f"journal transactions posted per second, durable commits, every DB invariant on (balance checked on "
         f"posting and at commit, append-only legs and events, period freeze), audit events chained: single = "
-        f"ledger.services.on_transfer_completed, {LEDGER_SINGLE} transfers, one transaction each (13 statements "
+        f"ledger.services.on_transfer_completed, {LEDGER_SINGLE} transfers, one transaction each (12 statements "
         f"with BEGIN and COMMIT); batch = ledger.services.batch.post_compensations on {LEDGER_BATCH} transfers in one "
         f"transaction (~20 statements whatever the size: rows sent by COPY, the ledger's checks run once per "
         f"statement over transition tables, ledger migration 0007); 4 writers = 4 threads at once, batches of "

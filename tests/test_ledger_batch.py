@@ -124,3 +124,24 @@ def test_bulk_insert_gives_ascending_keys_in_row_order(accounts):  # noqa: F811
     stored = dict(JournalTransaction.objects.filter(pk__in=pks).values_list("pk", "key"))
     assert [stored[pk] for pk in pks] == [t.key for t in txns]
     assert [selectors.balance_of(a), selectors.balance_of(b)] == [Decimal(325), Decimal(-325)]
+
+
+def test_accounts_are_remembered_only_once_committed(world, django_capture_on_commit_callbacks):  # noqa: F811
+    batch.ACCOUNTS.clear()
+    first, second = batch.completed_for_posting(Transfer.objects.filter(
+        pk__in=[t.pk for t in _completed_unposted(world, 2)]))
+
+    def post(transfer):
+        with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+            batch.post_compensations([transfer], world["users"]["coordinator"])
+        return sum("ledger_account" in q["sql"] for q in ctx.captured_queries)
+
+    with transaction.atomic():  # rolled back: its accounts are not remembered
+        post(first)
+        transaction.set_rollback(True)
+    assert batch.ACCOUNTS.get("compensation", dict) == {}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(first) >= 1  # read (and created) in the database
+    assert post(second) == 0
+    assert {a.pk for a in batch.ACCOUNTS.get("compensation", dict).values()} == set(
+        Leg.objects.filter(transaction__transfer=first).values_list("account_id", flat=True))

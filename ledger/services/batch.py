@@ -11,6 +11,7 @@ read once per process: the class norms of a standard set in force (sets in force
 is a new version: regions.services.standards) and the jurisdiction tree (regions.reference). Callers hold
 the transaction open.
 """
+from django.db import transaction
 from django.utils import timezone
 
 from kernel import audit, bulk
@@ -19,7 +20,7 @@ from kernel.geo import geodesic_m_array
 from kernel.money import cny
 from kernel.refcache import Memo
 from ledger.models import SAVINGS_DEFINITION, Account, CompensationBreakdown, JournalTransaction, Leg
-from regions.models import AssetClassNorm, StandardSet
+from regions.models import AssetClassNorm, Jurisdiction, Region, StandardSet
 from regions.services.standards import standard_in_force
 from regions.settling import settlers_on
 
@@ -27,6 +28,7 @@ from .compensation import _local_date, compute
 from .posting import compensation_account, period_for
 
 IN_FORCE = Memo(StandardSet, AssetClassNorm)  # (region, day) → set in force; set → {class code: norm}
+ACCOUNTS = Memo(Account, Region, Jurisdiction)  # "compensation" → {(region, jurisdiction): account}
 
 
 def _standard_set(region, on):
@@ -153,14 +155,21 @@ def _distances_m(transfers):
 
 
 def _accounts(pairs):
-    """{(region id, jurisdiction id): compensation account} in one query (missing ones created)."""
+    """{(region id, jurisdiction id): compensation account}: those this process has not seen committed yet in
+    one query (missing ones created), remembered once the transaction commits (never a rolled-back one).
+    Accounts are never edited and cannot be deleted once they have legs."""
+    known = ACCOUNTS.get("compensation", dict)
     wanted = {(region.pk, j.pk): (region, j) for region, j in pairs}
-    found = {(a.region_id, a.jurisdiction_id): a for a in Account.objects.filter(
-        kind=Account.Kind.COMPENSATION, region_id__in={r for r, _ in wanted},
-        jurisdiction_id__in={j for _, j in wanted})}
-    for key, (region, jurisdiction) in wanted.items():
-        if key not in found:
-            found[key] = compensation_account(region, jurisdiction)
+    found = {key: known[key] for key in wanted if key in known}
+    missing = {key: pair for key, pair in wanted.items() if key not in found}
+    if missing:
+        read = {(a.region_id, a.jurisdiction_id): a for a in Account.objects.filter(
+            kind=Account.Kind.COMPENSATION, region_id__in={r for r, _ in missing},
+            jurisdiction_id__in={j for _, j in missing})}
+        news = {key: read.get(key) or compensation_account(region, jurisdiction)
+                for key, (region, jurisdiction) in missing.items()}
+        found.update(news)
+        transaction.on_commit(lambda: ACCOUNTS.get("compensation", dict).update(news))
     return found
 
 
