@@ -632,7 +632,7 @@ def bench_ledger(region, users):
     results["ledger_audit_chains"] = AuditEvent.objects.values("chain").distinct().count()
     results["ledger_unbalanced_transactions"] = unbalanced
     results["ledger_transactions_total"] = posted()
-    results["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    results["ledger_load_average"] = [round(x, 2) for x in os.getloadavg()]
     notes["ledger_batch_posts_per_s"] = (
         f"journal transactions posted per second, durable commits, every DB invariant on (balance checked on "
         f"posting and at commit, append-only legs and events, period freeze), audit events chained: single = "
@@ -644,7 +644,7 @@ def bench_ledger(region, users):
         f"trail has one chain per region (kernel.audit): writers of one region serialize from their first "
         f"audit event to their commit, writers of different regions never wait for each other (the bench's one "
         f"region is the worst case). Median of {ROUNDS} interleaved rounds; afterwards every chain is verified "
-        f"and the ledger checked balanced; load_average = the machine's at the end of the step")
+        f"and the ledger checked balanced; ledger_load_average = the machine's at the end of the step")
 
 
 def _chunks():
