@@ -57,8 +57,9 @@ def baselines(r):
 
 def readme_block(r):
     machine = r.get("machine", {})
+    load = (r.get("load_average_at_start") or ["?"])[0]
     head = (f"`make bench` on commit `{r.get('git_commit')}` ({r.get('measured_at')}, {r.get('knn_points', 0):,} "
-            f"listings, {machine.get('nproc')} cores, load average {r.get('load_average_at_start', '?')} at the start, "
+            f"listings, {machine.get('nproc')} cores, load average {load} at the start, "
             f"durable commits) took {r.get('total_seconds')} s; each figure is the median of interleaved rounds "
             "beside its baseline (`bench/results.json`, notes included):")
     body = [head, "", *targets(r), "", *growth(r), "", baselines(r), "",
