@@ -317,7 +317,7 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
                                         has_previous_page=has_previous, has_next_page=has_next)
     result = connection(edges=edges, page_info=page_info)
     result.iterable = queryset
-    if prepared_page is not None and prepared.statement_for(prepared_page[0]) is not None:
+    if prepared_page is not None and prepared.statement_for(_first_read_key(prepared_page, size + 1)) is not None:
         # the point enters the compiled page only through its own parameters, which counting drops: the count
         # is the same from any point
         result.count_key = ("count",) + prepared_page[0][1:-1]
@@ -339,32 +339,44 @@ def _statement_key(info, args, n):
             others, n)
 
 
-def _knn_rows(queryset, n):
-    """The queryset's first n + KNN_TIE_PAD rows in KNN order, with its order keys annotated (near its own
-    point: a statement compiled from it must carry no other search's point)."""
+def _knn_rows(queryset, limit):
+    """The queryset's first `limit` rows in KNN order, with its order keys annotated (near its own point: a
+    statement compiled from it must carry no other search's point)."""
     keys = order_keys(queryset)
-    return _annotated(queryset, keys).order_by(keys[0].order())[:n + KNN_TIE_PAD]
+    return _annotated(queryset, keys).order_by(keys[0].order())[:limit]
+
+
+def _knn_read(rows, keys, limit, prepared_page):
+    """`limit` rows in KNN order: from the statement compiled for the search when it is preparable."""
+    if prepared_page is not None:
+        key, rebuild, point = prepared_page
+        found = prepared.statement(key + (limit,), lambda p: _knn_rows(rebuild(p), limit))
+        if found is not None:
+            return found.run(point)
+    return list(rows.order_by(keys[0].order())[:limit])
 
 
 def _knn_page(rows, keys, n, prepared_page=None):
     """The first `n` rows in (distance, pk) order when the order is a PostGIS KNN distance: PostgreSQL walks
     the GiST index only for `ORDER BY location <-> point` alone (with `, id` it sorts every row), so the page
-    is read in distance order with KNN_TIE_PAD rows more and ordered by (distance, pk) here. Exact when fewer
-    than KNN_TIE_PAD rows tie at the page's last distance; otherwise None (the caller runs the full order)."""
+    is read in distance order with one row more and ordered by (distance, pk) here; exact unless the page's
+    last distance ties with that row's, when it is read again with KNN_TIE_PAD rows more; still tied: None
+    (the caller runs the full order)."""
     if (len(keys) != 2 or keys[1].signature != "pk" or keys[0].descending or rows.db is None
             or connections[rows.db].vendor != "postgresql" or not isinstance(keys[0].expression, GeometryDistance)):
         return None
-    found = None
-    if prepared_page is not None:
-        key, rebuild, point = prepared_page
-        found = prepared.statement(key, lambda p: _knn_rows(rebuild(p), n))
-    fetched = found.run(point) if found else list(rows.order_by(keys[0].order())[:n + KNN_TIE_PAD])
     distance = keys[0].alias
-    fetched.sort(key=lambda row: (getattr(row, distance), row.pk))
-    if len(fetched) == n + KNN_TIE_PAD and len(fetched) > n and \
-            getattr(fetched[n - 1], distance) == getattr(fetched[-1], distance):
-        return None
-    return fetched[:n]
+    for extra in (1, KNN_TIE_PAD):
+        fetched = sorted(_knn_read(rows, keys, n + extra, prepared_page),
+                         key=lambda row: (getattr(row, distance), row.pk))
+        # rows not read lie at least as far as the farthest read: exact when that is beyond the page's last
+        if len(fetched) < n + extra or getattr(fetched[n - 1], distance) < getattr(fetched[-1], distance):
+            return fetched[:n]
+    return None
+
+
+def _first_read_key(prepared_page, n):
+    return prepared_page[0] + (n + 1,)
 
 
 class PagedConnectionField(DjangoFilterConnectionField):
