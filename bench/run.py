@@ -215,15 +215,13 @@ def knn_variants(user):
     from exchange import selectors
     from exchange.models import Asset, Listing, OfficeSpace
     from kernel.prepared import PreparedCursor
-    from regions.models import Agency
     from regions.permissions import get_principal
 
     principal = get_principal(user)
-    tables = [(Listing, "l"), (Agency, "a"), (Asset, "s"), (OfficeSpace, "o")]
+    tables = [(Listing, "l"), (Asset, "s"), (OfficeSpace, "o")]  # agencies: ours reads them from a cache
     columns = ", ".join(f'{alias}."{f.column}"' for model, alias in tables for f in model._meta.concrete_fields)
     same = (f"SELECT {columns}, ST_DistanceSphere(l.location, p.g) FROM {Listing._meta.db_table} l "
             f"CROSS JOIN (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS g) p "
-            f"JOIN {Agency._meta.db_table} a ON a.id = l.agency_id "
             f"LEFT JOIN {Asset._meta.db_table} s ON s.id = l.asset_id "
             f"LEFT JOIN {OfficeSpace._meta.db_table} o ON o.id = l.office_space_id "
             "WHERE l.jurisdiction_id = ANY(%s) OR (l.own_window_ends_at <= now() "

@@ -29,11 +29,11 @@ from kernel.models import AuditEvent
 from kernel.refcache import RowCache, attach
 from regions.models import Agency, Jurisdiction
 from regions.permissions import get_principal, restrict, scope_key
-from regions.reference import JURISDICTIONS, REGIONS
+from regions.reference import AGENCIES, JURISDICTIONS, REGIONS
 
-# Joined in SQL: the rows that vary. Regions, jurisdictions and asset classes come from per-process caches
-# (kernel.refcache): an 8-table join costs PostgreSQL tens of ms to plan, this one under 1 ms.
-LISTING_RELATED = ("agency", "asset", "office_space")
+# Joined in SQL: the rows that vary. Regions, jurisdictions, agencies and asset classes come from per-process
+# caches (kernel.refcache): an 8-table join costs PostgreSQL tens of ms to plan, this one under 1 ms.
+LISTING_RELATED = ("asset", "office_space")
 ASSET_CLASSES = RowCache(AssetClass)
 
 
@@ -50,9 +50,10 @@ class ListingIterable(ModelIterable):
 
 
 def with_reference(rows):
-    """Listings (agency, asset and office space joined) with their region, jurisdiction, agency's
+    """Listings (asset and office space joined) with their region, jurisdiction, agency, agency's
     jurisdiction and asset class attached from the reference caches, and, after a search from a point,
     their geodesic distances computed together."""
+    attach(rows, "agency", AGENCIES)
     JURISDICTIONS.get_many({r.jurisdiction_id for r in rows} | {r.agency.jurisdiction_id for r in rows})
     attach(rows, "region", REGIONS)
     attach(rows, "jurisdiction", JURISDICTIONS)
