@@ -298,7 +298,7 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
     if first is not None or last is None:
         size = DEFAULT_PAGE_SIZE if first is None else first
         if rebuild is not None and not after and not before:
-            prepared_page = (_statement_key(info, args, size + 1), rebuild, args["near"])
+            prepared_page = (_search_key(info, args), rebuild, args["near"])
         page = _knn_page(rows, keys, size + 1, prepared_page)
         if page is None:
             page = list(rows.order_by(*(k.order() for k in keys))[:size + 1])
@@ -317,10 +317,10 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
                                         has_previous_page=has_previous, has_next_page=has_next)
     result = connection(edges=edges, page_info=page_info)
     result.iterable = queryset
-    if prepared_page is not None and prepared.statement_for(_first_read_key(prepared_page, size + 1)) is not None:
-        # the point enters the compiled page only through its own parameters, which counting drops: the count
-        # is the same from any point
-        result.count_key = ("count",) + prepared_page[0][1:-1]
+    if prepared_page is not None and prepared.statement_for(_page_key(prepared_page[0], size + 2)) is not None:
+        # the page's first read (one row past it) compiled: the point enters it only through its own
+        # parameters, which counting drops, so the count is the same from any point
+        result.count_key = ("count", prepared_page[0])
     return result
 
 
@@ -331,12 +331,14 @@ def _annotated(queryset, keys):
     return queryset.annotate(**{k.alias: k.expression for k in keys})
 
 
-def _statement_key(info, args, n):
-    """What a connection's first page query is made of: the field, the caller's scope, the arguments but the
-    point, and the page size."""
+def _search_key(info, args):
+    """What a connection's search is made of: the field, the caller's scope and the arguments but the point."""
     others = json.dumps({k: v for k, v in args.items() if k != "near"}, sort_keys=True, default=str)
-    return ("page", info.parent_type.name, info.field_name, scope_key(get_principal(info.context.user)),
-            others, n)
+    return (info.parent_type.name, info.field_name, scope_key(get_principal(info.context.user)), others)
+
+
+def _page_key(search, limit):
+    return ("page", search, limit)
 
 
 def _knn_rows(queryset, limit):
@@ -349,8 +351,8 @@ def _knn_rows(queryset, limit):
 def _knn_read(rows, keys, limit, prepared_page):
     """`limit` rows in KNN order: from the statement compiled for the search when it is preparable."""
     if prepared_page is not None:
-        key, rebuild, point = prepared_page
-        found = prepared.statement(key + (limit,), lambda p: _knn_rows(rebuild(p), limit))
+        search, rebuild, point = prepared_page
+        found = prepared.statement(_page_key(search, limit), lambda p: _knn_rows(rebuild(p), limit))
         if found is not None:
             return found.run(point)
     return list(rows.order_by(keys[0].order())[:limit])
@@ -373,10 +375,6 @@ def _knn_page(rows, keys, n, prepared_page=None):
         if len(fetched) < n + extra or getattr(fetched[n - 1], distance) < getattr(fetched[-1], distance):
             return fetched[:n]
     return None
-
-
-def _first_read_key(prepared_page, n):
-    return prepared_page[0] + (n + 1,)
 
 
 class PagedConnectionField(DjangoFilterConnectionField):

@@ -18,7 +18,7 @@ from threading import Lock
 import psycopg
 from django.contrib.gis.db.backends.postgis.adapter import PostGISAdapter
 from django.contrib.gis.geos import Point
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.query import get_related_populators
 
 STATEMENTS = 256  # compiled statements kept per process (least recently used dropped)
@@ -40,6 +40,13 @@ class PreparedCursor(psycopg.Cursor):
     def execute(self, query, params=None, **kwargs):
         kwargs.setdefault("prepare", True)
         return super().execute(query, params, **kwargs)
+
+
+def prepared_cursor(using=DEFAULT_DB_ALIAS):
+    """A Django cursor on `using` (logged and wrapped as any other) whose statements PostgreSQL prepares."""
+    db = connections[using]
+    db.ensure_connection()
+    return db._prepare_cursor(PreparedCursor(db.connection))
 
 
 class NotPreparable(Exception):
@@ -76,8 +83,7 @@ class Statement:
         point = Point(point.x, point.y, srid=4326)
         values = {"point": PostGISAdapter(point), "lon": point.x, "lat": point.y, None: None}
         params = [values[slot] if slot else p for slot, p in zip(self.slots, self.params, strict=True)]
-        connection.ensure_connection()
-        with connection._prepare_cursor(PreparedCursor(connection.connection)) as cursor:
+        with prepared_cursor(self.db) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:

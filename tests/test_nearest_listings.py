@@ -114,7 +114,7 @@ def test_the_graphql_search_pages_through_the_compiled_statement(spread, gql):
         assert {pk_of(e["node"]["id"]) for e in limited["data"]["listings"]["edges"]} == {
             x.pk for x in expected if x.search_km <= 40}
     if connection.vendor == "postgresql":
-        pages = {key[4]: found for key, found in prepared._statements.items() if key[0] == "page"}
+        pages = {key[1][3]: found for key, found in prepared._statements.items() if key[0] == "page"}
         assert all(found is not None for args, found in pages.items() if "within_km" not in args)
         # the distance limit (a prefilter in degrees that the point shapes): not preparable, read the usual way
         assert [found for args, found in pages.items() if "within_km" in args] == [None]

@@ -166,11 +166,14 @@ def nearest_listings(user, point, *, limit=20, **filters):
     """The `limit` listings visible to the user nearest `point` (`filters`: Listing field lookups), as
     `listings_for(user, near=point).filter(**filters)[:limit]` gives them; on PostGIS from a statement compiled
     once per scope and prepared (kernel.prepared)."""
+    def build(near):
+        return listings_for(user, near=near).filter(**filters)[:limit]
+
     if connection.vendor != "postgresql":
-        return list(listings_for(user, near=point).filter(**filters)[:limit])
+        return list(build(point))
     key = ("nearest_listings", scope_key(get_principal(user)), connection.alias, tuple(sorted(filters.items())), limit)
-    found = prepared.statement(key, lambda p: listings_for(user, near=p).filter(**filters)[:limit])
-    return found.run(point) if found else list(listings_for(user, near=point).filter(**filters)[:limit])
+    found = prepared.statement(key, build)
+    return found.run(point) if found else list(build(point))
 
 
 def my_listings(user):
