@@ -107,6 +107,26 @@ def interleaved(variants, inputs, rounds=ROUNDS):
     return per_round
 
 
+def in_threads(target, args_list):
+    """`target(*args)` in one thread per entry of `args_list`, all at once; after all have ended, the first
+    error any of them raised is raised here."""
+    errors = []
+
+    def run(*args):
+        try:
+            target(*args)
+        except Exception as exc:  # noqa: BLE001 - reported after the join
+            errors.append(repr(exc)[:300])
+
+    threads = [threading.Thread(target=run, args=args) for args in args_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(errors[0])
+
+
 def med(values, digits=2):
     return round(statistics.median(values), digits)
 
@@ -214,7 +234,7 @@ def knn_variants(user):
 
     from exchange import selectors
     from exchange.models import Asset, Listing, OfficeSpace
-    from kernel.prepared import PreparedCursor
+    from kernel.prepared import prepared_cursor
     from regions.permissions import get_principal
 
     principal = get_principal(user)
@@ -231,15 +251,11 @@ def knn_variants(user):
     readable = sorted(principal.readable_jurisdictions)
     regions = sorted(principal.regions)
 
-    def prepared():
-        connection.ensure_connection()
-        return connection._prepare_cursor(PreparedCursor(connection.connection))
-
     def ours(lon, lat):
         return [x.pk for x in selectors.nearest_listings(user, Point(lon, lat, srid=4326), limit=20)]
 
     def raw_same(lon, lat):
-        with prepared() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(same, [lon, lat, readable, regions])
             return [r[0] for r in cursor.fetchall()]
 
@@ -249,7 +265,7 @@ def knn_variants(user):
             return [r[0] for r in cursor.fetchall()]
 
     def raw_ids(lon, lat):
-        with prepared() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(ids_only, [lon, lat])
             return [r[0] for r in cursor.fetchall()]
 
@@ -415,26 +431,17 @@ def bench_endpoint(users):
         return elapsed
 
     def throughput(fn, clients, seconds):
-        counts, errors, stop = [0] * clients, [], time.perf_counter() + seconds
+        counts, stop = [0] * clients, time.perf_counter() + seconds
 
         def loop(k):
             i = k
-            try:
-                while time.perf_counter() < stop:
-                    fn(i)
-                    counts[k] += 1
-                    i += clients
-            except Exception as exc:  # noqa: BLE001 - reported
-                errors.append(repr(exc)[:300])
+            while time.perf_counter() < stop:
+                fn(i)
+                counts[k] += 1
+                i += clients
 
-        threads = [threading.Thread(target=loop, args=(k,)) for k in range(clients)]
         start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise RuntimeError(errors[0])
+        in_threads(loop, [(k,) for k in range(clients)])
         return sum(counts) / (time.perf_counter() - start)
 
     try:
@@ -592,24 +599,14 @@ def bench_ledger(region, users):
             batch.post_compensations(batch.completed_for_posting(Transfer.objects.filter(pk__in=pks)), user)
 
     def four_writers(fn):
+        def write(part):
+            try:
+                fn(part)
+            finally:
+                connections.close_all()
+
         def run(pks):
-            errors = []
-
-            def write(part):
-                try:
-                    fn(part)
-                except Exception as exc:  # noqa: BLE001 - reported
-                    errors.append(repr(exc)[:300])
-                finally:
-                    connections.close_all()
-
-            threads = [threading.Thread(target=write, args=(pks[k::4],)) for k in range(4)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            if errors:
-                raise RuntimeError(errors[0])
+            in_threads(write, [(pks[k::4],) for k in range(4)])
         return run
 
     variants = {"single": single, "batch": one_batch, "batch_4_writers": four_writers(one_batch),
