@@ -18,7 +18,7 @@ import graphene
 from django.conf import settings
 from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.db.models.sql.conversion import DistanceField
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core import signing
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
@@ -65,13 +65,13 @@ def total_count(queryset, key=None):
     On a PostgreSQL table of more than ESTIMATE_TRUSTED rows the planner is asked first, and when it expects
     more than ESTIMATE_TRUSTED matches its estimate is the answer (one planning, no count), reused for
     ESTIMATE_TTL seconds under `key` (a search whose count does not depend on its point, see keyset_page)."""
+    if key is not None and key in _estimates and time.monotonic() - _estimates[key][1] < ESTIMATE_TTL:
+        return _estimates[key][0]
+    queryset = queryset() if callable(queryset) else queryset  # a connection may build it only when counted
     rows = queryset.order_by().values("pk")
     postgres = queryset.db is not None and connections[queryset.db].vendor == "postgresql"
     estimate = None
     if postgres and table_rows(queryset.model, queryset.db) > ESTIMATE_TRUSTED:
-        found = _estimates.get(key) if key is not None else None
-        if found is not None and time.monotonic() - found[1] < ESTIMATE_TTL:
-            return found[0]
         estimate = planner_rows(rows)
         if estimate > ESTIMATE_TRUSTED:
             if key is not None:
@@ -299,7 +299,7 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
         size = DEFAULT_PAGE_SIZE if first is None else first
         if rebuild is not None and not after and not before:
             prepared_page = (_search_key(info, args), rebuild, args["near"])
-        page = _knn_page(rows, keys, size + 1, prepared_page)
+        page = _knn_page(rows.db, keys, size + 1, prepared_page, rows)
         if page is None:
             page = list(rows.order_by(*(k.order() for k in keys))[:size + 1])
         has_next, has_previous = len(page) > size, bool(after)
@@ -310,17 +310,65 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
         page = list(rows.order_by(*(k.order(reverse=True) for k in keys))[:last + 1])
         has_previous, has_next = len(page) > last, bool(before)
         page = page[:last][::-1]
+    result = _connection(connection, page, keys, tag, has_previous, has_next, queryset)
+    if prepared_page is not None and prepared.statement_for(_page_key(prepared_page[0], size + 2)) is not None:
+        # the page's first read (one row past it) compiled: the point enters it only through its own
+        # parameters, which counting drops, so the count is the same from any point
+        result.count_key = ("count", prepared_page[0])
+        point = _ewkt(args["near"])
+        if any(point in k.signature for k in keys):
+            _searches[prepared_page[0]] = (rows.db, keys, point)
+    return result
+
+
+def _connection(connection, page, keys, tag, has_previous, has_next, iterable):
     edges = [connection.Edge(node=row, cursor=Cursor(tag, [getattr(row, k.alias) for k in keys]))
              for row in page]
     page_info = graphene.relay.PageInfo(start_cursor=edges[0].cursor if edges else None,
                                         end_cursor=edges[-1].cursor if edges else None,
                                         has_previous_page=has_previous, has_next_page=has_next)
     result = connection(edges=edges, page_info=page_info)
-    result.iterable = queryset
-    if prepared_page is not None and prepared.statement_for(_page_key(prepared_page[0], size + 2)) is not None:
-        # the page's first read (one row past it) compiled: the point enters it only through its own
-        # parameters, which counting drops, so the count is the same from any point
-        result.count_key = ("count", prepared_page[0])
+    result.iterable = iterable
+    return result
+
+
+_searches: dict = {}  # search key → (database, order keys, their point) of a search whose first page compiled
+
+
+def _ewkt(point):
+    """The point as the search's order keys name it in their signatures (listings_for's 4326 point)."""
+    return Point(point.x, point.y, srid=4326).ewkt
+
+
+def known_search_page(connection, info, args, rebuild, build):
+    """The first page of a search from a point whose statement is already compiled (kernel.prepared), read
+    without building its queryset: the same search (field, scope, every argument but the point) built,
+    validated and compiled before, and the point enters the statement only through its own parameters.
+    `build()` makes the queryset if `totalCount` needs it. None when the search is not known yet, or the
+    point is not a point (the usual path says why)."""
+    point, first = args.get("near"), args.get("first")
+    if (point is None or args.get("after") or args.get("before") or (first is None and args.get("last") is not None)
+            or getattr(point, "geom_type", None) != "Point"):
+        return None
+    search = _search_key(info, args)
+    known = _searches.get(search)
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if known is None or prepared.statement_for(_page_key(search, size + 2)) is None:
+        return None
+    db, keys, known_point = known
+    here = _ewkt(point)  # the keys of this search, from this point: what its cursors are tagged with
+    keys = [Key(k.alias, k.expression, k.descending, k.nullable, k.signature.replace(known_point, here))
+            for k in keys]
+    tag = connection_tag(info, keys)
+    page = _knn_page(db, keys, size + 1, (search, rebuild, point))
+    if page is None:
+        return None
+    has_next, page, last = len(page) > size, page[:size], args.get("last")
+    has_previous = last is not None and len(page) > last
+    if has_previous:
+        page = page[len(page) - last:]
+    result = _connection(connection, page, keys, tag, has_previous, has_next, build)
+    result.count_key = ("count", search)
     return result
 
 
@@ -355,17 +403,19 @@ def _knn_read(rows, keys, limit, prepared_page):
         found = prepared.statement(_page_key(search, limit), lambda p: _knn_rows(rebuild(p), limit))
         if found is not None:
             return found.run(point)
+    if rows is None:
+        rows = _annotated(rebuild(point), keys)
     return list(rows.order_by(keys[0].order())[:limit])
 
 
-def _knn_page(rows, keys, n, prepared_page=None):
+def _knn_page(db, keys, n, prepared_page=None, rows=None):
     """The first `n` rows in (distance, pk) order when the order is a PostGIS KNN distance: PostgreSQL walks
     the GiST index only for `ORDER BY location <-> point` alone (with `, id` it sorts every row), so the page
     is read in distance order with one row more and ordered by (distance, pk) here; exact unless the page's
     last distance ties with that row's, when it is read again with KNN_TIE_PAD rows more; still tied: None
     (the caller runs the full order)."""
-    if (len(keys) != 2 or keys[1].signature != "pk" or keys[0].descending or rows.db is None
-            or connections[rows.db].vendor != "postgresql" or not isinstance(keys[0].expression, GeometryDistance)):
+    if (len(keys) != 2 or keys[1].signature != "pk" or keys[0].descending or db is None
+            or connections[db].vendor != "postgresql" or not isinstance(keys[0].expression, GeometryDistance)):
         return None
     distance = keys[0].alias
     for extra in (1, KNN_TIE_PAD):
@@ -401,17 +451,20 @@ class PagedConnectionField(DjangoFilterConnectionField):
                     f"`{name}` must be between 0 and {limit} on `{info.field_name}` (got {value}).",
                     extensions={"code": "limit_exceeded", "field": name},
                 )
-        iterable = resolver(root, info, **args)
-        if iterable is None:
-            iterable = default_manager
-        try:
-            queryset = queryset_resolver(connection, iterable, info, args)
-        except ValidationError as exc:  # a filter value the filterset refused
-            raise ValidationFailed(" ".join(exc.messages)) from exc
+
+        def build(changed=args):
+            iterable = resolver(root, info, **changed)
+            try:
+                return queryset_resolver(connection, default_manager if iterable is None else iterable, info,
+                                         changed)
+            except ValidationError as exc:  # a filter value the filterset refused
+                raise ValidationFailed(" ".join(exc.messages)) from exc
+
         rebuild = None
         if args.get("near") is not None:
             def rebuild(point):
-                changed = {**args, "near": point}
-                again = resolver(root, info, **changed)
-                return queryset_resolver(connection, default_manager if again is None else again, info, changed)
-        return keyset_page(connection, queryset, info, args, rebuild)
+                return build({**args, "near": point})
+            known = known_search_page(connection, info, args, rebuild, build)
+            if known is not None:
+                return known
+        return keyset_page(connection, build(), info, args, rebuild)

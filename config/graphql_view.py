@@ -25,6 +25,7 @@ from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 
 from api import documents, limits, persisted
+from api.execution import ExecutionContext
 from api.limits import caller_key
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, validate_schema
 from kernel.errors import DomainError, NotAuthenticated, public_code
@@ -49,6 +50,7 @@ class ContractError(HttpError):
 @method_decorator(csrf_exempt, name="dispatch")
 class ExchangeGraphQLView(GraphQLView):
     graphiql_template = "graphiql/offline.html"  # GraphiQL from our static files, never from a CDN
+    execution_context_class = ExecutionContext  # attribute-read fields skip graphql-core's per-field work
 
     def dispatch(self, request, *args, **kwargs):
         client_id = request.headers.get("X-Request-Id", "")

@@ -148,3 +148,45 @@ def test_a_huge_searchs_estimate_is_reused_from_any_point(spread, gql, monkeypat
     assert estimates({"near": near[1], "first": 5}) == 0
     assert estimates({"near": near[2], "first": 5, "withinKm": 500}) == 1
     assert estimates({"near": near[1], "first": 5, "withinKm": 500}) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statements are compiled on PostgreSQL only")
+def test_a_known_search_from_another_point_is_read_without_building_it(spread, gql, monkeypatch):
+    """Once a search's first page compiled, the same search from another point runs the statement without
+    building its queryset (no listings_for), and answers what the usual path answers: the same edges,
+    cursors that page on, and an exact totalCount (the queryset is built then, for the count alone)."""
+    prepared._statements.clear()
+    user = spread["users"]["coordinator"]
+    gql.login(user)
+    first, second = ({"type": "Point", "coordinates": [p.x, p.y]} for p in points()[:2])
+    assert "errors" not in gql.operation("SearchNearbyListings", {"near": first, "first": 5})
+    built = []
+    original = selectors.listings_for
+    monkeypatch.setattr(selectors, "listings_for", lambda *a, **k: built.append(k) or original(*a, **k))
+    without_count = gql.execute(
+        "query ($near: Geometry) { listings(near: $near, status: OPEN, first: 5) { edges { node { id } } } }",
+        {"near": second})
+    assert "errors" not in without_count and built == [], without_count
+    data = gql.operation("SearchNearbyListings", {"near": second, "first": 5})
+    assert "errors" not in data, data
+    page = data["data"]["listings"]
+    assert len(built) == 1  # for totalCount only
+    assert [e["node"]["id"] for e in page["edges"]] == [
+        e["node"]["id"] for e in without_count["data"]["listings"]["edges"]]
+    point = Point(*second["coordinates"], srid=4326)
+    expected = sorted(original(user, near=point).filter(status=Listing.Status.OPEN),
+                      key=lambda x: (x.location.distance(point), x.pk))
+    assert [pk_of(e["node"]["id"]) for e in page["edges"]] == [x.pk for x in expected[:5]]
+    assert page["totalCount"] == len(expected)
+    following = gql.operation("SearchNearbyListings", {"near": second, "first": 5,
+                                                       "after": page["pageInfo"]["endCursor"]})
+    assert [pk_of(e["node"]["id"]) for e in following["data"]["listings"]["edges"]] == [
+        x.pk for x in expected[5:10]]
+    # a cursor from one point does not page another point's search
+    other = gql.operation("SearchNearbyListings", {"near": first, "first": 5,
+                                                   "after": page["pageInfo"]["endCursor"]})
+    assert other["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+    built.clear()
+    gql.login(spread["users"]["staff_a"])  # another scope: another search, built the usual way
+    assert "errors" not in gql.operation("SearchNearbyListings", {"near": second, "first": 5})
+    assert len(built) >= 1
