@@ -346,20 +346,28 @@ def rate_headers(caller: str, now=None) -> dict:
     allowed, period = parse_rate(settings.GRAPHQL_TOKEN_RATE)
     now = time.time() if now is None else now
     window = int(now // period)
-    elapsed = (now - window * period) / period
-    used = store.get(f"gql-rate:{caller}:{window - 1}", 0) * (1 - elapsed) + store.get(
-        f"gql-rate:{caller}:{window}", 0)
+    counts = store.get_many([f"gql-rate:{caller}:{window - 1}", f"gql-rate:{caller}:{window}"])
+    previous, current = (counts.get(f"gql-rate:{caller}:{w}", 0) for w in (window - 1, window))
+    return _headers(allowed, period, window, _used(previous, current, now, window, period))
+
+
+def _used(previous, current, now, window, period):
+    """The sliding window's count: the previous fixed window weighs by the share of it still inside it."""
+    return previous * (1 - (now - window * period) / period) + current
+
+
+def _headers(allowed, period, window, used):
     return {"X-RateLimit-Limit": str(allowed), "X-RateLimit-Remaining": str(max(0, int(allowed - used))),
             "X-RateLimit-Reset": str((window + 1) * period)}
 
 
 def _bump(store, key, amount, timeout):
-    store.add(key, 0, timeout=timeout)
     try:
         return store.incr(key, amount)
-    except ValueError:  # expired between add and incr
-        store.set(key, amount, timeout=timeout)
-        return amount
+    except ValueError:  # the window's first request (or the key expired)
+        if store.add(key, amount, timeout=timeout):
+            return amount
+        return store.incr(key, amount)  # another worker added it first
 
 
 def charge(caller: str, operations: int = 1, now=None, rate=None) -> int | None:
@@ -369,14 +377,22 @@ def charge(caller: str, operations: int = 1, now=None, rate=None) -> int | None:
     slides: the previous fixed window's count weighs by the share of it still inside the last `period`
     seconds, so a burst at a window boundary cannot pass twice the rate. Returns None when allowed, or the
     seconds to wait (Retry-After)."""
+    return meter(caller, operations, now, rate)[0]
+
+
+def meter(caller: str, operations: int = 1, now=None, rate=None):
+    """`charge`, and the X-RateLimit headers (see rate_headers) after it, counted in the same reads."""
     store = caches["ratelimit"]
     allowed, period = parse_rate(rate or settings.GRAPHQL_TOKEN_RATE)
     now = time.time() if now is None else now
     window = int(now // period)
-    elapsed = (now - window * period) / period
     previous = store.get(f"gql-rate:{caller}:{window - 1}", 0)
     current = _bump(store, f"gql-rate:{caller}:{window}", operations, 2 * period + 1)
-    used = previous * (1 - elapsed) + current
+    used = _used(previous, current, now, window, period)
+    return _wait(allowed, period, now, window, previous, current, used), _headers(allowed, period, window, used)
+
+
+def _wait(allowed, period, now, window, previous, current, used):
     if used > allowed:
         if current > allowed:  # this window alone is over: wait for the next one
             return max(1, int((window + 1) * period - now + 0.999))

@@ -63,7 +63,8 @@ class ExchangeGraphQLView(GraphQLView):
             response = exc.response
             response.content = self.json_encode(request, {"errors": [self.format_error(exc)]})
         response["X-Request-Id"] = request.request_id
-        for name, value in limits.rate_headers(caller_key(request)).items():
+        headers = getattr(request, "rate_limit_headers", None) or limits.rate_headers(caller_key(request))
+        for name, value in headers.items():
             response[name] = value
         return response
 
@@ -127,7 +128,7 @@ class ExchangeGraphQLView(GraphQLView):
 
     @staticmethod
     def charge(request, operations):
-        wait = limits.charge(caller_key(request), operations)
+        wait, request.rate_limit_headers = limits.meter(caller_key(request), operations)
         if wait is not None:
             raise ContractError(429, "rate_limited",
                                 f"Rate limit {settings.GRAPHQL_TOKEN_RATE} exceeded; retry in {wait} s.",
