@@ -45,6 +45,7 @@ from graphql import (
     get_named_type,
     is_introspection_type,
 )
+from kernel.sqlite import set_statement_timeout
 
 PAGE_ARGUMENTS = ("first", "last")
 CONNECTION_COST = 25  # a COUNT and a page query, whatever the page size
@@ -286,8 +287,7 @@ def time_budget(seconds=None):
         if connection.vendor == "sqlite":
             raw.set_progress_handler(lambda: int(time.monotonic() > deadline), SQLITE_PROGRESS_STEPS)
         elif custom:  # every connection already has the default (kernel.sqlite.configure)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{int(seconds * 1000)}ms"])
+            set_statement_timeout(connection, seconds)
         yield
     finally:
         _deadline.at = None
@@ -295,9 +295,7 @@ def time_budget(seconds=None):
             raw.set_progress_handler(None, 0)
         elif custom and connection.connection is raw and not connection.needs_rollback:
             try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('statement_timeout', %s, false)",
-                                   [f"{int((configured or 0) * 1000)}ms"])
+                set_statement_timeout(connection, configured)
             except DatabaseError:  # inside an outer transaction the cancelled statement aborted it
                 connection.needs_rollback = connection.in_atomic_block
 

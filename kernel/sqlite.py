@@ -38,10 +38,14 @@ def _statement_timeout(connection):
 
 def apply_time_budget(connection):
     """statement_timeout = GRAPHQL_TIME_BUDGET on this PostgreSQL connection, remembered on it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('statement_timeout', %s, false)",
-                       [f"{int(settings.GRAPHQL_TIME_BUDGET * 1000)}ms"])
+    set_statement_timeout(connection, settings.GRAPHQL_TIME_BUDGET)
     connection.gwc_statement_timeout = settings.GRAPHQL_TIME_BUDGET
+
+
+def set_statement_timeout(connection, seconds):
+    """PostgreSQL stops any statement of this connection's session running past `seconds` (0: never)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{int((seconds or 0) * 1000)}ms"])
 
 
 def _recursive_triggers(using, on):
