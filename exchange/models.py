@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from kernel import deadlines
 from kernel.geo import geodesic_m
+from kernel.peers import PeerLoading
 from regions.models import Agency, Jurisdiction, Region
 from regions.permissions import visible_q
 from regions.scope import Scope
@@ -94,7 +95,7 @@ class Condition(models.TextChoices):
     POOR = "poor", _("poor")
 
 
-class Asset(models.Model):
+class Asset(PeerLoading, models.Model):
     class Status(models.TextChoices):
         IN_USE = "in_use", _("in use")
         IDLE = "idle", _("idle")
@@ -174,7 +175,7 @@ class AssetPhoto(models.Model):
         verbose_name_plural = _("asset photos")
 
 
-class OfficeSpace(models.Model):
+class OfficeSpace(PeerLoading, models.Model):
     class Status(models.TextChoices):
         IN_USE = "in_use", _("in use")
         IDLE = "idle", _("idle")
@@ -263,7 +264,7 @@ class Occupancy(models.Model):
         return Scope(jurisdiction_id=self.occupant.jurisdiction_id, agency_id=self.occupant_id)
 
 
-class Listing(models.Model):
+class Listing(PeerLoading, models.Model):
     """An idle item offered in the shared warehouse. `quantity_available` is decremented by each
     allocation in one conditional UPDATE; the CHECK (>= 0) makes over-allocation impossible."""
 

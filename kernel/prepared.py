@@ -7,7 +7,13 @@ the real point, as a server-side prepared statement (PostgreSQL plans it once pe
 statements by what the SQL is made of (the principal's scope, the filters, the limit), and build them with the
 time left to the database (`now()`), so that nothing else in the parameters changes from one search to the next.
 Rows become the model instances Django's ModelIterable makes, finished as the queryset's iterable class
-finishes them (its `finish(rows)`, when it has one).
+finishes them (its `finish(rows)`, when it has one), made cheaper where that changes nothing a caller sees:
+- geometry columns stay the EWKB PostgreSQL sent until the attribute is first read (GeoDjango's SpatialProxy
+  builds the GEOS object then, as it does for any geometry assigned as hex);
+- instances are made as `Model.from_db` makes them but without running `Model.__init__` field by field
+  (when no `pre_init`/`post_init` receiver listens for the model: otherwise through `from_db`);
+- the instances of one model read together are each other's peers (kernel.peers): a field the query
+  deferred is loaded for all of them at its first read, in one query.
 
 Prepared statements live on the connection: behind a transaction-mode connection pooler (PgBouncer) they
 need its prepared-statement support.
@@ -17,9 +23,15 @@ from threading import Lock
 
 import psycopg
 from django.contrib.gis.db.backends.postgis.adapter import PostGISAdapter
+from django.contrib.gis.db.models.proxy import SpatialProxy
 from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models.query import get_related_populators
+from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.expressions import Col
+from django.db.models.signals import post_init, pre_init
+
+from kernel.peers import PEERS
 
 STATEMENTS = 256  # compiled statements kept per process (least recently used dropped)
 # points no search sends, to find the point's parameters in the compiled SQL
@@ -70,12 +82,9 @@ class Statement:
             raise NotPreparable(self.sql[:200])
         self.params, self.db, self.compiler = list(params), queryset.db, compiler
         select, klass_info = compiler.select, compiler.klass_info
-        self.converters = compiler.get_converters([s[0] for s in select])
-        self.model = klass_info["model"]
-        fields = klass_info["select_fields"]
-        self.start, self.end = fields[0], fields[-1] + 1
-        self.init_list = [f[0].target.attname for f in select[self.start:self.end]]
-        self.populators = get_related_populators(klass_info, select, self.db)
+        self.converters = {i: c for i, c in compiler.get_converters([s[0] for s in select]).items()
+                           if not _lazy_geometry(select[i][0])}
+        self.reader = _Reader(klass_info, select, self.db)
         self.annotations = list(compiler.annotation_col_map.items())
         self.finish = getattr(queryset._iterable_class, "finish", None)
 
@@ -87,16 +96,65 @@ class Statement:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
-        found = []
-        for row in rows:
-            obj = self.model.from_db(self.db, self.init_list, row[self.start:self.end])
-            for populator in self.populators:
-                populator.populate(row, obj)
-            for name, position in self.annotations:
-                setattr(obj, name, row[position])
-            found.append(obj)
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        found = self.reader.read(rows, self.annotations)
         return self.finish(found) if self.finish else found
+
+
+def _lazy_geometry(expression):
+    """Whether the column is a model's geometry field, which its SpatialProxy builds on first read."""
+    return (isinstance(expression, Col) and getattr(expression.target, "geom_type", None) is not None
+            and isinstance(getattr(expression.target.model, expression.target.attname, None), SpatialProxy))
+
+
+class _Reader:
+    """How the columns of one model (and, recursively, of the models it selects related) become instances:
+    Django's ModelIterable and RelatedPopulator, with instances made as `Model.from_db` would make them."""
+
+    def __init__(self, klass_info, select, db):
+        if klass_info.get("from_parent"):  # multi-table inheritance: columns out of the model's order
+            raise NotPreparable(klass_info["model"]._meta.label)
+        fields = klass_info["select_fields"]
+        self.model, self.db = klass_info["model"], db
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.attnames = [f[0].target.attname for f in select[self.start:self.end]]
+        self.pk_index = self.attnames.index(self.model._meta.pk.attname)
+        self.local_setter, self.remote_setter = klass_info.get("local_setter"), klass_info.get("remote_setter")
+        self.related = [_Reader(info, select, db) for info in klass_info.get("related_klass_infos", [])]
+        self.deferred = len(self.attnames) < len(self.model._meta.concrete_fields)
+        self.plain = not (pre_init.has_listeners(self.model) or post_init.has_listeners(self.model)
+                          or self.model.from_db.__func__ is not Model.from_db.__func__)
+
+    def make(self, values):
+        if not self.plain:
+            return self.model.from_db(self.db, self.attnames, values)
+        obj = self.model.__new__(self.model)
+        state = obj._state = ModelState()
+        state.adding, state.db = False, self.db
+        obj.__dict__.update(zip(self.attnames, values, strict=True))
+        return obj
+
+    def read(self, rows, annotations=()):
+        """The instances of `rows` (with the annotations set on them), and their related instances."""
+        found = [self.make(row[self.start:self.end]) for row in rows]
+        for name, position in annotations:
+            for obj, row in zip(found, rows, strict=True):
+                setattr(obj, name, row[position])
+        self._relate(found, rows)
+        return found
+
+    def _relate(self, found, rows):
+        if self.deferred:
+            PEERS.join(found)
+        for reader in self.related:
+            first, last, pk = reader.start, reader.end, reader.start + reader.pk_index
+            related = [None if row[pk] is None else reader.make(row[first:last]) for row in rows]
+            for obj, other in zip(found, related, strict=True):
+                reader.local_setter(obj, other)
+                if other is not None:
+                    reader.remote_setter(other, obj)
+            present = [(other, row) for other, row in zip(related, rows, strict=True) if other is not None]
+            reader._relate([other for other, _ in present], [row for _, row in present])
 
 
 _statements: OrderedDict = OrderedDict()

@@ -27,7 +27,8 @@ class RowCache:
         """{id: instance} for the ids (one query for those not cached yet; none when all are)."""
         if time.monotonic() - self.loaded_at > self.ttl:
             self.clear()
-        missing = {i for i in ids if i is not None and i not in self.rows}
+        rows = self.rows
+        missing = {i for i in ids if i not in rows and i is not None}
         if missing:
             self.rows.update((row.pk, row) for row in self.model._default_manager.filter(pk__in=missing)
                              .defer(*self.defer))
@@ -36,12 +37,14 @@ class RowCache:
 
 def attach(instances, relation, cache):
     """Set `instance.<relation>` from the cache for each instance (no query when all are cached)."""
-    field = instances[0]._meta.get_field(relation) if instances else None
-    if field is None:
+    if not instances:
         return
-    rows = cache.get_many({getattr(i, field.attname) for i in instances})
-    for instance in instances:
-        field.set_cached_value(instance, rows.get(getattr(instance, field.attname)))
+    field = instances[0]._meta.get_field(relation)
+    keys = [getattr(i, field.attname) for i in instances]
+    rows = cache.get_many(keys)
+    name = field.cache_name
+    for instance, key in zip(instances, keys, strict=True):
+        instance._state.fields_cache[name] = rows.get(key)
 
 
 class Memo:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exchange.services import optimizer
-from kernel.geo import geodesic_m, geodesic_m_array, km_between
+from kernel.geo import geodesic_m, geodesic_m_array, geodesic_m_from, km_between, point_lon_lat
 from tests.factories import gid
 
 lon = st.floats(min_value=73, max_value=135, allow_nan=False)
@@ -27,6 +27,31 @@ def karney_m(a, b):
 def test_geodesic_matches_geographiclib_to_a_metre_across_china(lon1, lat1, lon2, lat2):
     a, b = Point(lon1, lat1, srid=4326), Point(lon2, lat2, srid=4326)
     assert abs(geodesic_m(a, b) - karney_m(a, b)) < 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(lon, lat, st.lists(st.tuples(lon, lat), min_size=1, max_size=40))
+def test_a_pages_geodesic_is_compensations_geodesic(lon1, lat1, points):
+    """A search page's distances (geodesic_m_from, pair by pair in floats) are geodesic_m's (what compensation
+    charges), to a micrometre: the same iteration, stopping where each pair converges."""
+    origin = Point(lon1, lat1, srid=4326)
+    expected = [geodesic_m(origin, Point(*p, srid=4326)) for p in points]
+    assert geodesic_m_from(lon1, lat1, points) == pytest.approx(expected, abs=1e-6, rel=0)
+    assert geodesic_m_from(lon1, lat1, [(lon1, lat1)]) == [0.0]
+
+
+class _Row:
+    def __init__(self, location):
+        self.__dict__["location"] = location
+
+
+@pytest.mark.parametrize("point", [Point(121.4737, 31.2304, srid=4326), Point(-70.5, -33.25, srid=4326),
+                                   Point(0, 0)])
+def test_a_points_coordinates_are_read_from_its_ewkb_as_from_geos(point):
+    hexed = [point.hexewkb.decode(), point.hex.decode(), point.hexewkb.decode().lower()]
+    for value in hexed:
+        assert point_lon_lat(_Row(value)) == point.coords
+    assert point_lon_lat(_Row(point)) == point.coords
 
 
 @pytest.mark.parametrize("a, b", [((121.4737, 31.2304), (120.1551, 30.2741)),  # Shanghai–Hangzhou

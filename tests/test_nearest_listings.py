@@ -2,6 +2,8 @@
 `listings_for(user, near=point)` gives, in the same order, for every role; the statement is compiled once per
 scope and runs as one query; what changes in the data is seen at once."""
 import random
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -13,6 +15,7 @@ from exchange.services import items
 from kernel import prepared
 from kernel.geo import geodesic_m
 from tests import factories_exchange as fx
+from tests.conftest import count_queries
 from tests.factories import pk_of
 
 ROLES = ["coordinator", "auditor", "bureau_a", "bureau_b", "staff_a", "staff_b"]
@@ -35,6 +38,17 @@ def spread(region_world):
     made[3].status = Listing.Status.WITHDRAWN
     made[3].save(update_fields=["status"])
     return region_world
+
+
+@pytest.fixture
+def with_office(spread):
+    """`spread` and an office space of city A listed amid its assets."""
+    staff = spread["users"]["staff_a"]
+    space = items.register_office_space(staff, agency=spread["agency_a"], building="东楼", floor="5F", rooms="501",
+                                        area_m2=Decimal("86.00"), available_from=date(2026, 1, 1),
+                                        location=Point(120.8, 30.7, srid=4326), location_override_reason="测试")
+    spread["office_listing"] = items.mark_idle(staff, office_space=space)
+    return spread
 
 
 def points():
@@ -190,3 +204,52 @@ def test_a_known_search_from_another_point_is_read_without_building_it(spread, g
     gql.login(spread["users"]["staff_a"])  # another scope: another search, built the usual way
     assert "errors" not in gql.operation("SearchNearbyListings", {"near": second, "first": 5})
     assert len(built) >= 1
+
+
+def test_a_card_reads_what_it_shows_and_the_rest_of_the_page_loads_in_one_query(with_office):
+    """Rows carry the card's fields; a field the card does not read is loaded, at its first read, for every
+    row of the page in one query (not one per row), with the values a full read gives."""
+    user = with_office["users"]["coordinator"]
+    point = Point(120.8, 30.7, srid=4326)
+    found = selectors.nearest_listings(user, point, limit=20)
+    assert len(found) >= 10 and found[0].pk == with_office["office_listing"].pk
+    full = {x.pk: x for x in selectors.listings_for(user, near=point)}
+    with count_queries() as ctx:
+        card = [(x.title, x.quantity_available, x.window_at(), x.location.coords, x.agency.name_zh,
+                 x.jurisdiction.code, x.asset.condition if x.asset_id else x.office_space.building,
+                 x.asset.original_value if x.asset_id else x.office_space.area_m2) for x in found]
+    assert len(ctx) == 0
+    assert card == [(f.title, f.quantity_available, f.window_at(), f.location.coords, f.agency.name_zh,
+                     f.jurisdiction.code, f.asset.condition if f.asset_id else f.office_space.building,
+                     f.asset.original_value if f.asset_id else f.office_space.area_m2)
+                    for f in (full[x.pk] for x in found)]
+    with count_queries() as ctx:
+        rest = [(x.search_text, x.opened_at, x.created_by_id) for x in found]
+    assert len(ctx) == 1
+    assert rest == [(full[x.pk].search_text, full[x.pk].opened_at, full[x.pk].created_by_id) for x in found]
+    with count_queries() as ctx:
+        assets = [(x.asset.description, x.asset.location) for x in found if x.asset_id]
+        offices = [x.office_space.rooms for x in found if x.office_space_id]
+    assert len(ctx) == 2  # one per model, whatever the page's size
+    assert assets == [(full[x.pk].asset.description, full[x.pk].asset.location) for x in found if x.asset_id]
+    assert offices == ["501"]
+
+
+def test_an_explicit_refresh_of_a_card_row_reads_that_row(spread):
+    found = selectors.nearest_listings(spread["users"]["coordinator"], points()[0], limit=5)
+    Listing.objects.filter(pk=found[0].pk).update(quantity_available=0)
+    with count_queries() as ctx:
+        found[0].refresh_from_db(fields=["quantity_available"])
+    assert len(ctx) == 1 and found[0].quantity_available == 0 and found[1].quantity_available == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled statement is PostGIS-only")
+def test_the_statements_geometry_is_built_at_its_first_read(spread):
+    """The location stays the EWKB PostGIS sent until read; then it is the point a full read gives."""
+    user = spread["users"]["coordinator"]
+    point = points()[0]
+    found = selectors.nearest_listings(user, point, limit=5)
+    assert all(isinstance(x.__dict__["location"], str) for x in found)
+    expected = {x.pk: x.location for x in selectors.listings_for(user, near=point)}
+    assert [(x.location.srid, x.location.coords) for x in found] == [
+        (expected[x.pk].srid, expected[x.pk].coords) for x in found]

@@ -24,8 +24,9 @@ from exchange.models import (
 )
 from kernel import prepared
 from kernel.errors import NotFound, ValidationFailed
-from kernel.geo import geodesic_m_array
+from kernel.geo import geodesic_m_from, point_lon_lat
 from kernel.models import AuditEvent
+from kernel.peers import PEERS
 from kernel.refcache import RowCache, attach
 from regions.models import Agency, Jurisdiction
 from regions.permissions import get_principal, restrict, scope_key
@@ -39,10 +40,11 @@ ASSET_CLASSES = RowCache(AssetClass)
 
 class ListingIterable(ModelIterable):
     """Listings with their region, jurisdiction, agency's jurisdiction and asset class attached from the
-    reference caches (no query, no join once cached)."""
+    reference caches (no query, no join once cached); read with only some fields (a search card), the rows
+    of a page load the others together (kernel.peers)."""
 
     def __iter__(self):
-        yield from self.finish(list(super().__iter__()))
+        yield from self.finish(PEERS.join_deferred(list(super().__iter__()), *LISTING_RELATED))
 
     @staticmethod
     def finish(rows):
@@ -53,16 +55,18 @@ def with_reference(rows):
     """Listings (asset and office space joined) with their region, jurisdiction, agency, agency's
     jurisdiction and asset class attached from the reference caches, and, after a search from a point,
     their geodesic distances computed together."""
+    if not rows:
+        return rows
     attach(rows, "agency", AGENCIES)
-    JURISDICTIONS.get_many({r.jurisdiction_id for r in rows} | {r.agency.jurisdiction_id for r in rows})
+    agencies = list({id(r.agency): r.agency for r in rows}.values())
+    JURISDICTIONS.get_many([r.jurisdiction_id for r in rows] + [a.jurisdiction_id for a in agencies])
     attach(rows, "region", REGIONS)
     attach(rows, "jurisdiction", JURISDICTIONS)
-    attach([r.agency for r in rows], "jurisdiction", JURISDICTIONS)
+    attach(agencies, "jurisdiction", JURISDICTIONS)
     attach([r.asset for r in rows if r.asset_id], "asset_class", ASSET_CLASSES)
-    if rows and getattr(rows[0], "near_lon", None) is not None:
-        lon, lat = zip(*(r.location.coords for r in rows), strict=True)
-        metres = geodesic_m_array(rows[0].near_lon, rows[0].near_lat, lon, lat)
-        for row, m in zip(rows, metres.tolist(), strict=True):
+    if getattr(rows[0], "near_lon", None) is not None:
+        metres = geodesic_m_from(rows[0].near_lon, rows[0].near_lat, [point_lon_lat(r) for r in rows])
+        for row, m in zip(rows, metres, strict=True):
             row.search_m = m
     return rows
 
@@ -121,13 +125,16 @@ LISTING_ORDERS = {"newest": ("-opened_at", "-id"), "oldest": ("opened_at", "id")
 
 
 def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_agency=False, within_km=None,
-                 window=None, now=None, order=None):
+                 window=None, now=None, order=None, card=False):
     """Listings visible to the user. Text matches every word in the title, class, agency and place names
     (Chinese too). With a point (`near`, an agency, or the user's own agency) results are ordered nearest
     first (unless `order` is "newest" or "oldest") and carry `distance_m` (ordering) and `search_km` (the
     WGS84 geodesic shown); on PostGIS the order is the KNN `<->` operator on the GiST index and the geodesic
-    is computed only for the rows returned."""
+    is computed only for the rows returned. `card`: only the fields of a search card (LISTING_CARD) are read,
+    and `distance_m` orders without being selected."""
     qs = restrict(listings_base(), user)
+    if card:
+        qs = qs.only(*LISTING_CARD)
     qs = filter_window(filter_text(qs, text), window, now)
     point = near
     if point is None and (from_agency_id or from_my_agency):
@@ -152,7 +159,8 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
         qs = qs.filter(location__distance_lte=(point, D(km=within_km)))
     # The database distance orders (and uses the index); the figure shown is the product's one geodesic
     # (Listing.search_km, from the search point annotated here).
-    qs = qs.annotate(distance_m=Distance("location", point), near_lon=Value(point.x, output_field=FloatField()),
+    qs = (qs.alias if card else qs.annotate)(distance_m=Distance("location", point))
+    qs = qs.annotate(near_lon=Value(point.x, output_field=FloatField()),
                      near_lat=Value(point.y, output_field=FloatField()))
     if order in LISTING_ORDERS:
         return qs.order_by(*LISTING_ORDERS[order])
@@ -162,12 +170,25 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
     return qs.order_by("distance_m", "id")
 
 
+# What a search card shows (graphql/operations/SearchNearbyListings.graphql), and the keys it reaches the
+# reference rows by; the rest of a row is loaded for the whole page at the first read of it (kernel.peers).
+LISTING_CARD = ("region", "agency", "jurisdiction", "asset", "office_space", "title", "location", "quantity",
+                "quantity_available", "own_window_ends_at", "region_window_ends_at", "status",
+                "asset__asset_class", "asset__condition", "asset__original_value", "asset__acquired_on",
+                "office_space__building", "office_space__area_m2")
+
+
+def nearest_queryset(user, point, *, limit=20, **filters):
+    """The query `nearest_listings` runs."""
+    return listings_for(user, near=point, card=True).filter(**filters)[:limit]
+
+
 def nearest_listings(user, point, *, limit=20, **filters):
-    """The `limit` listings visible to the user nearest `point` (`filters`: Listing field lookups), as
-    `listings_for(user, near=point).filter(**filters)[:limit]` gives them; on PostGIS from a statement compiled
-    once per scope and prepared (kernel.prepared)."""
+    """The `limit` listings visible to the user nearest `point` (`filters`: Listing field lookups), in the order
+    `listings_for(user, near=point).filter(**filters)[:limit]` gives them, with the fields of a search card
+    (LISTING_CARD) read; on PostGIS from a statement compiled once per scope and prepared (kernel.prepared)."""
     def build(near):
-        return listings_for(user, near=near).filter(**filters)[:limit]
+        return nearest_queryset(user, near, limit=limit, **filters)
 
     if connection.vendor != "postgresql":
         return list(build(point))
