@@ -14,6 +14,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Count, Max
+from django.db.models.signals import post_save
 
 from kernel import bulk
 from kernel.models import AuditCheckpoint, AuditEvent
@@ -44,17 +45,47 @@ def _jsonable(data):
     return None if data is None else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def _chain_head(region):
-    """(chain, hash the next event links to) under the chain's lock: the region's chain, or on PostgreSQL
-    the chain this transaction already appends to (kernel migration 0005: lock and head in one round trip)."""
+def _chain_head(region, ids=0, draw=()):
+    """(chain, hash the next event links to, `ids` event ids) under the chain's lock: the region's chain, or on
+    PostgreSQL the chain this transaction already appends to (kernel migration 0005: lock and head in one round
+    trip). On PostgreSQL the event ids, and the keys of `draw` (bulk.draw_ids' batches), are drawn in the same
+    round trip, after the lock."""
     wanted = getattr(region, "pk", region)
     if connection.vendor == "postgresql":
+        sql, params = ["SELECT chain, head FROM audit_chain_head(%s)"], [wanted]
+        if ids:
+            sql.append("SELECT nextval(pg_get_serial_sequence('exchange_auditevent', 'id')) "
+                       "FROM generate_series(1, %s) ORDER BY 1")
+            params.append(ids)
+        keys, keys_params = bulk.draw_ids_sql(*draw)
+        if keys:
+            sql.append(keys)
+            params += keys_params
         with connection.cursor() as cursor:
-            cursor.execute("SELECT chain, head FROM audit_chain_head(%s)", [wanted])
+            cursor.execute("; ".join(sql), params)
             chain, head = cursor.fetchone()
-        return chain, head or GENESIS
+            drawn = [pk for (pk,) in cursor.fetchall()] if ids and cursor.nextset() else []
+            if keys and cursor.nextset():
+                bulk.assign_ids(draw, cursor.fetchall())
+        return chain, head or GENESIS, drawn
     last = AuditEvent.objects.filter(chain=wanted).order_by("-id").values_list("hash", flat=True).first()
-    return wanted, last or GENESIS
+    return wanted, last or GENESIS, []
+
+
+class Head:
+    """Where the next events of a transaction go: a chain locked, the hash they link to, their ids drawn."""
+
+    def __init__(self, region, events, draw=()):
+        self.chain, self.prev, self.ids = _chain_head(region, events, draw)
+
+
+def lock(region, events, *, draw=()):
+    """`chain`'s first step on its own, for a service whose rows' keys go into its events: the chain of
+    `region` locked and its head read, on PostgreSQL with the ids of `events` events and the keys of `draw`
+    ((model, instances), as `bulk.draw_ids` takes them) drawn in the same round trip after the lock; then call
+    `chain(user, entries, head=...)`."""
+    assert transaction.get_connection().in_atomic_block, "audit.lock must run inside the service transaction"
+    return Head(region, events, draw)
 
 
 def _event(user, principal, chain, prev, action, obj, *, before=None, after=None, transfer=None, region=None,
@@ -75,7 +106,7 @@ def record(user, action, obj, *, before=None, after=None, transfer=None, region=
     """Append one event to the chain (saved one by one, so post_save listeners such as notices and webhooks
     hear of it)."""
     assert transaction.get_connection().in_atomic_block, "audit.record must run inside the service transaction"
-    chain, prev = _chain_head(region)
+    chain, prev, _ = _chain_head(region)
     event = _event(user, getattr(user, "_principal", None), chain, prev, action, obj, before=before,
                    after=after, transfer=transfer, region=region, jurisdiction=jurisdiction, role=role)
     event.save(force_insert=True)
@@ -88,17 +119,40 @@ def record_many(user, entries):
     dicts of `record`'s arguments (action, obj, and optionally before, after, transfer, region, jurisdiction,
     role). Being one bulk insert, it sends no post_save."""
     assert transaction.get_connection().in_atomic_block, "audit.record_many must run inside the service transaction"
+    return bulk.insert(AuditEvent, chain(user, entries))
+
+
+def chain(user, entries, *, head=None):
+    """The events of `entries` (as `record_many` takes them) chained in order under the lock of the first
+    entry's region's chain, not saved: for a service that inserts them in the statement that writes its own
+    rows, in this transaction. On PostgreSQL their ids are drawn in the same round trip as the chain's head,
+    after the lock: ids ascend along each chain, as `verify_chain` walks it (`head`: from `lock`). `announce`
+    them once inserted."""
+    assert transaction.get_connection().in_atomic_block, "audit.chain must run inside the service transaction"
     if not entries:
         return []
     principal = getattr(user, "_principal", None)
-    chain, prev = _chain_head(entries[0].get("region"))
+    head = head or Head(entries[0].get("region"), len(entries))
+    chain, prev, ids = head.chain, head.prev, head.ids
     events = []
     for entry in entries:
         entry = dict(entry)
         event = _event(user, principal, chain, prev, entry.pop("action"), entry.pop("obj"), **entry)
         prev = event.hash
         events.append(event)
-    return bulk.insert(AuditEvent, events)
+    if ids:
+        for event, pk in zip(events, ids, strict=True):
+            event.pk = pk
+    return events
+
+
+def announce(events):
+    """Send post_save for events inserted by SQL (as `record`'s save does), so that notices and webhooks hear
+    of each."""
+    bulk.saved(events)
+    for event in events:
+        post_save.send(sender=AuditEvent, instance=event, created=True, update_fields=None, raw=False,
+                       using=event._state.db)
 
 
 def _roles(principal):

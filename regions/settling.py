@@ -1,8 +1,11 @@
 """Who settles compensation in a region on a date (区域利益补偿机制): the region's settling level
 (`SettlingLevel`, effective-dated; YRD demo: prefecture cities) applied to the jurisdiction tree, with
 membership as `regions.membership` says (one predicate for every use)."""
+from datetime import date
+
 from django.db.models import Subquery
 
+from kernel.compiled import Compiled
 from regions.membership import ancestors, descendants, in_force, members
 from regions.models import Jurisdiction, Membership, SettlingLevel
 from regions.reference import JURISDICTIONS
@@ -12,6 +15,13 @@ LEVEL_RANK = {"province": 0, "city": 1, "county": 2}
 
 def _level_in_force(region, on):
     return SettlingLevel.objects.filter(region=region, effective_from__lte=on).order_by("-effective_from")
+
+
+# The region's members on a day, each row with the settling level in force that day (posting's hot query).
+_MEMBERS_AND_LEVEL = Compiled(
+    lambda region_id, on: Membership.objects.filter(in_force(on), region_id=region_id).annotate(
+        level=Subquery(_level_in_force(region_id, on).values("level")[:1])).values_list("jurisdiction_id", "level"),
+    stand_ins=(-7_140_011, date(1901, 2, 3)), others=(-7_140_012, date(1902, 3, 4)))
 
 
 def settling_level(region, on):
@@ -56,10 +66,9 @@ def _cached_chain(jurisdiction):
 
 def settlers_on(region, jurisdictions, on):
     """{jurisdiction id: `settling_jurisdiction`} for several jurisdictions on one day: the region's members
-    and its settling level in one query (no member: nobody settles, whatever the level), the tree from the
-    per-process cache."""
-    rows = list(Membership.objects.filter(in_force(on), region=region).annotate(
-        level=Subquery(_level_in_force(region, on).values("level")[:1])).values_list("jurisdiction_id", "level"))
+    and its settling level in one query, compiled once per process (no member: nobody settles, whatever the
+    level), the tree from the per-process cache."""
+    rows = _MEMBERS_AND_LEVEL.rows(region.pk, on)
     member_ids, level = frozenset(m for m, _ in rows), rows[0][1] if rows else None
     return {j.pk: _settler(_cached_chain(j), member_ids, level) for j in jurisdictions}
 

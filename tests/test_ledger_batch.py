@@ -1,6 +1,6 @@
 """Set-based posting: many completed transfers posted in a constant number of statements, with the same
 figures as the one-at-a-time rule, balanced legs, every invariant on, the audit chain intact, idempotent."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -145,3 +145,78 @@ def test_accounts_are_remembered_only_once_committed(world, django_capture_on_co
     assert post(second) == 0
     assert {a.pk for a in batch.ACCOUNTS.get("compensation", dict).values()} == set(
         Leg.objects.filter(transaction__transfer=first).values_list("account_id", flat=True))
+
+
+def _post_one(world, transfer):  # noqa: F811
+    (loaded,) = batch.completed_for_posting(Transfer.objects.filter(pk=transfer.pk))
+    with transaction.atomic():
+        return compensation.on_transfer_completed(loaded, world["users"]["coordinator"])
+
+
+def test_a_period_closed_since_it_was_remembered_sends_the_posting_to_the_next(
+        world, django_capture_on_commit_callbacks):  # noqa: F811
+    first, second = _completed_unposted(world, 2)
+    batch.PERIODS.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = _post_one(world, first)
+    period = posted.transaction.period
+    SettlementPeriod.objects.filter(pk=period.pk).update(status="closed")  # as another process closes it
+    events = AuditEvent.objects.count()
+    moved = _post_one(world, second).transaction
+    assert moved.period != period and moved.period.start == period.end + timedelta(days=1)
+    assert moved.date == moved.period.start and moved.posted
+    assert AuditEvent.objects.count() == events + 1 and verify_chain() is None
+    assert second.compensation.transaction == moved  # the refused attempt left nothing behind
+
+
+def test_posting_again_refused_by_the_database_returns_the_first_and_leaves_the_chain_intact(world):  # noqa: F811
+    (transfer,) = _completed_unposted(world, 1)
+    made = _post_one(world, transfer)
+    events = AuditEvent.objects.count()
+    assert _post_one(world, transfer) == made
+    assert AuditEvent.objects.count() == events and verify_chain() is None
+    assert CompensationBreakdown.objects.filter(transfer=transfer).count() == 1
+
+
+def test_a_single_posting_reads_back_what_it_wrote(world):  # noqa: F811
+    (transfer,) = _completed_unposted(world, 1)
+    made = _post_one(world, transfer)
+    stored = CompensationBreakdown.objects.get(pk=made.pk)
+    for field in ("details", "total", "created_at", "transaction_id", "value_not_bought", "savings"):
+        assert getattr(stored, field) == getattr(made, field), field
+    for field in ("residual_amount", "transport"):  # numeric(24, 10)
+        assert getattr(stored, field) == getattr(made, field).quantize(Decimal("1E-10")), field
+    txn = JournalTransaction.objects.get(pk=made.transaction_id)
+    assert (txn.description, txn.created_at, txn.date, txn.posted) == (
+        made.transaction.description, made.transaction.created_at, made.transaction.date, True)
+    event = AuditEvent.objects.get(action="ledger.compensation_posted", object_id=str(made.pk))
+    assert event.after == {"total": str(made.total), "transaction": made.transaction_id}
+    assert verify_chain() is None
+
+
+def test_a_single_posting_takes_a_few_round_trips_on_postgresql(world, django_capture_on_commit_callbacks):  # noqa: F811
+    first, second = _completed_unposted(world, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        _post_one(world, first)  # accounts and the period created and remembered
+    (loaded,) = batch.completed_for_posting(Transfer.objects.filter(pk=second.pk))
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        compensation.on_transfer_completed(loaded, world["users"]["coordinator"])
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT \"" not in q["sql"]]  # the test's atomic
+    if connection.vendor == "postgresql":  # members; lock, head and keys; the writes; webhooks listening
+        assert len(statements) <= 4, statements
+    else:
+        assert len(statements) <= 14, statements
+
+
+def test_a_webhook_hears_of_a_single_posting(world):  # noqa: F811
+    from lifecycle.models import WebhookDelivery
+    from lifecycle.services import webhooks
+
+    receiver = world["city_b"]
+    webhooks.register(world["users"]["bureau_b"], jurisdiction=receiver, url="https://example.invalid/hook",
+                      secret="s3cret-of-the-city-system-0123", events=["ledger.compensation_posted"])
+    (transfer,) = _completed_unposted(world, 1)
+    made = _post_one(world, transfer)
+    event = AuditEvent.objects.get(action="ledger.compensation_posted", object_id=str(made.pk))
+    delivery = WebhookDelivery.objects.get(event_key=f"audit:{event.pk}")
+    assert delivery.event == "ledger.compensation_posted" and delivery.payload["data"]["total"] == str(made.total)

@@ -4,22 +4,28 @@ is this with one transfer), in a constant number of statements whatever their nu
 Every transaction is inserted unposted, its legs inserted, then all are marked posted in one UPDATE, which
 fires the database's balance and period-freeze checks (set-based on PostgreSQL: migration 0007), and on
 PostgreSQL the deferred balance check at commit. Audit events are chained in order under the chain's lock
-(`kernel.audit`). Statements: the breakdowns already made; per distinct region and handover date the
-standard set in force, the region's members and settling level, the period; the accounts; then five writes
-(transactions, legs, the posting UPDATE, breakdowns, audit events). What never changes once in force is
-read once per process: the class norms of a standard set in force (sets in force are never edited, a change
-is a new version: regions.services.standards) and the jurisdiction tree (regions.reference). Callers hold
-the transaction open.
+(`kernel.audit`). What never changes once in force is read once per process: the class norms of a standard
+set in force (sets in force are never edited, a change is a new version: regions.services.standards), the
+jurisdiction tree (regions.reference) and the accounts. Callers hold the transaction open.
+
+On PostgreSQL a posting is three round trips whatever its size: per distinct region and handover date the
+region's members and settling level (one prepared statement); the chain's lock and head with every key
+drawn; the writes (transactions, legs, the posting UPDATE, breakdowns, audit events) sent together inside a
+savepoint. The periods the process has seen open are not read again, nor whether the transfers are posted
+already: the database refuses a write into a closed period and a second breakdown or transaction key, and
+then the posting is made again from what it reads (the period rule of `posting.period_for`). On SQLite each
+write is its own statement, after reading the breakdowns made already and the period.
 """
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from kernel import audit, bulk
 from kernel.errors import NotFound
 from kernel.geo import geodesic_m_array
+from kernel.models import AuditEvent
 from kernel.money import cny
 from kernel.refcache import Memo
-from ledger.models import SAVINGS_DEFINITION, Account, CompensationBreakdown, JournalTransaction, Leg
+from ledger.models import SAVINGS_DEFINITION, Account, CompensationBreakdown, JournalTransaction, Leg, SettlementPeriod
 from regions.models import AssetClassNorm, Jurisdiction, Region, StandardSet
 from regions.services.standards import standard_in_force
 from regions.settling import settlers_on
@@ -29,6 +35,7 @@ from .posting import compensation_account, period_for
 
 IN_FORCE = Memo(StandardSet, AssetClassNorm)  # (region, day) → set in force; set → {class code: norm}
 ACCOUNTS = Memo(Account, Region, Jurisdiction)  # "compensation" → {(region, jurisdiction): account}
+PERIODS = Memo(SettlementPeriod)  # "open" → {(region, day): (period, posted on)} seen in committed transactions
 
 
 def _standard_set(region, on):
@@ -48,12 +55,35 @@ def _norms(standard_set):
 def post_compensations(transfers, user, *, signal=False):
     """Post the compensation of each completed transfer not posted yet; returns the new breakdowns.
     `transfers` come with region, parties (agencies with location), jurisdictions and listing.asset.asset_class
-    loaded (see `completed_for_posting`). `signal`: save the audit events one by one, so that post_save
-    listeners (notices, webhooks) hear of each, as `audit.record` does; otherwise one bulk insert."""
+    loaded (see `completed_for_posting`). `signal`: the audit events are announced one by one, so that
+    post_save listeners (notices, webhooks) hear of each, as `audit.record` does; otherwise none is sent.
+
+    On PostgreSQL it first trusts what it remembers: the periods it saw open (PERIODS) and that the transfers
+    are not posted yet. Its writes are then refused by the database if either is wrong (a period closed
+    since, a breakdown or transaction key that exists: the triggers and unique constraints), and it posts
+    again from what the database says now."""
     transfers = list(transfers)
-    done = set(CompensationBreakdown.objects.filter(transfer_id__in=[t.pk for t in transfers])
-               .values_list("transfer_id", flat=True))
-    transfers = [t for t in transfers if t.pk not in done]
+    if connection.vendor == "postgresql":
+        try:
+            return _post(transfers, user, signal, trusted=True)
+        except _Refused:
+            PERIODS.clear()
+            unposted = CompensationBreakdown.transfer.field.remote_field  # the refused breakdowns, on each transfer
+            for t in transfers:
+                if unposted.is_cached(t):
+                    unposted.delete_cached_value(t)
+    return _post(transfers, user, signal, trusted=False)
+
+
+class _Refused(Exception):
+    """The database refused a write made from remembered facts (rolled back to before it)."""
+
+
+def _post(transfers, user, signal, *, trusted):
+    if not trusted:
+        done = set(CompensationBreakdown.objects.filter(transfer_id__in=[t.pk for t in transfers])
+                   .values_list("transfer_id", flat=True))
+        transfers = [t for t in transfers if t.pk not in done]
     if not transfers:
         return []
     metres = _distances_m(transfers)
@@ -98,7 +128,7 @@ def post_compensations(transfers, user, *, signal=False):
             details["posting"] = "Giver and receiver settle in the same account: nothing posted."
         elif total > 0:
             if (region.pk, on) not in periods:
-                periods[(region.pk, on)] = period_for(region, on)
+                periods[(region.pk, on)] = _period(region, on, trusted)
             period, posted_on = periods[(region.pk, on)]
             txn = JournalTransaction(
                 region=region, period=period, date=posted_on, kind=JournalTransaction.Kind.COMPENSATION,
@@ -118,29 +148,91 @@ def post_compensations(transfers, user, *, signal=False):
             transfer=transfer, transaction=txn, standard_set=standard_set, giver_jurisdiction=giver,
             receiver_jurisdiction=receiver, residual_amount=residual_amount, handling_fee=handling,
             transport=transport, total=total, value_not_bought=not_bought, savings=saved, details=details))
-    if txns:
-        bulk.insert(JournalTransaction, txns)
-        bulk.insert(Leg, legs, with_pk=False)
-        # The database checks each transaction's balance and its period here.
-        JournalTransaction.objects.filter(pk__in=[t.pk for t in txns]).update(posted=True)
-        for txn in txns:
-            txn.posted = True
+    write = _write_postgresql if connection.vendor == "postgresql" else _write_orm
+    write(txns, legs, breakdowns, skipped, user, signal, trusted=trusted)
+    if periods:
+        found = dict(periods)
+        transaction.on_commit(lambda: PERIODS.get("open", dict).update(found))
+    return breakdowns
+
+
+def _period(region, on, trusted):
+    """`period_for`, or what it answered before in a committed transaction when `trusted`."""
+    if trusted:
+        known = PERIODS.get("open", dict).get((region.pk, on))
+        if known is not None:
+            return known
+    return period_for(region, on)
+
+
+def _link(breakdowns):
+    """Each breakdown names its transaction by its key, once the transaction has one."""
     for b in breakdowns:
         if b.transaction is not None:
+            b.transaction = b.transaction  # its key, now that it has one
             b.details["posting"] = {"transaction": b.transaction.pk, **b.details["posting"]}
-    bulk.insert(CompensationBreakdown, breakdowns)
-    entries = [
+
+
+def _entries(skipped, breakdowns):
+    return [
         {"action": "ledger.compensation_skipped", "obj": t, "after": {"reason": "no standard set in force"},
          "transfer": t, "region": t.region} for t in skipped] + [
         {"action": "ledger.compensation_posted", "obj": b,
          "after": {"total": b.total, "transaction": b.transaction_id}, "transfer": b.transfer,
          "region": b.transfer.region, "jurisdiction": b.receiver_jurisdiction} for b in breakdowns]
+
+
+def _write_orm(txns, legs, breakdowns, skipped, user, signal, *, trusted):
+    """Transactions inserted unposted, their legs, all posted in one UPDATE (the database checks each
+    transaction's balance and its period here), the breakdowns, then the audit events."""
+    if txns:
+        bulk.insert(JournalTransaction, txns)
+        bulk.insert(Leg, legs, with_pk=False)
+        JournalTransaction.objects.filter(pk__in=[t.pk for t in txns]).update(posted=True)
+        for txn in txns:
+            txn.posted = True
+    _link(breakdowns)
+    bulk.insert(CompensationBreakdown, breakdowns)
+    entries = _entries(skipped, breakdowns)
     if signal:
         for entry in entries:
             audit.record(user, **entry)
     else:
         audit.record_many(user, entries)
-    return breakdowns
+
+
+def _write_postgresql(txns, legs, breakdowns, skipped, user, signal, *, trusted):
+    """`_write_orm`'s statements in two round trips: the chain's lock, its head and every key drawn
+    (`audit.lock`), the events chained (`audit.chain`), then in one round trip inside a savepoint the
+    transactions inserted unposted, their legs, the UPDATE that posts them (where the database checks each
+    balance and period), the breakdowns and the events. A refusal rolls back to the savepoint: _Refused when
+    `trusted`, else the database's error."""
+    region = (skipped or [b.transfer for b in breakdowns])[0].region  # the chain _entries' first event goes to
+    head = audit.lock(region, len(skipped) + len(breakdowns),
+                      draw=((JournalTransaction, txns), (CompensationBreakdown, breakdowns)))
+    _link(breakdowns)
+    events = audit.chain(user, _entries(skipped, breakdowns), head=head)
+    statements = []
+    if txns:
+        statements += [bulk.json_insert(JournalTransaction, txns), bulk.json_insert(Leg, legs, with_pk=False),
+                       ("UPDATE ledger_journaltransaction SET posted = true WHERE id = ANY(%s)", [t.pk for t in txns])]
+    statements += [bulk.json_insert(CompensationBreakdown, breakdowns), bulk.json_insert(AuditEvent, events)]
+    sql = "; ".join(["SAVEPOINT ledger_post", *(s for s, _ in statements), "RELEASE SAVEPOINT ledger_post"])
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, [p for _, p in statements])
+        except DatabaseError:
+            cursor.execute("ROLLBACK TO SAVEPOINT ledger_post; RELEASE SAVEPOINT ledger_post")
+            if trusted:
+                raise _Refused from None
+            raise
+    for txn in txns:
+        txn.posted = True
+    bulk.saved(txns + legs + breakdowns)
+    if signal:
+        audit.announce(events)
+    else:
+        bulk.saved(events)
 
 
 def _distances_m(transfers):

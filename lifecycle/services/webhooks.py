@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel import audit
+from kernel.compiled import Compiled
 from kernel.errors import ValidationFailed
 from lifecycle.models import WebhookDelivery, WebhookEndpoint
 from regions.membership import ancestors
@@ -30,6 +31,8 @@ MAX_ATTEMPTS = 6
 BACKOFF = timedelta(minutes=1)
 TIMEOUT_S = 5
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# Whether any endpoint listens: asked on every audit event, so compiled once (kernel.compiled).
+_LISTENING = Compiled(lambda: WebhookEndpoint.objects.filter(active=True).values_list("id")[:1], (), ())
 
 
 def signature(secret, body: bytes) -> str:
@@ -79,9 +82,9 @@ def on_audit_event(event):
     ancestor: a province hears of its cities); sent once the transaction commits."""
     if event.action.startswith("webhook."):
         return
-    endpoints = list(WebhookEndpoint.objects.filter(active=True))  # one query when nobody listens
-    if not endpoints:
+    if not _LISTENING.rows():  # one small query when nobody listens
         return
+    endpoints = list(WebhookEndpoint.objects.filter(active=True))
     jurisdictions = _jurisdictions_of(event)
     created = []
     for endpoint in endpoints:
