@@ -245,6 +245,9 @@ def _same_columns(queryset, aliases):
     return columns
 
 
+NEAREST = "ST_Transform({}, 3857) <-> ST_Transform({}, 3857)"  # exchange.selectors.nearest_first
+
+
 def knn_variants(user):
     """Our selector; the same filter and columns in hand-written SQL, prepared by PostgreSQL as ours is
     (raw_same_filter) and through Django's plain cursor, planned every time (raw_same_filter_unprepared); and
@@ -264,9 +267,9 @@ def knn_variants(user):
             f"LEFT JOIN {Asset._meta.db_table} s ON s.id = l.asset_id "
             f"LEFT JOIN {OfficeSpace._meta.db_table} o ON o.id = l.office_space_id "
             "WHERE l.jurisdiction_id = ANY(%s) OR (l.own_window_ends_at <= now() "
-            "AND l.region_id = ANY(%s) AND l.status = 'open') ORDER BY l.location <-> p.g LIMIT 20")
+            f"AND l.region_id = ANY(%s) AND l.status = 'open') ORDER BY {NEAREST.format('l.location', 'p.g')} LIMIT 20")
     ids_only = (f"SELECT id FROM {Listing._meta.db_table} "
-                "ORDER BY location <-> ST_SetSRID(ST_MakePoint(%s, %s), 4326) LIMIT 20")
+                f"ORDER BY {NEAREST.format('location', 'ST_SetSRID(ST_MakePoint(%s, %s), 4326)')} LIMIT 20")
     readable = sorted(principal.readable_jurisdictions)
     regions = sorted(principal.regions)
 
@@ -360,7 +363,8 @@ def bench_growth(region, users):
         "baselines: the same filter and the same columns (read from our compiled query) in hand-written SQL, "
         "prepared the same way "
         "(raw_same_filter, the ratio's denominator) and through Django's plain cursor, planned every time "
-        "(raw_same_filter_unprepared), and the ids-only `ORDER BY location <-> point LIMIT 20` (raw_ids_only)")
+        "(raw_same_filter_unprepared), and the ids-only `ORDER BY location <-> point LIMIT 20` (raw_ids_only); all "
+        "in the same nearest-first order: `<->` in Web Mercator, on the index of that expression")
     notes["listing_page_ms_1m"] = ("listings_for(coordinator) newest first, a page of 50 (+1 probe row) as model "
                                    "instances, on the index listing_newest_first; at `listing_page_listings` rows")
     lon, lat = knn_points(1)[0]

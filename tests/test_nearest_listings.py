@@ -1,6 +1,7 @@
 """Nearest-first listings from the compiled statement (exchange.selectors.nearest_listings) are the listings
 `listings_for(user, near=point)` gives, in the same order, for every role; the statement is compiled once per
 scope and runs as one query; what changes in the data is seen at once."""
+import math
 import random
 from datetime import date
 from decimal import Decimal
@@ -49,6 +50,14 @@ def with_office(spread):
                                         location=Point(120.8, 30.7, srid=4326), location_override_reason="测试")
     spread["office_listing"] = items.mark_idle(staff, office_space=space)
     return spread
+
+
+def mercator_distance(a, b):
+    """The distance PostGIS's `<->` between ST_Transform(·, 3857) points measures (spherical Mercator)."""
+    def project(p):
+        return 6378137 * math.radians(p.x), 6378137 * math.log(math.tan(math.pi / 4 + math.radians(p.y) / 2))
+    (ax, ay), (bx, by) = project(a), project(b)
+    return math.hypot(ax - bx, ay - by)
 
 
 def points():
@@ -119,9 +128,9 @@ def test_the_graphql_search_pages_through_the_compiled_statement(spread, gql):
             if not connection_["pageInfo"]["hasNextPage"]:
                 break
             after = connection_["pageInfo"]["endCursor"]
-        # the connection's order: distance (on PostGIS the index's planar `<->`), then pk
+        # the connection's order: distance (on PostGIS `<->` in Web Mercator, on its index), then pk
         found = selectors.listings_for(user, near=point).filter(status=Listing.Status.OPEN)
-        expected = (sorted(found, key=lambda x: (x.location.distance(point), x.pk))
+        expected = (sorted(found, key=lambda x: (mercator_distance(x.location, point), x.pk))
                     if connection.vendor == "postgresql" else list(found.order_by("distance_m", "pk")))
         assert shown == [x.pk for x in expected]
         limited = gql.operation("SearchNearbyListings", {"near": near, "first": 50, "withinKm": 40})
@@ -189,7 +198,7 @@ def test_a_known_search_from_another_point_is_read_without_building_it(spread, g
         e["node"]["id"] for e in without_count["data"]["listings"]["edges"]]
     point = Point(*second["coordinates"], srid=4326)
     expected = sorted(original(user, near=point).filter(status=Listing.Status.OPEN),
-                      key=lambda x: (x.location.distance(point), x.pk))
+                      key=lambda x: (mercator_distance(x.location, point), x.pk))
     assert [pk_of(e["node"]["id"]) for e in page["edges"]] == [x.pk for x in expected[:5]]
     assert page["totalCount"] == len(expected)
     following = gql.operation("SearchNearbyListings", {"near": second, "first": 5,
@@ -253,3 +262,36 @@ def test_the_statements_geometry_is_built_at_its_first_read(spread):
     expected = {x.pk: x.location for x in selectors.listings_for(user, near=point)}
     assert [(x.location.srid, x.location.coords) for x in found] == [
         (expected[x.pk].srid, expected[x.pk].coords) for x in found]
+
+
+def test_nearest_first_is_the_order_of_the_km_shown(region_world):
+    """At 30° N a degree of longitude is 0.87 of a degree of latitude: a listing 9 km east lies farther in
+    degrees than one 10 km north, yet nearer. The search ranks by distance (Web Mercator's `<->` on
+    PostGIS, the geodesic on SQLite), so the order is the order of the km shown."""
+    fx.standard_set(region_world["region"])
+    here = Point(120.5, 30.5, srid=4326)
+    per_degree_lon, per_degree_lat = 95.97, 110.86  # km at 30.5° N (WGS84)
+    places = {"9 km east": (9 / per_degree_lon, 0), "10 km north": (0, 10 / per_degree_lat),
+              "14 km west": (-14 / per_degree_lon, 0), "13 km south": (0, -13 / per_degree_lat)}
+    staff = region_world["users"]["staff_a"]
+    for name, (dlon, dlat) in places.items():
+        item = fx.asset(region_world["agency_a"], location=Point(here.x + dlon, here.y + dlat, srid=4326))
+        listing = items.mark_idle(staff, asset=item)
+        Listing.objects.filter(pk=listing.pk).update(title=name)
+    found = selectors.nearest_listings(region_world["users"]["coordinator"], here, limit=4)
+    assert [x.title for x in found] == ["9 km east", "10 km north", "13 km south", "14 km west"]
+    km = [x.search_km for x in found]
+    assert km == sorted(km) and abs(km[0] - 9) < 0.05 and abs(km[1] - 10) < 0.05
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index is PostGIS's")
+def test_the_nearest_first_order_is_the_indexs_expression(spread):
+    """The compiled order is the very expression of the GiST index (migration 0012), so PostgreSQL walks the
+    index instead of sorting every listing (the planner is told to avoid a scan where it can)."""
+    here = points()[0]
+    queryset = selectors.listings_for(spread["users"]["coordinator"], near=here)[:20]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        plan = queryset.explain()
+    assert "listing_location_mercator" in plan and "Sort" not in plan, plan

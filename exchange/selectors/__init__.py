@@ -1,11 +1,12 @@
 """Reads for the exchange, always through `regions.permissions.restrict`."""
 import math
 
+from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db import connection
-from django.db.models import Count, FloatField, Prefetch, Q, Sum, Value
+from django.db.models import Count, FloatField, Func, Prefetch, Q, Sum, Value
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -166,7 +167,7 @@ def listings_for(user, *, text=None, near=None, from_agency_id=None, from_my_age
         return qs.order_by(*LISTING_ORDERS[order])
     if postgis:
         # KNN `<->` alone (no tie-break column) lets PostgreSQL walk the GiST index in distance order.
-        return qs.order_by(GeometryDistance("location", point))
+        return qs.order_by(nearest_first(point))
     return qs.order_by("distance_m", "id")
 
 
@@ -181,6 +182,21 @@ LISTING_CARD = ("region", "agency", "jurisdiction", "asset", "office_space", "ti
 def nearest_queryset(user, point, *, limit=20, **filters):
     """The query `nearest_listings` runs."""
     return listings_for(user, near=point, card=True).filter(**filters)[:limit]
+
+
+class Mercator(Func):
+    """The location in Web Mercator (EPSG:3857), SRID written into the SQL as in the index's expression."""
+    function = "ST_Transform"
+    template = "%(function)s(%(expressions)s, 3857)"
+    output_field = PointField(srid=3857)
+
+
+def nearest_first(point):
+    """PostGIS KNN `<->` between the locations and the point in Web Mercator, on the GiST index of that
+    expression (migration 0012). Mercator is conformal: around a point it scales every direction alike, so
+    its order agrees with the WGS84 geodesic shown to within 0.4 % (at 30° N a plain `<->` on degrees ranks
+    a listing 9 km east after one 10 km north), at the speed of the plain `<->`."""
+    return GeometryDistance(Mercator("location"), Mercator(Value(point, output_field=PointField(srid=4326))))
 
 
 def nearest_listings(user, point, *, limit=20, **filters):
