@@ -117,6 +117,8 @@ def test_full_path_through_graphql(gql, world):
     actions = [e["node"]["action"] for e in trail["edges"] if not e["node"]["action"].startswith("ledger.")]
     assert actions[0] == "transfer.allocated" and actions[-1] == "transfer.completed"
     assert actions.count("approval.approved") == 3
+    # each event names its hash chain: the region's
+    assert {e["node"]["chain"] for e in trail["edges"]} == {world["region"].pk}
     gql.login(users["outsider"])
     hidden = gql.operation("TransferTrail", {"transferId": transfer["id"]})
     assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -179,7 +179,10 @@ class TransferType(ScopedObjectType):
 
 class AuditEventType(ScopedObjectType):
     Meta = _node_meta(AuditEvent, "AuditEvent", (
-        "id", "at", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash"))
+        "id", "at", "action", "object_type", "object_id", "before", "after", "prev_hash", "hash", "chain"))
+
+    chain = graphene.Int(description="The hash chain the event links into: its region's id, or null for the "
+                                     "global chain. `prevHash` is the `hash` of the previous event of the same chain.")
 
     actor = graphene.String(description="Username of the actor (null for the system).")
     roles = graphene.List(graphene.NonNull(RoleEnum), required=True,
