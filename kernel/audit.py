@@ -45,47 +45,53 @@ def _jsonable(data):
     return None if data is None else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def _chain_head(region, ids=0, draw=()):
-    """(chain, hash the next event links to, `ids` event ids) under the chain's lock: the region's chain, or on
-    PostgreSQL the chain this transaction already appends to (kernel migration 0005: lock and head in one round
-    trip). On PostgreSQL the event ids, and the keys of `draw` (bulk.draw_ids' batches), are drawn in the same
-    round trip, after the lock."""
+def _chain_head(region, ids=0, draw=(), reads=()):
+    """(chain, hash the next event links to, `ids` event ids, keys, rows of `reads`) under the chain's lock: the
+    region's chain, or on PostgreSQL the chain this transaction already appends to (kernel migration 0005: lock
+    and head in one round trip). On PostgreSQL the event ids and n keys of each (model, n) of `draw` are drawn
+    in the same round trip, after the lock, and the statements `reads` [(SQL, params)] run in it too."""
     wanted = getattr(region, "pk", region)
-    if connection.vendor == "postgresql":
-        sql, params = ["SELECT chain, head FROM audit_chain_head(%s)"], [wanted]
-        if ids:
-            sql.append("SELECT nextval(pg_get_serial_sequence('exchange_auditevent', 'id')) "
-                       "FROM generate_series(1, %s) ORDER BY 1")
-            params.append(ids)
-        keys, keys_params = bulk.draw_ids_sql(*draw)
-        if keys:
-            sql.append(keys)
-            params += keys_params
+    if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("; ".join(sql), params)
-            chain, head = cursor.fetchone()
-            drawn = [pk for (pk,) in cursor.fetchall()] if ids and cursor.nextset() else []
-            if keys and cursor.nextset():
-                bulk.assign_ids(draw, cursor.fetchall())
-        return chain, head or GENESIS, drawn
-    last = AuditEvent.objects.filter(chain=wanted).order_by("-id").values_list("hash", flat=True).first()
-    return wanted, last or GENESIS, []
+            rows = []
+            for sql, params in reads:
+                cursor.execute(sql, params)
+                rows.append(cursor.fetchall())
+        last = AuditEvent.objects.filter(chain=wanted).order_by("-id").values_list("hash", flat=True).first()
+        return wanted, last or GENESIS, [], [[] for _ in draw], rows
+    statements = [*reads, ("SELECT chain, head FROM audit_chain_head(%s)", [wanted])]
+    if ids:
+        statements.append(("SELECT nextval(pg_get_serial_sequence('exchange_auditevent', 'id')) "
+                           "FROM generate_series(1, %s) ORDER BY 1", [ids]))
+    keys = bulk.draw_ids_sql(*draw)
+    if keys[0]:
+        statements.append(keys)
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+        results = [cursor.fetchall()]
+        while cursor.nextset():
+            results.append(cursor.fetchall())
+    rows, ((chain, head),), rest = results[:len(reads)], results[len(reads)], results[len(reads) + 1:]
+    drawn = [pk for (pk,) in rest.pop(0)] if ids else []
+    drawn_keys = rest.pop(0) if keys[0] else []
+    return chain, head or GENESIS, drawn, [bulk.keys_of(drawn_keys, i) for i in range(len(draw))], rows
 
 
 class Head:
-    """Where the next events of a transaction go: a chain locked, the hash they link to, their ids drawn."""
+    """Where the next events of a transaction go: a chain locked, the hash they link to, their ids drawn, and
+    what `lock` drew and read with them."""
 
-    def __init__(self, region, events, draw=()):
-        self.chain, self.prev, self.ids = _chain_head(region, events, draw)
+    def __init__(self, region, events, draw=(), reads=()):
+        self.chain, self.prev, self.ids, self.keys, self.reads = _chain_head(region, events, draw, reads)
 
 
-def lock(region, events, *, draw=()):
+def lock(region, events, *, draw=(), reads=()):
     """`chain`'s first step on its own, for a service whose rows' keys go into its events: the chain of
-    `region` locked and its head read, on PostgreSQL with the ids of `events` events and the keys of `draw`
-    ((model, instances), as `bulk.draw_ids` takes them) drawn in the same round trip after the lock; then call
-    `chain(user, entries, head=...)`."""
+    `region` locked and its head read, on PostgreSQL with the ids of `events` events and n keys of each
+    (model, n) of `draw` (`.keys`) drawn in the same round trip after the lock, and the rows of the statements
+    `reads` [(SQL, params)] read in it (`.reads`); then call `chain(user, entries, head=...)`."""
     assert transaction.get_connection().in_atomic_block, "audit.lock must run inside the service transaction"
-    return Head(region, events, draw)
+    return Head(region, events, draw, reads)
 
 
 def _event(user, principal, chain, prev, action, obj, *, before=None, after=None, transfer=None, region=None,
@@ -106,7 +112,7 @@ def record(user, action, obj, *, before=None, after=None, transfer=None, region=
     """Append one event to the chain (saved one by one, so post_save listeners such as notices and webhooks
     hear of it)."""
     assert transaction.get_connection().in_atomic_block, "audit.record must run inside the service transaction"
-    chain, prev, _ = _chain_head(region)
+    chain, prev = _chain_head(region)[:2]
     event = _event(user, getattr(user, "_principal", None), chain, prev, action, obj, before=before,
                    after=after, transfer=transfer, region=region, jurisdiction=jurisdiction, role=role)
     event.save(force_insert=True)

@@ -52,17 +52,20 @@ def insert(model, objs, *, with_pk=True):
 def draw_ids(*batches):
     """Set the primary keys of the unsaved instances of each (model, objs), drawn from the tables' sequences in
     one statement (PostgreSQL), ascending in the order given."""
-    sql, params = draw_ids_sql(*batches)
+    sql, params = draw_ids_sql(*((model, len(objs)) for model, objs in batches))
     if sql:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            assign_ids(batches, cursor.fetchall())
+            rows = cursor.fetchall()
+        for i, (_, objs) in enumerate(batches):
+            for obj, pk in zip(objs, keys_of(rows, i), strict=True):
+                obj.pk = pk
 
 
-def draw_ids_sql(*batches):
-    """(SQL, params) of `draw_ids`' statement, for a caller that sends it with others (then `assign_ids`);
-    SQL is None when there is nothing to draw."""
-    draws = [(i, model, len(objs)) for i, (model, objs) in enumerate(batches) if objs]
+def draw_ids_sql(*counts):
+    """(SQL, params) of one statement drawing n keys from the sequence of each (model, n), for a caller that
+    sends it with others (then `keys_of`); SQL is None when there is nothing to draw."""
+    draws = [(i, model, n) for i, (model, n) in enumerate(counts) if n]
     if not draws:
         return None, []
     sql = " UNION ALL ".join(
@@ -71,11 +74,9 @@ def draw_ids_sql(*batches):
     return sql, [p for _, model, n in draws for p in (model._meta.db_table, model._meta.pk.column, n)]
 
 
-def assign_ids(batches, rows):
-    """Give the instances of `batches` the keys of `draw_ids_sql`'s rows."""
-    for i, (_, objs) in enumerate(batches):
-        for obj, pk in zip(objs, sorted(pk for k, pk in rows if k == i), strict=True):
-            obj.pk = pk
+def keys_of(rows, i):
+    """The keys `draw_ids_sql`'s rows drew for its i-th (model, n), ascending."""
+    return sorted(pk for k, pk in rows if k == i)
 
 
 def _json(value):

@@ -47,16 +47,30 @@ class Compiled:
         self.build, self.stand_ins, self.others = build, tuple(stand_ins), tuple(others)
         self.plans = {}
 
-    def rows(self, *args, using=DEFAULT_DB_ALIAS):
-        connection = connections[using]
-        plan = self.plans.get(connection.vendor)
+    def _plan(self, using):
+        vendor = connections[using].vendor
+        plan = self.plans.get(vendor)
         if plan is None:
-            plan = self.plans[connection.vendor] = _Plan(self.build, self.stand_ins, self.others, using)
-        params = [p if slot is None else str(args[slot[0]]) if slot[1] else args[slot[0]]
-                  for slot, p in zip(plan.slots, plan.params, strict=True)]
-        with (prepared_cursor(using) if connection.vendor == "postgresql" else connection.cursor()) as cursor:
-            cursor.execute(plan.sql, params)
-            rows = cursor.fetchall()
+            plan = self.plans[vendor] = _Plan(self.build, self.stand_ins, self.others, using)
+        return plan
+
+    def statement(self, *args, using=DEFAULT_DB_ALIAS):
+        """(SQL, params) with the arguments, for a caller that sends it with other statements; then `convert`
+        its rows."""
+        plan = self._plan(using)
+        return plan.sql, [p if slot is None else str(args[slot[0]]) if slot[1] else args[slot[0]]
+                          for slot, p in zip(plan.slots, plan.params, strict=True)]
+
+    def rows(self, *args, using=DEFAULT_DB_ALIAS):
+        sql, params = self.statement(*args, using=using)
+        with (prepared_cursor(using) if connections[using].vendor == "postgresql"
+              else connections[using].cursor()) as cursor:
+            cursor.execute(sql, params)
+            return self.convert(cursor.fetchall(), using=using)
+
+    def convert(self, rows, using=DEFAULT_DB_ALIAS):
+        """The database's rows as the queryset gives them (its converters applied)."""
+        connection, plan = connections[using], self._plan(using)
         if plan.converters:
             rows = [list(row) for row in rows]
             for row in rows:

@@ -68,7 +68,18 @@ def settlers_on(region, jurisdictions, on):
     """{jurisdiction id: `settling_jurisdiction`} for several jurisdictions on one day: the region's members
     and its settling level in one query, compiled once per process (no member: nobody settles, whatever the
     level), the tree from the per-process cache."""
-    rows = _MEMBERS_AND_LEVEL.rows(region.pk, on)
+    return settlers_from(_MEMBERS_AND_LEVEL.rows(region.pk, on), jurisdictions)
+
+
+def settlers_query(region, on):
+    """(SQL, params) of `settlers_on`'s query, for a caller that sends it with other statements; then
+    `settlers_from` its rows."""
+    return _MEMBERS_AND_LEVEL.statement(region.pk, on)
+
+
+def settlers_from(rows, jurisdictions):
+    """`settlers_on` from the rows of its query (`settlers_query`)."""
+    rows = _MEMBERS_AND_LEVEL.convert(rows)
     member_ids, level = frozenset(m for m, _ in rows), rows[0][1] if rows else None
     return {j.pk: _settler(_cached_chain(j), member_ids, level) for j in jurisdictions}
 

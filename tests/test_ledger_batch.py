@@ -202,8 +202,8 @@ def test_a_single_posting_takes_a_few_round_trips_on_postgresql(world, django_ca
     with CaptureQueriesContext(connection) as ctx, transaction.atomic():
         compensation.on_transfer_completed(loaded, world["users"]["coordinator"])
     statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT \"" not in q["sql"]]  # the test's atomic
-    if connection.vendor == "postgresql":  # members; lock, head and keys; the writes; webhooks listening
-        assert len(statements) <= 4, statements
+    if connection.vendor == "postgresql":  # members, lock, head and keys; the writes; webhooks listening
+        assert len(statements) <= 3, statements
     else:
         assert len(statements) <= 14, statements
 

@@ -8,13 +8,15 @@ PostgreSQL the deferred balance check at commit. Audit events are chained in ord
 set in force (sets in force are never edited, a change is a new version: regions.services.standards), the
 jurisdiction tree (regions.reference) and the accounts. Callers hold the transaction open.
 
-On PostgreSQL a posting is three round trips whatever its size: per distinct region and handover date the
-region's members and settling level (one prepared statement); the chain's lock and head with every key
-drawn; the writes (transactions, legs, the posting UPDATE, breakdowns, audit events) sent together inside a
-savepoint. The periods the process has seen open are not read again, nor whether the transfers are posted
-already: the database refuses a write into a closed period and a second breakdown or transaction key, and
-then the posting is made again from what it reads (the period rule of `posting.period_for`). On SQLite each
-write is its own statement, after reading the breakdowns made already and the period.
+On PostgreSQL a posting is two round trips whatever its size: the region's members and settling level per
+distinct region and handover date, the audit chain's lock and head, and every key drawn; then the writes
+(transactions, legs, the posting UPDATE, breakdowns, audit events) sent together inside a savepoint. The
+chain's lock is so held from the first round trip to the commit (writers of one region post one after
+another; of different regions, side by side). The periods the process has seen open are not read again, nor
+whether the transfers are posted already: the database refuses a write into a closed period and a second
+breakdown or transaction key, and then the posting is made again from what it reads (the period rule of
+`posting.period_for`). On SQLite each write is its own statement, after reading the breakdowns made already
+and the period.
 """
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -28,7 +30,7 @@ from kernel.refcache import Memo
 from ledger.models import SAVINGS_DEFINITION, Account, CompensationBreakdown, JournalTransaction, Leg, SettlementPeriod
 from regions.models import AssetClassNorm, Jurisdiction, Region, StandardSet
 from regions.services.standards import standard_in_force
-from regions.settling import settlers_on
+from regions.settling import settlers_from, settlers_on, settlers_query
 
 from .compensation import _local_date, compute
 from .posting import compensation_account, period_for
@@ -101,13 +103,22 @@ def _post(transfers, user, signal, *, trusted):
             skipped.append(transfer)
         else:
             rows.append((transfer, on, days[key]))
+    posting_days = {}
+    for transfer, on, _ in rows:
+        posting_days.setdefault((transfer.region_id, on), []).append(transfer)
+    head = None
+    if connection.vendor == "postgresql":  # one round trip: members, the chain's lock and head, every key
+        first = (skipped or [t for t, _, _ in rows])[0]  # the chain of _entries' first event
+        head = audit.lock(first.region, len(skipped) + len(rows),
+                          draw=((JournalTransaction, len(rows)), (CompensationBreakdown, len(rows))),
+                          reads=[settlers_query(on_day[0].region, on) for (_, on), on_day in posting_days.items()])
+        members = dict(zip(posting_days, head.reads, strict=True))
     settlers = {}
-    for (region_pk, on), standard_set in days.items():
-        if standard_set is not None:
-            on_day = [t for t, d, _ in rows if t.region_id == region_pk and d == on]
-            parties = {j.pk: j for t in on_day for j in (t.giver_jurisdiction, t.receiver_jurisdiction)}
-            found = settlers_on(on_day[0].region, list(parties.values()), on)
-            settlers.update({(region_pk, on, pk): s for pk, s in found.items()})
+    for (region_pk, on), on_day in posting_days.items():
+        parties = list({j.pk: j for t in on_day for j in (t.giver_jurisdiction, t.receiver_jurisdiction)}.values())
+        found = (settlers_from(members[(region_pk, on)], parties) if head is not None
+                 else settlers_on(on_day[0].region, parties, on))
+        settlers.update({(region_pk, on, pk): s for pk, s in found.items()})
     accounts = _accounts([(t.region, s) for t, on, _ in rows
                           for s in (settlers[(t.region_id, on, t.giver_jurisdiction_id)],
                                     settlers[(t.region_id, on, t.receiver_jurisdiction_id)]) if s is not None])
@@ -148,8 +159,10 @@ def _post(transfers, user, signal, *, trusted):
             transfer=transfer, transaction=txn, standard_set=standard_set, giver_jurisdiction=giver,
             receiver_jurisdiction=receiver, residual_amount=residual_amount, handling_fee=handling,
             transport=transport, total=total, value_not_bought=not_bought, savings=saved, details=details))
-    write = _write_postgresql if connection.vendor == "postgresql" else _write_orm
-    write(txns, legs, breakdowns, skipped, user, signal, trusted=trusted)
+    if head is not None:
+        _write_postgresql(txns, legs, breakdowns, skipped, user, signal, head, trusted=trusted)
+    else:
+        _write_orm(txns, legs, breakdowns, skipped, user, signal)
     if periods:
         found = dict(periods)
         transaction.on_commit(lambda: PERIODS.get("open", dict).update(found))
@@ -182,7 +195,7 @@ def _entries(skipped, breakdowns):
          "region": b.transfer.region, "jurisdiction": b.receiver_jurisdiction} for b in breakdowns]
 
 
-def _write_orm(txns, legs, breakdowns, skipped, user, signal, *, trusted):
+def _write_orm(txns, legs, breakdowns, skipped, user, signal):
     """Transactions inserted unposted, their legs, all posted in one UPDATE (the database checks each
     transaction's balance and its period here), the breakdowns, then the audit events."""
     if txns:
@@ -201,15 +214,16 @@ def _write_orm(txns, legs, breakdowns, skipped, user, signal, *, trusted):
         audit.record_many(user, entries)
 
 
-def _write_postgresql(txns, legs, breakdowns, skipped, user, signal, *, trusted):
-    """`_write_orm`'s statements in two round trips: the chain's lock, its head and every key drawn
-    (`audit.lock`), the events chained (`audit.chain`), then in one round trip inside a savepoint the
-    transactions inserted unposted, their legs, the UPDATE that posts them (where the database checks each
-    balance and period), the breakdowns and the events. A refusal rolls back to the savepoint: _Refused when
-    `trusted`, else the database's error."""
-    region = (skipped or [b.transfer for b in breakdowns])[0].region  # the chain _entries' first event goes to
-    head = audit.lock(region, len(skipped) + len(breakdowns),
-                      draw=((JournalTransaction, txns), (CompensationBreakdown, breakdowns)))
+def _write_postgresql(txns, legs, breakdowns, skipped, user, signal, head, *, trusted):
+    """`_write_orm`'s statements in one round trip, inside a savepoint: the transactions inserted unposted,
+    their legs, the UPDATE that posts them (where the database checks each balance and period), the
+    breakdowns and the audit events, chained from `head` (`audit.lock`: their ids and the rows' keys drawn
+    after the chain's lock). A refusal rolls back to the savepoint: _Refused when `trusted`, else the
+    database's error."""
+    for obj, pk in zip(txns, head.keys[0], strict=False):  # keys were drawn for every transfer that might post
+        obj.pk = pk
+    for obj, pk in zip(breakdowns, head.keys[1], strict=True):
+        obj.pk = pk
     _link(breakdowns)
     events = audit.chain(user, _entries(skipped, breakdowns), head=head)
     statements = []
