@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kernel import deadlines
-from kernel.geo import geodesic_m
+from kernel.geo import PageDistances, geodesic_m
 from kernel.peers import PeerLoading
 from regions.models import Agency, Jurisdiction, Region
 from regions.permissions import visible_q
@@ -351,7 +351,9 @@ class Listing(PeerLoading, models.Model):
         """km from the point a search measured from (set by `listings_for`), by the WGS84 geodesic; else None."""
         if getattr(self, "near_lon", None) is None:
             return None
-        if "search_m" in self.__dict__:  # a page's distances, computed together (selectors.ListingIterable)
+        if "search_m" not in self.__dict__ and PageDistances.KEY in self.__dict__:
+            self.__dict__[PageDistances.KEY].fill()  # a page's distances, computed together (selectors)
+        if "search_m" in self.__dict__:
             return self.__dict__["search_m"] / 1000
         return geodesic_m(Point(self.near_lon, self.near_lat, srid=4326), self.location) / 1000
 

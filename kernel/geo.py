@@ -6,6 +6,7 @@ one formula in two forms, numpy-vectorised (matrices) and pair by pair in floats
 which agree to a micrometre. Checked against geographiclib (Karney) to 1 m in tests/test_geodesic.py."""
 import math
 import struct
+import weakref
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -119,3 +120,23 @@ def point_lon_lat(instance, attname="location"):
         if kind & 0x0FFFFFFF == 1 and not kind & 0xC0000000:  # a 2D point, with or without an SRID
             return struct.unpack_from(order + "dd", raw, 9 if kind & 0x20000000 else 5)
     return getattr(instance, attname).coords[:2]
+
+
+class PageDistances:
+    """The geodesic distances (`geodesic_m_from`) of a page of rows from the point a search measured from,
+    computed together at the first read of any row's (`Listing.search_km`), set as each row's `search_m`.
+    A page that no one reads the distances of costs none; the page holds its rows weakly (no cycle)."""
+
+    KEY = "search_page"
+
+    def __init__(self, lon, lat, rows, attname="location"):
+        self.lon, self.lat, self.attname = lon, lat, attname
+        self.rows = [weakref.ref(row) for row in rows]
+        for row in rows:
+            row.__dict__[self.KEY] = self
+
+    def fill(self):
+        rows = [row for row in (ref() for ref in self.rows) if row is not None]
+        metres = geodesic_m_from(self.lon, self.lat, [point_lon_lat(row, self.attname) for row in rows])
+        for row, m in zip(rows, metres, strict=True):
+            row.__dict__["search_m"] = m

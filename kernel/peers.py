@@ -4,21 +4,25 @@ A page read with only the fields it shows (`QuerySet.only()`, or kernel.prepared
 other fields deferred; Django loads a deferred field with one query per instance at its first read, so a
 caller reading such a field on every row of a page would run one query per row (N+1). Instances joined as
 peers (`PEERS.join(instances)`) whose model mixes in `PeerLoading` instead load every field deferred on them
-for all the peers still missing one, in one query, at the first read of any of them.
+for all the peers still missing one, in one query, at the first read of any of them. Peers hold each other
+weakly (no reference cycle: a page is freed when its last row is, without waiting for the garbage collector).
 """
+import weakref
 
 
 class Peers:
     KEY = "_peers"
 
     def join(self, instances):
-        group = list(instances)
-        for obj in group:
+        group = [weakref.ref(obj) for obj in instances]
+        for obj in instances:
             obj.__dict__[self.KEY] = group
-        return group
+        return instances
 
     def of(self, obj):
-        return obj.__dict__.get(self.KEY)
+        """The instances read with `obj` and still alive (`obj` among them), or None."""
+        group = obj.__dict__.get(self.KEY)
+        return None if group is None else [peer for peer in (ref() for ref in group) if peer is not None]
 
     def join_deferred(self, instances, *relations):
         """Join as peers the instances (and, per relation, the related instances already loaded on them,

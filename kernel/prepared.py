@@ -16,7 +16,10 @@ finishes them (its `finish(rows)`, when it has one), made cheaper where that cha
   deferred is loaded for all of them at its first read, in one query.
 
 Prepared statements live on the connection: behind a transaction-mode connection pooler (PgBouncer) they
-need its prepared-statement support.
+need its prepared-statement support. Django opens psycopg connections with `prepare_threshold=None`, with
+which psycopg prepares nothing, not even `execute(..., prepare=True)`; `prepared_cursor` raises the threshold
+out of reach instead, so that exactly the statements asked for are prepared (Django's own client-side-binding
+cursors never prepare).
 """
 from collections import OrderedDict
 from threading import Lock
@@ -54,10 +57,15 @@ class PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, **kwargs)
 
 
+ONLY_WHEN_ASKED = 2**31 - 1  # a prepare_threshold no statement reaches by repetition
+
+
 def prepared_cursor(using=DEFAULT_DB_ALIAS):
     """A Django cursor on `using` (logged and wrapped as any other) whose statements PostgreSQL prepares."""
     db = connections[using]
     db.ensure_connection()
+    if db.connection.prepare_threshold is None:
+        db.connection.prepare_threshold = ONLY_WHEN_ASKED
     return db._prepare_cursor(PreparedCursor(db.connection))
 
 
@@ -89,7 +97,8 @@ class Statement:
         self.finish = getattr(queryset._iterable_class, "finish", None)
 
     def run(self, point):
-        point = Point(point.x, point.y, srid=4326)
+        if point.srid != 4326 or point.hasz:
+            point = Point(point.x, point.y, srid=4326)
         values = {"point": PostGISAdapter(point), "lon": point.x, "lat": point.y, None: None}
         params = [values[slot] if slot else p for slot, p in zip(self.slots, self.params, strict=True)]
         with prepared_cursor(self.db) as cursor:

@@ -40,11 +40,11 @@ def attach(instances, relation, cache):
     if not instances:
         return
     field = instances[0]._meta.get_field(relation)
-    keys = [getattr(i, field.attname) for i in instances]
-    rows = cache.get_many(keys)
-    name = field.cache_name
+    attname, name = field.attname, field.cache_name
+    keys = [getattr(i, attname) for i in instances]
+    get = cache.get_many(keys).get
     for instance, key in zip(instances, keys, strict=True):
-        instance._state.fields_cache[name] = rows.get(key)
+        instance._state.fields_cache[name] = get(key)
 
 
 class Memo:

@@ -295,3 +295,49 @@ def test_the_nearest_first_order_is_the_indexs_expression(spread):
         cursor.execute("SET LOCAL enable_sort = off")
         plan = queryset.explain()
     assert "listing_location_mercator" in plan and "Sort" not in plan, plan
+
+
+def test_a_nearby_search_asking_more_than_the_card_runs_the_same_queries_at_any_page_size(
+        spread, gql, assert_num_queries_constant):
+    """A search from a point reads the card's fields; fields beyond them (openedAt, the asset's description)
+    come for the whole page in one query per model, with the stored values."""
+    gql.login(spread["users"]["coordinator"])
+    query = ("query ($near: Geometry, $first: Int) { listings(near: $near, first: $first) { edges { node { "
+             "id title openedAt asset { description unit } } } } }")
+    near = {"type": "Point", "coordinates": [120.6, 30.6]}
+    assert_num_queries_constant(query, lambda n: {"near": near, "first": n}, small=2, large=20)
+    edges = gql.execute(query, {"near": near, "first": 20})["data"]["listings"]["edges"]
+    stored = {x.pk: x for x in Listing.objects.select_related("asset")}
+    assert len(edges) == 20
+    for edge in edges:
+        listing = stored[pk_of(edge["node"]["id"])]
+        assert edge["node"]["openedAt"] == listing.opened_at.isoformat()
+        assert edge["node"]["asset"] == {"description": listing.asset.description, "unit": listing.asset.unit}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled statement is PostGIS-only")
+def test_postgresql_prepares_the_statement_once_and_runs_it_again(spread):
+    """The statement is a server-side prepared statement reused from one search to the next (Django opens
+    connections with psycopg's preparing off; kernel.prepared.prepared_cursor turns it on for its cursors)."""
+    prepared._statements.clear()
+    user = spread["users"]["coordinator"]
+    for point in points():
+        selectors.nearest_listings(user, point, limit=5)
+    (found,) = prepared._statements.values()
+    head = found.sql[:found.sql.index("%s")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+                       [head.replace("%", "\\%").replace("_", "\\_") + "%"])
+        runs = [n for (n,) in cursor.fetchall()]
+    assert runs and max(runs) >= len(points())
+
+
+def test_a_pages_distances_are_computed_together_at_the_first_read_of_one(spread):
+    point = points()[2]
+    found = selectors.nearest_listings(spread["users"]["coordinator"], point, limit=8)
+    assert not any("search_m" in vars(x) for x in found)
+    assert found[3].search_km == pytest.approx(geodesic_m(point, found[3].location) / 1000, abs=1e-9)
+    assert all("search_m" in vars(x) for x in found)
+    del found[:3]  # rows let go of are not kept alive by the page
+    assert [x.search_km for x in found] == pytest.approx([geodesic_m(point, x.location) / 1000 for x in found],
+                                                         abs=1e-9)

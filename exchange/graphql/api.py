@@ -73,7 +73,7 @@ class Query(graphene.ObjectType):
         agency_pk = decode_id(from_agency_id, "Agency", "fromAgencyId") if from_agency_id else None
         return selectors.listings_for(info.context.user, near=near, from_agency_id=agency_pk,
                                       from_my_agency=from_my_agency, within_km=within_km,
-                                      order=enum_value(ordering))
+                                      order=enum_value(ordering), card=near is not None)
 
     def resolve_listing(root, info, id):
         return _by_id(selectors.listing, info, id, "Listing")

@@ -25,7 +25,7 @@ from exchange.models import (
 )
 from kernel import prepared
 from kernel.errors import NotFound, ValidationFailed
-from kernel.geo import geodesic_m_from, point_lon_lat
+from kernel.geo import PageDistances
 from kernel.models import AuditEvent
 from kernel.peers import PEERS
 from kernel.refcache import RowCache, attach
@@ -55,7 +55,7 @@ class ListingIterable(ModelIterable):
 def with_reference(rows):
     """Listings (asset and office space joined) with their region, jurisdiction, agency, agency's
     jurisdiction and asset class attached from the reference caches, and, after a search from a point,
-    their geodesic distances computed together."""
+    their geodesic distances computed together at the first read of one (kernel.geo.PageDistances)."""
     if not rows:
         return rows
     attach(rows, "agency", AGENCIES)
@@ -66,9 +66,7 @@ def with_reference(rows):
     attach(agencies, "jurisdiction", JURISDICTIONS)
     attach([r.asset for r in rows if r.asset_id], "asset_class", ASSET_CLASSES)
     if getattr(rows[0], "near_lon", None) is not None:
-        metres = geodesic_m_from(rows[0].near_lon, rows[0].near_lat, [point_lon_lat(r) for r in rows])
-        for row, m in zip(rows, metres, strict=True):
-            row.search_m = m
+        PageDistances(rows[0].near_lon, rows[0].near_lat, rows)
     return rows
 
 
