@@ -50,11 +50,29 @@ def _slots(params, point):
 
 class PreparedCursor(psycopg.Cursor):
     """A server-side-binding cursor whose statements PostgreSQL prepares (Django's cursors bind client-side
-    and never prepare)."""
+    and never prepare).
+
+    psycopg leaves `_query` (which Django reads to log the SQL: the query log, CaptureQueriesContext) empty
+    when it runs an already prepared statement; here it is then made from the statement and its parameters,
+    when read."""
+
+    _sent = None
 
     def execute(self, query, params=None, **kwargs):
         kwargs.setdefault("prepare", True)
-        return super().execute(query, params, **kwargs)
+        found = super().execute(query, params, **kwargs)
+        self._sent = (query, params)
+        return found
+
+    @property
+    def _query(self):
+        if self._sent_query is None and self._sent is not None:
+            self._sent_query = self._convert_query(*self._sent)
+        return self._sent_query
+
+    @_query.setter
+    def _query(self, value):
+        self._sent_query, self._sent = value, None
 
 
 ONLY_WHEN_ASKED = 2**31 - 1  # a prepare_threshold no statement reaches by repetition

@@ -330,6 +330,9 @@ def test_postgresql_prepares_the_statement_once_and_runs_it_again(spread):
                        [head.replace("%", "\\%").replace("_", "\\_") + "%"])
         runs = [n for (n,) in cursor.fetchall()]
     assert runs and max(runs) >= len(points())
+    with count_queries() as ctx:  # the query log shows the prepared statement's SQL
+        selectors.nearest_listings(user, points()[0], limit=5)
+    assert [q["sql"][:len(head)] for q in ctx.captured_queries] == [head]
 
 
 def test_a_pages_distances_are_computed_together_at_the_first_read_of_one(spread):
