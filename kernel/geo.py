@@ -2,8 +2,9 @@
 computed in Python rather than by the database so SpatiaLite and PostGIS give exactly the same answer; the
 database only pre-filters. One function for every distance of the product (search `distanceKm`, between
 agencies, `transfer.distanceKm`, the optimizer, compensation), rounded only where a figure is shown or posted;
-one formula in two forms, numpy-vectorised (matrices) and pair by pair in floats (a page of search results),
-which agree to a micrometre. Checked against geographiclib (Karney) to 1 m in tests/test_geodesic.py."""
+one formula in two forms, numpy-vectorised (the optimizer's matrices) and pair by pair in floats (a pair, a
+page of search results), which agree to a hundredth of a millimetre. Checked against geographiclib (Karney) to 1 m in
+tests/test_geodesic.py."""
 import math
 import struct
 import weakref
@@ -16,8 +17,9 @@ WGS84_A, WGS84_F = 6378137.0, 1 / 298.257223563
 
 def geodesic_m(a, b) -> float:
     """Ellipsoidal (WGS84) distance in metres between two lon/lat points, unrounded: the one distance of
-    the product (search, agencies, transfers, optimizer, compensation). Callers round only for display."""
-    return float(geodesic_m_array(a.x, a.y, b.x, b.y))
+    the product (search, agencies, transfers, optimizer, compensation). Callers round only for display.
+    One pair: the float form (numpy's per-call cost is most of a posting's arithmetic)."""
+    return geodesic_m_from(a.x, a.y, [(b.x, b.y)])[0]
 
 
 def geodesic_km(a, b) -> Decimal:

@@ -86,3 +86,17 @@ def test_search_agencies_and_compensation_report_the_same_distance(region_world,
 
     [row] = [x for x in listings_for(world["users"]["staff_b"], from_my_agency=True) if x.pk == listing.pk]
     assert row.search_km == pytest.approx(expected, abs=1e-6)  # (listing point = agency point)
+
+
+def test_the_two_forms_agree_to_a_hundredth_of_a_millimetre():
+    """The float form (pairs, pages, postings) and the numpy form (the optimizer's matrices) are one formula."""
+    import random
+
+    rng = random.Random(3)
+    pairs = [((rng.uniform(115, 123), rng.uniform(27, 35)), (rng.uniform(115, 123), rng.uniform(27, 35)))
+             for _ in range(2000)]
+    vectorised = geodesic_m_array([a[0] for a, _ in pairs], [a[1] for a, _ in pairs],
+                                  [b[0] for _, b in pairs], [b[1] for _, b in pairs])
+    floats = [geodesic_m(Point(*a, srid=4326), Point(*b, srid=4326)) for a, b in pairs]
+    # a matrix iterates until all its pairs converge, a pair until it does: micrometres apart at most
+    assert max(abs(x - y) for x, y in zip(vectorised.tolist(), floats, strict=True)) < 1e-5

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from kernel import audit, bulk
 from kernel.errors import NotFound
-from kernel.geo import geodesic_m_array
+from kernel.geo import geodesic_m
 from kernel.models import AuditEvent
 from kernel.money import cny
 from kernel.refcache import Memo
@@ -250,14 +250,10 @@ def _write_postgresql(txns, legs, breakdowns, skipped, user, signal, head, *, tr
 
 
 def _distances_m(transfers):
-    """{transfer id: the unrounded geodesic between the agencies in metres} for the asset transfers, in one
-    call of the one distance function (kernel.geo)."""
-    moved = [t for t in transfers if t.listing.asset_id is not None]
-    if not moved:
-        return {}
-    metres = geodesic_m_array([t.giver.location.x for t in moved], [t.giver.location.y for t in moved],
-                              [t.receiver.location.x for t in moved], [t.receiver.location.y for t in moved])
-    return dict(zip([t.pk for t in moved], metres.tolist(), strict=True))
+    """{transfer id: the unrounded geodesic between the agencies in metres} for the asset transfers, from the
+    one distance function (kernel.geo.geodesic_m), as a single posting computes it."""
+    return {t.pk: geodesic_m(t.giver.location, t.receiver.location) for t in transfers
+            if t.listing.asset_id is not None}
 
 
 def _accounts(pairs):
