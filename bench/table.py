@@ -44,7 +44,7 @@ def baselines(r):
         "the nearby search through gunicorn: p50 {} ms at 1 client, {} requests/s at 4 clients against /healthz "
         "{}/s from the same server")
     say(["endpoint_typename_share_of_healthz"], "a `{{ __typename }}` request through the same view and session "
-        "serves {} of /healthz's requests/s (the most any GraphQL document can)")
+        "serves {} of /healthz's requests/s (a request that does no work: about the most any document can reach)")
     say(["ledger_single_posts_per_s", "ledger_batch_posts_per_s", "ledger_batch_4_writers_posts_per_s"],
         "ledger postings, durable: {}/s one transfer per transaction, {}/s in batches, {}/s from 4 concurrent "
         "batch writers")
