@@ -293,19 +293,15 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
         rows = rows.filter(beyond(keys, decode_cursor(after, tag, keys, "after"), True))
     if before:
         rows = rows.filter(beyond(keys, decode_cursor(before, tag, keys, "before"), False))
-    first, last = args.get("first"), args.get("last")
+    size, last = _forward_size(args), args.get("last")
     prepared_page = None
-    if first is not None or last is None:
-        size = DEFAULT_PAGE_SIZE if first is None else first
+    if size is not None:
         if rebuild is not None and not after and not before:
             prepared_page = (_search_key(info, args), rebuild, args["near"])
         page = _knn_page(rows.db, keys, size + 1, prepared_page, rows)
         if page is None:
             page = list(rows.order_by(*(k.order() for k in keys))[:size + 1])
-        has_next, has_previous = len(page) > size, bool(after)
-        page = page[:size]
-        if last is not None and len(page) > last:
-            page, has_previous = page[len(page) - last:], True
+        page, has_previous, has_next = _trimmed(page, size, last, bool(after))
     else:
         page = list(rows.order_by(*(k.order(reverse=True) for k in keys))[:last + 1])
         has_previous, has_next = len(page) > last, bool(before)
@@ -319,6 +315,24 @@ def keyset_page(connection, queryset, info, args, rebuild=None):
         if any(point in k.signature for k in keys):
             _searches[prepared_page[0]] = (rows.db, keys, point)
     return result
+
+
+def _forward_size(args):
+    """The size of a page read forwards (`first`, or the default when neither `first` nor `last` is given),
+    or None when the page is read backwards (`last` alone)."""
+    first = args.get("first")
+    if first is None and args.get("last") is not None:
+        return None
+    return DEFAULT_PAGE_SIZE if first is None else first
+
+
+def _trimmed(page, size, last, has_previous):
+    """A forward page read one row past `size`: (its rows, has_previous, has_next), the last `last` of them
+    when `last` is given too."""
+    has_next, page = len(page) > size, page[:size]
+    if last is not None and len(page) > last:
+        page, has_previous = page[len(page) - last:], True
+    return page, has_previous, has_next
 
 
 def _connection(connection, page, keys, tag, has_previous, has_next, iterable):
@@ -346,13 +360,12 @@ def known_search_page(connection, info, args, rebuild, build):
     validated and compiled before, and the point enters the statement only through its own parameters.
     `build()` makes the queryset if `totalCount` needs it. None when the search is not known yet, or the
     point is not a point (the usual path says why)."""
-    point, first = args.get("near"), args.get("first")
-    if (point is None or args.get("after") or args.get("before") or (first is None and args.get("last") is not None)
+    point, size = args.get("near"), _forward_size(args)
+    if (point is None or size is None or args.get("after") or args.get("before")
             or getattr(point, "geom_type", None) != "Point"):
         return None
     search = _search_key(info, args)
     known = _searches.get(search)
-    size = DEFAULT_PAGE_SIZE if first is None else first
     if known is None or prepared.statement_for(_page_key(search, size + 2)) is None:
         return None
     db, keys, known_point = known
@@ -363,10 +376,7 @@ def known_search_page(connection, info, args, rebuild, build):
     page = _knn_page(db, keys, size + 1, (search, rebuild, point))
     if page is None:
         return None
-    has_next, page, last = len(page) > size, page[:size], args.get("last")
-    has_previous = last is not None and len(page) > last
-    if has_previous:
-        page = page[len(page) - last:]
+    page, has_previous, has_next = _trimmed(page, size, args.get("last"), False)
     result = _connection(connection, page, keys, tag, has_previous, has_next, build)
     result.count_key = ("count", search)
     return result
